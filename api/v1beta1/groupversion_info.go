@@ -1,0 +1,26 @@
+package v1beta1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// GroupVersion is the API group and version of the types in this package.
+var GroupVersion = schema.GroupVersion{Group: "metallb.io", Version: "v1beta1"}
+
+// AddToScheme registers the types of this package with a scheme.
+func AddToScheme(s *runtime.Scheme) error {
+	s.AddKnownTypes(GroupVersion,
+		&IPAddressPool{}, &IPAddressPoolList{},
+		&L2Advertisement{}, &L2AdvertisementList{},
+		&BGPAdvertisement{}, &BGPAdvertisementList{},
+		&BFDProfile{}, &BFDProfileList{},
+		&Community{}, &CommunityList{},
+		&ServiceL2Status{}, &ServiceL2StatusList{},
+		&ServiceBGPStatus{}, &ServiceBGPStatusList{},
+		&ConfigurationState{}, &ConfigurationStateList{},
+	)
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
+}
