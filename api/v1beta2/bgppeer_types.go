@@ -25,6 +25,7 @@ type BGPPeerSpec struct {
 	// MyASN is the local AS number of the session.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=4294967295
+	// +kubebuilder:validation:Format=int64
 	MyASN uint32 `json:"myASN"`
 
 	// ASN is the AS number expected from the peer. Exactly one of peerASN
@@ -32,6 +33,7 @@ type BGPPeerSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=4294967295
+	// +kubebuilder:validation:Format=int64
 	ASN uint32 `json:"peerASN,omitempty"`
 
 	// DynamicASN accepts any peer AS that is internal (same as myASN) or

@@ -1,0 +1,48 @@
+# ironlb: see README.md. Every target works on a fresh Debian/Ubuntu machine
+# as root; the ones that need the test API server build it first.
+
+GO ?= go
+BIN := $(CURDIR)/bin
+export KUBEBUILDER_ASSETS := $(BIN)/k8s
+export PATH := $(BIN):$(PATH)
+
+GOFILES = $(shell git ls-files -co --exclude-standard '*.go')
+
+.PHONY: all build demo test test-unit lint generate tools bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ironlb ./cmd/ironlb
+
+## demo: plans the example configuration offline (no cluster needed).
+demo: build
+	$(BIN)/ironlb plan -f examples/ -o text
+
+## tools: builds kube-apiserver and etcd for the integration tests into bin/k8s.
+tools:
+	hack/build-etcd.sh
+	hack/build-kube-apiserver.sh
+
+## test: every test, including the integration tests against a real API server.
+test: tools lint
+	$(GO) test -count=1 ./...
+
+## test-unit: the tests that need no API server.
+test-unit:
+	$(GO) test -short -count=1 ./...
+
+lint:
+	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## generate: deepcopy code and CRD manifests from the API types.
+generate:
+	hack/generate.sh
+
+## bench: benchmarks; see BENCHMARKS.md for the recorded results.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./controller/ipam/
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,224 @@
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/api/v1beta2"
+)
+
+// Set holds the decoded objects in input order.
+type Set struct {
+	Pools             []v1beta1.IPAddressPool
+	BGPPeers          []v1beta2.BGPPeer
+	BGPAdvertisements []v1beta1.BGPAdvertisement
+	L2Advertisements  []v1beta1.L2Advertisement
+	BFDProfiles       []v1beta1.BFDProfile
+	Communities       []v1beta1.Community
+	Services          []corev1.Service
+	Nodes             []corev1.Node
+	Namespaces        []corev1.Namespace
+	Secrets           []corev1.Secret
+	EndpointSlices    []discoveryv1.EndpointSlice
+	// Skipped lists the documents of other kinds, as "source: apiVersion/kind name".
+	Skipped []string
+}
+
+// maxDocument bounds one YAML document, so a runaway input cannot exhaust memory.
+const maxDocument = 16 << 20
+
+// Decode reads every document of r into the set. source names the input in
+// errors (a file name, or "-" for standard input).
+func (s *Set) Decode(source string, r io.Reader) error {
+	reader := utilyaml.NewYAMLReader(bufio.NewReaderSize(r, 64<<10))
+	for i := 0; ; i++ {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: reading document %d: %w", source, i+1, err)
+		}
+		if len(doc) > maxDocument {
+			return fmt.Errorf("%s: document %d is larger than %d bytes", source, i+1, maxDocument)
+		}
+		if err := s.decodeDoc(fmt.Sprintf("%s: document %d", source, i+1), doc); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Set) decodeDoc(where string, doc []byte) error {
+	if len(bytes.TrimSpace(doc)) == 0 {
+		return nil
+	}
+	var head struct {
+		metav1.TypeMeta `json:",inline"`
+		Metadata        struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Items []jsonRaw `json:"items"`
+	}
+	if err := yaml.Unmarshal(doc, &head); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	if head.APIVersion == "" && head.Kind == "" {
+		if isComments(doc) {
+			return nil
+		}
+		return fmt.Errorf("%s: no apiVersion and kind", where)
+	}
+	if head.APIVersion == "v1" && head.Kind == "List" {
+		for j, item := range head.Items {
+			if err := s.decodeDoc(fmt.Sprintf("%s, item %d", where, j+1), item); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	into := s.target(head.APIVersion, head.Kind)
+	if into == nil {
+		s.Skipped = append(s.Skipped, fmt.Sprintf("%s: %s/%s %s", where, head.APIVersion, head.Kind, head.Metadata.Name))
+		return nil
+	}
+	if err := into(doc); err != nil {
+		return fmt.Errorf("%s: %s %q: %w", where, head.Kind, head.Metadata.Name, err)
+	}
+	return nil
+}
+
+// jsonRaw keeps a List item undecoded; YAML documents are JSON-compatible
+// after conversion, so the item decodes like a document of its own.
+type jsonRaw []byte
+
+func (r *jsonRaw) UnmarshalJSON(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
+}
+
+// target returns the decoder that appends a document of the kind to the
+// set, or nil for kinds ironlb does not read.
+func (s *Set) target(apiVersion, kind string) func([]byte) error {
+	switch apiVersion + "/" + kind {
+	case "metallb.io/v1beta1/IPAddressPool":
+		return appendTo(&s.Pools)
+	case "metallb.io/v1beta2/BGPPeer":
+		return appendTo(&s.BGPPeers)
+	case "metallb.io/v1beta1/BGPAdvertisement":
+		return appendTo(&s.BGPAdvertisements)
+	case "metallb.io/v1beta1/L2Advertisement":
+		return appendTo(&s.L2Advertisements)
+	case "metallb.io/v1beta1/BFDProfile":
+		return appendTo(&s.BFDProfiles)
+	case "metallb.io/v1beta1/Community":
+		return appendTo(&s.Communities)
+	case "v1/Service":
+		return appendTo(&s.Services)
+	case "v1/Node":
+		return appendTo(&s.Nodes)
+	case "v1/Namespace":
+		return appendTo(&s.Namespaces)
+	case "v1/Secret":
+		return appendTo(&s.Secrets)
+	case "discovery.k8s.io/v1/EndpointSlice":
+		return appendTo(&s.EndpointSlices)
+	case "metallb.io/v1beta1/BGPPeer":
+		return func([]byte) error {
+			return errors.New("metallb.io/v1beta1 BGPPeer is not served by ironlb: use apiVersion metallb.io/v1beta2 (the fields are the same)")
+		}
+	}
+	return nil
+}
+
+// appendTo decodes strictly, so a misspelt field is an error rather than a
+// silently ignored setting.
+func appendTo[T any](list *[]T) func([]byte) error {
+	return func(doc []byte) error {
+		var obj T
+		if err := yaml.UnmarshalStrict(doc, &obj); err != nil {
+			return err
+		}
+		*list = append(*list, obj)
+		return nil
+	}
+}
+
+func isComments(doc []byte) bool {
+	for _, line := range strings.Split(string(doc), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") && line != "---" {
+			return false
+		}
+	}
+	return true
+}
+
+// Load decodes files and folders (every *.yaml, *.yml and *.json file in a
+// folder, in name order, not recursing); "-" reads standard input.
+func Load(paths []string, stdin io.Reader) (*Set, error) {
+	s := &Set{}
+	for _, p := range paths {
+		if p == "-" {
+			if err := s.Decode("-", stdin); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		files, err := expand(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if err := s.loadFile(f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+func (s *Set) loadFile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("reading manifests: %w", err)
+	}
+	defer f.Close()
+	return s.Decode(name, f)
+}
+
+func expand(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifests: %w", err)
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifests: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if !e.IsDir() && (ext == ".yaml" || ext == ".yml" || ext == ".json") {
+			files = append(files, filepath.Join(path, e.Name()))
+		}
+	}
+	slices.Sort(files)
+	return files, nil
+}

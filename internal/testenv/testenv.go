@@ -1,0 +1,123 @@
+// Package testenv starts a real kube-apiserver and etcd (built by hack/
+// into bin/k8s) with ironlb's CRDs installed, for integration tests.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/api/v1beta2"
+)
+
+// Env is a running API server with the CRDs installed.
+type Env struct {
+	Config *rest.Config
+	Client client.Client
+	Scheme *runtime.Scheme
+	env    *envtest.Environment
+}
+
+// RepoRoot returns the repository's top folder.
+func RepoRoot() string {
+	_, file, _, _ := goruntime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Scheme returns a scheme with the core Kubernetes types and ironlb's API.
+func Scheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1beta1.AddToScheme, v1beta2.AddToScheme} {
+		if err := add(s); err != nil {
+			return nil, fmt.Errorf("building scheme: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Options tune Start.
+type Options struct {
+	// Webhooks, when set, are installed in the API server and served by the
+	// test (see envtest.WebhookInstallOptions).
+	Webhooks *envtest.WebhookInstallOptions
+}
+
+// Start runs an API server for the test and stops it at cleanup. It fails
+// the test when the binaries are missing: `make test` builds them.
+func Start(t testing.TB, opts Options) *Env {
+	t.Helper()
+	e, err := start(opts)
+	if err != nil {
+		t.Fatalf("starting test API server: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := e.Stop(); err != nil {
+			t.Errorf("stopping test API server: %v", err)
+		}
+	})
+	return e
+}
+
+func start(opts Options) (*Env, error) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(RepoRoot(), "bin", "k8s")
+	}
+	for _, b := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(assets, b)); err != nil {
+			return nil, fmt.Errorf("missing %s in %s (run `make tools` or `make test`): %w", b, assets, err)
+		}
+	}
+	s, err := Scheme()
+	if err != nil {
+		return nil, err
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "charts", "ironlb", "crds")},
+		ErrorIfCRDPathMissing: true,
+		Scheme:                s,
+	}
+	if opts.Webhooks != nil {
+		env.WebhookInstallOptions = *opts.Webhooks
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting envtest: %w", err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: s})
+	if err != nil {
+		_ = env.Stop()
+		return nil, fmt.Errorf("creating client: %w", err)
+	}
+	return &Env{Config: cfg, Client: c, Scheme: s, env: env}, nil
+}
+
+// Stop stops the API server and etcd.
+func (e *Env) Stop() error {
+	if err := e.env.Stop(); err != nil {
+		return fmt.Errorf("stopping envtest: %w", err)
+	}
+	return nil
+}
+
+// WebhookOptions returns the envtest webhook settings in use, with the
+// serving host, port and certificate folder filled in after Start.
+func (e *Env) WebhookOptions() *envtest.WebhookInstallOptions {
+	return &e.env.WebhookInstallOptions
+}
+
+// GVK is a shorthand for metallb.io kinds in tests.
+func GVK(version, kind string) schema.GroupVersionKind {
+	return schema.GroupVersionKind{Group: "metallb.io", Version: version, Kind: kind}
+}
