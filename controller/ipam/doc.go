@@ -6,7 +6,8 @@
 // specific addresses a service asks for or already holds, and usage
 // counts. It knows nothing about Kubernetes: the caller decides which
 // pools a service may use and in which order, and ipam only does the
-// arithmetic. Every operation costs O(log n) or better in the number of
-// assignments, whatever the size of the ranges, so a /64 is never walked
-// address by address.
+// arithmetic. Allocation and release cost O(log n) in the number of used
+// addresses, whatever the size of the ranges, so a /64 is never walked
+// address by address; reusing a shared IP also skips, one by one, the IPs
+// of the same sharing key whose ports conflict.
 package ipam

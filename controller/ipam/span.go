@@ -19,6 +19,7 @@ import (
 type span struct {
 	r     Range
 	pool  *pool
+	index int  // position among the pool's spans of the family
 	buggy bool // avoid IPv4 addresses ending in .0 and .255
 	empty bool // no address of r may be handed out
 	lo    u128 // rank of the first usable address
