@@ -7,17 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"sync"
 	"testing"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/ironlb/ironlb/api/v1beta1"
-	"github.com/ironlb/ironlb/api/v1beta2"
+	"github.com/ironlb/ironlb/internal/scheme"
 )
 
 // Env is a running API server with the CRDs installed.
@@ -32,17 +34,6 @@ type Env struct {
 func RepoRoot() string {
 	_, file, _, _ := goruntime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-// Scheme returns a scheme with the core Kubernetes types and ironlb's API.
-func Scheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1beta1.AddToScheme, v1beta2.AddToScheme} {
-		if err := add(s); err != nil {
-			return nil, fmt.Errorf("building scheme: %w", err)
-		}
-	}
-	return s, nil
 }
 
 // Options tune Start.
@@ -68,7 +59,12 @@ func Start(t testing.TB, opts Options) *Env {
 	return e
 }
 
+// quietEnvtest silences envtest's own logging, which goes through
+// controller-runtime's process-wide logger.
+var quietEnvtest sync.Once
+
 func start(opts Options) (*Env, error) {
+	quietEnvtest.Do(func() { ctrllog.SetLogger(logr.Discard()) })
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		assets = filepath.Join(RepoRoot(), "bin", "k8s")
@@ -78,7 +74,7 @@ func start(opts Options) (*Env, error) {
 			return nil, fmt.Errorf("missing %s in %s (run `make tools` or `make test`): %w", b, assets, err)
 		}
 	}
-	s, err := Scheme()
+	s, err := scheme.New()
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,224 @@
+package controller
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/config"
+	"github.com/ironlb/ironlb/controller/assign"
+	"github.com/ironlb/ironlb/controller/request"
+)
+
+// ConfigurationStateName is the name of the controller's
+// ConfigurationState object in ironlb's namespace.
+const ConfigurationStateName = "controller"
+
+// configKey is the one request of the config reconciler: every change of
+// configuration collapses into one rebuild.
+var configKey = reconcile.Request{}
+
+// configReconciler rebuilds the model when configuration changes. An
+// invalid configuration leaves the last valid model in force.
+type configReconciler struct {
+	client   client.Client
+	cfg      Config
+	st       *state
+	events   EventRecorder
+	metrics  *metrics
+	log      *slog.Logger
+	services chan<- event.GenericEvent
+	pools    chan<- event.GenericEvent
+}
+
+// loadObjects lists the configuration objects of ironlb's namespace.
+func loadObjects(ctx context.Context, c client.Reader, ns string) (config.Objects, error) {
+	o := config.Objects{Namespace: ns}
+	var (
+		pools   v1beta1.IPAddressPoolList
+		bgpAdvs v1beta1.BGPAdvertisementList
+		l2Advs  v1beta1.L2AdvertisementList
+		bfds    v1beta1.BFDProfileList
+		comms   v1beta1.CommunityList
+		secrets corev1.SecretList
+	)
+	peers := peerList()
+	for _, l := range []client.ObjectList{&pools, peers, &bgpAdvs, &l2Advs, &bfds, &comms, &secrets} {
+		if err := c.List(ctx, l, client.InNamespace(ns)); err != nil {
+			return o, fmt.Errorf("listing %T: %w", l, err)
+		}
+	}
+	o.Pools, o.BGPPeers, o.BGPAdvertisements, o.L2Advertisements = pools.Items, peers.Items, bgpAdvs.Items, l2Advs.Items
+	o.BFDProfiles, o.Communities, o.Secrets = bfds.Items, comms.Items, secrets.Items
+	return o, nil
+}
+
+func (r *configReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	objs, err := loadObjects(ctx, r.client, r.cfg.Namespace)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	model, buildErr := config.Build(objs)
+	if buildErr != nil {
+		r.metrics.configValid.Set(0)
+		r.log.Error("configuration invalid, keeping the last valid one", "error", buildErr)
+		r.reportFieldErrors(objs, buildErr)
+		return reconcile.Result{}, r.writeState(ctx, buildErr)
+	}
+
+	var services corev1.ServiceList
+	if err := r.client.List(ctx, &services); err != nil {
+		return reconcile.Result{}, fmt.Errorf("listing services: %w", err)
+	}
+	nsLabels, err := namespaceLabels(ctx, r.client)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	assigner, err := assign.New(model)
+	if err != nil {
+		return reconcile.Result{}, fmt.Errorf("building assigner: %w", err)
+	}
+
+	r.st.mu.Lock()
+	restoreAll(assigner, r.st.assigner, services.Items, nsLabels, r.cfg.LBClass, r.log)
+	r.st.model, r.st.assigner = model, assigner
+	clear(r.st.waiting)
+	r.st.mu.Unlock()
+	r.metrics.configValid.Set(1)
+	r.log.Info("configuration loaded", "pools", len(model.Pools), "peers", len(model.Peers))
+
+	if err := r.writeState(ctx, nil); err != nil {
+		return reconcile.Result{}, err
+	}
+	// Every Service is checked against the new model, and every pool's
+	// status recomputed.
+	for i := range services.Items {
+		r.services <- event.GenericEvent{Object: &services.Items[i]}
+	}
+	for i := range objs.Pools {
+		r.pools <- event.GenericEvent{Object: &objs.Pools[i]}
+	}
+	return reconcile.Result{}, nil
+}
+
+// restoreAll books the IPs that Services hold in the new assigner before
+// any new allocation: the IPs held under the previous model (authoritative,
+// the cache may not show the latest status yet), else those in status.
+// Older Services go first, so they win a conflict.
+func restoreAll(next, prev *assign.Assigner, svcs []corev1.Service, nsLabels map[string]map[string]string, lbClass string, log *slog.Logger) {
+	order := make([]*corev1.Service, 0, len(svcs))
+	for i := range svcs {
+		if request.Handled(&svcs[i], lbClass) {
+			order = append(order, &svcs[i])
+		}
+	}
+	slices.SortFunc(order, func(a, b *corev1.Service) int {
+		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	for _, svc := range order {
+		s := assign.Service{Svc: svc, NamespaceLabels: nsLabels[svc.Namespace]}
+		if prev != nil {
+			if held := prev.Holding(s.Key()); len(held.IPs) > 0 {
+				s.Svc = withIngress(svc, held.IPs)
+			}
+		}
+		if err := next.Restore(s); err != nil {
+			log.Info("previous IPs not kept", "service", s.Key(), "reason", err)
+		}
+	}
+}
+
+// reportFieldErrors puts a warning event on each object the errors name.
+func (r *configReconciler) reportFieldErrors(objs config.Objects, err error) {
+	byKind := map[string][]client.Object{}
+	add := func(kind string, o client.Object) { byKind[kind] = append(byKind[kind], o) }
+	for i := range objs.Pools {
+		add("IPAddressPool", &objs.Pools[i])
+	}
+	for i := range objs.BGPPeers {
+		add("BGPPeer", &objs.BGPPeers[i])
+	}
+	for i := range objs.BGPAdvertisements {
+		add("BGPAdvertisement", &objs.BGPAdvertisements[i])
+	}
+	for i := range objs.L2Advertisements {
+		add("L2Advertisement", &objs.L2Advertisements[i])
+	}
+	for i := range objs.BFDProfiles {
+		add("BFDProfile", &objs.BFDProfiles[i])
+	}
+	for i := range objs.Communities {
+		add("Community", &objs.Communities[i])
+	}
+	for _, fe := range config.Errors(err) {
+		for _, o := range byKind[fe.Kind] {
+			if o.GetName() == fe.Name {
+				r.events.Eventf(o.(runtime.Object), nil, corev1.EventTypeWarning, "InvalidConfiguration", "Validate", "%s", fe.Error())
+			}
+		}
+	}
+}
+
+// writeState records the outcome in the controller's ConfigurationState.
+func (r *configReconciler) writeState(ctx context.Context, buildErr error) error {
+	cs := &v1beta1.ConfigurationState{ObjectMeta: metav1.ObjectMeta{
+		Namespace: r.cfg.Namespace,
+		Name:      ConfigurationStateName,
+		Labels:    map[string]string{"metallb.io/component-type": "controller"},
+	}}
+	if err := r.client.Create(ctx, cs); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating ConfigurationState: %w", err)
+	}
+	if err := r.client.Get(ctx, client.ObjectKeyFromObject(cs), cs); err != nil {
+		return fmt.Errorf("reading ConfigurationState: %w", err)
+	}
+	want := cs.Status.DeepCopy()
+	cond := metav1.Condition{Type: "ConfigurationValid", Status: metav1.ConditionTrue, Reason: "Valid", Message: "the configuration is valid and in force"}
+	want.Result, want.LastError = v1beta1.ConfigurationStateResultValid, ""
+	if buildErr != nil {
+		want.Result, want.LastError = v1beta1.ConfigurationStateResultInvalid, buildErr.Error()
+		cond = metav1.Condition{Type: "ConfigurationValid", Status: metav1.ConditionFalse, Reason: "Invalid", Message: "the last valid configuration stays in force: " + buildErr.Error()}
+	}
+	meta.SetStatusCondition(&want.Conditions, cond)
+	if equality.Semantic.DeepEqual(*want, cs.Status) {
+		return nil
+	}
+	cs.Status = *want
+	if err := r.client.Status().Update(ctx, cs); err != nil {
+		return fmt.Errorf("updating ConfigurationState status: %w", err)
+	}
+	return nil
+}
+
+// namespaceLabels maps each namespace to its labels.
+func namespaceLabels(ctx context.Context, c client.Reader) (map[string]map[string]string, error) {
+	var nss corev1.NamespaceList
+	if err := c.List(ctx, &nss); err != nil {
+		return nil, fmt.Errorf("listing namespaces: %w", err)
+	}
+	out := make(map[string]map[string]string, len(nss.Items))
+	for _, ns := range nss.Items {
+		out[ns.Name] = ns.Labels
+	}
+	return out, nil
+}
+
+// errNoModel says no valid configuration was loaded yet.
+var errNoModel = errors.New("no valid configuration loaded yet")

@@ -1,0 +1,110 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ironlb/ironlb/config"
+)
+
+// validator is the validating webhook for the metallb.io configuration
+// kinds. It checks what the CRD rules cannot see: overlapping pools and
+// references between objects. It rebuilds the model with the change
+// applied and denies the change only for errors that the change brings:
+// an unrelated, already invalid object does not block every edit.
+type validator struct {
+	reader    client.Reader
+	namespace string
+	decoder   admission.Decoder
+	log       *slog.Logger
+}
+
+func newDecoder(s *runtime.Scheme) admission.Decoder { return admission.NewDecoder(s) }
+
+func (v *validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Namespace != v.namespace {
+		return admission.Allowed("")
+	}
+	current, err := loadObjects(ctx, v.reader, v.namespace)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("listing configuration: %w", err))
+	}
+	next, err := v.apply(current, req)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	_, before := config.Build(current)
+	_, after := config.Build(next)
+	old := map[string]bool{}
+	for _, fe := range config.Errors(before) {
+		old[fe.Error()] = true
+	}
+	var msgs []string
+	for _, fe := range config.Errors(after) {
+		if !old[fe.Error()] {
+			msgs = append(msgs, fe.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		return admission.Allowed("")
+	}
+	v.log.Info("configuration change denied", "kind", req.Kind.Kind, "name", req.Name, "operation", req.Operation, "errors", len(msgs))
+	return admission.Denied(joinMsgs(msgs))
+}
+
+func joinMsgs(msgs []string) string {
+	out := msgs[0]
+	for _, m := range msgs[1:] {
+		out += "; " + m
+	}
+	return out
+}
+
+// apply returns the objects as they would be after the request.
+func (v *validator) apply(o config.Objects, req admission.Request) (config.Objects, error) {
+	del := req.Operation == admissionv1.Delete
+	var err error
+	switch req.Kind.Kind {
+	case "IPAddressPool":
+		o.Pools, err = replace(v.decoder, req, o.Pools, del)
+	case "BGPPeer":
+		o.BGPPeers, err = replace(v.decoder, req, o.BGPPeers, del)
+	case "BGPAdvertisement":
+		o.BGPAdvertisements, err = replace(v.decoder, req, o.BGPAdvertisements, del)
+	case "L2Advertisement":
+		o.L2Advertisements, err = replace(v.decoder, req, o.L2Advertisements, del)
+	case "BFDProfile":
+		o.BFDProfiles, err = replace(v.decoder, req, o.BFDProfiles, del)
+	case "Community":
+		o.Communities, err = replace(v.decoder, req, o.Communities, del)
+	}
+	return o, err
+}
+
+// object is a pointer to one of the configuration kinds.
+type object[T any] interface {
+	*T
+	client.Object
+}
+
+// replace removes the request's object from list and, unless deleting,
+// adds the object of the request in its place.
+func replace[T any, P object[T]](dec admission.Decoder, req admission.Request, list []T, del bool) ([]T, error) {
+	out := slices.DeleteFunc(slices.Clone(list), func(t T) bool { return P(&t).GetName() == req.Name })
+	if del {
+		return out, nil
+	}
+	var obj T
+	if err := dec.Decode(req, P(&obj)); err != nil {
+		return nil, fmt.Errorf("decoding %s %q: %w", req.Kind.Kind, req.Name, err)
+	}
+	return append(out, obj), nil
+}
