@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/ironlb/ironlb/controller"
+	"github.com/ironlb/ironlb/internal/scheme"
+)
+
+// controllerConfig is everything `ironlb controller` is told by its flags.
+type controllerConfig struct {
+	kubeconfig  string
+	namespace   string
+	lbClass     string
+	metricsAddr string
+	healthAddr  string
+	webhookPort int
+	certDir     string
+	leaderElect bool
+	logLevel    slog.Level
+}
+
+func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, error) {
+	c := controllerConfig{}
+	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defaultNS := os.Getenv("POD_NAMESPACE")
+	if defaultNS == "" {
+		defaultNS = "metallb-system"
+	}
+	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG)")
+	fs.StringVar(&c.namespace, "namespace", defaultNS, "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
+	fs.StringVar(&c.lbClass, "lb-class", "", "also serve Services of this loadBalancerClass")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7472", "address of the Prometheus metrics endpoint (0 disables)")
+	fs.StringVar(&c.healthAddr, "health-addr", ":7473", "address of the /healthz and /readyz endpoints (0 disables)")
+	fs.IntVar(&c.webhookPort, "webhook-port", 9443, "port of the validating webhook (0 disables)")
+	fs.StringVar(&c.certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "folder with tls.crt and tls.key for the webhook")
+	fs.BoolVar(&c.leaderElect, "leader-elect", false, "run leader election, for more than one replica")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, &exitError{code: 2, err: fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return c, &exitError{code: 2, err: fmt.Errorf("-log-level: %w", err)}
+	}
+	if c.webhookPort < 0 || c.webhookPort > 65535 {
+		return c, &exitError{code: 2, err: fmt.Errorf("-webhook-port %d is not a port", c.webhookPort)}
+	}
+	if strings.TrimSpace(c.namespace) == "" {
+		return c, &exitError{code: 2, err: errors.New("-namespace must not be empty")}
+	}
+	return c, nil
+}
+
+func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) error {
+	c, err := parseControllerFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
+	restCfg, err := restConfig(c.kubeconfig)
+	if err != nil {
+		return err
+	}
+	scheme, err := scheme.New()
+	if err != nil {
+		return err
+	}
+	opts := ctrl.Options{
+		Scheme:                  scheme,
+		Logger:                  logr.FromSlogHandler(log.Handler()),
+		Metrics:                 metricsserver.Options{BindAddress: c.metricsAddr},
+		HealthProbeBindAddress:  c.healthAddr,
+		LeaderElection:          c.leaderElect,
+		LeaderElectionID:        "ironlb-controller.metallb.io",
+		LeaderElectionNamespace: c.namespace,
+	}
+	if c.webhookPort > 0 {
+		opts.WebhookServer = webhook.NewServer(webhook.Options{Port: c.webhookPort, CertDir: c.certDir})
+	}
+	mgr, err := ctrl.NewManager(restCfg, opts)
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+	err = controller.Setup(mgr, controller.Config{
+		Namespace:  c.namespace,
+		LBClass:    c.lbClass,
+		Webhook:    c.webhookPort > 0,
+		Registerer: ctrlmetrics.Registry,
+		Log:        log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("adding ready check: %w", err)
+	}
+	log.Info("controller starting", "namespace", c.namespace, "lbClass", c.lbClass, "leaderElect", c.leaderElect)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running manager: %w", err)
+	}
+	return nil
+}
+
+// restConfig loads the API server's address and credentials: the given
+// kubeconfig, else in-cluster, else $KUBECONFIG and ~/.kube/config.
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	return cfg, nil
+}

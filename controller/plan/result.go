@@ -1,0 +1,42 @@
+package plan
+
+import "net/netip"
+
+// Result is the outcome of a plan. Its JSON form is part of the plan
+// command's interface: fields are only ever added.
+type Result struct {
+	// Services are the Services ironlb handles, in input order.
+	Services []Service `json:"services"`
+	// Pools are the use of every pool after the plan, by name.
+	Pools []PoolUsage `json:"pools"`
+}
+
+// Service is the plan of one Service.
+type Service struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// IPs are the Service's addresses in the order of its families. It
+	// is never nil, so that JSON shows [] rather than null. On error it
+	// holds what the Service keeps, usually nothing.
+	IPs []netip.Addr `json:"ips"`
+	// Pool is the pool of IPs, or empty.
+	Pool string `json:"pool,omitempty"`
+	// Note explains a change the user may not expect, such as an IP in
+	// the Service's status that it does not keep.
+	Note string `json:"note,omitempty"`
+	// Error says why the Service gets no (new) IPs.
+	Error string `json:"error,omitempty"`
+}
+
+// Key returns "namespace/name".
+func (s Service) Key() string { return s.Namespace + "/" + s.Name }
+
+// PoolUsage counts the addresses of one pool after the plan. A shared
+// address counts once; Available saturates at math.MaxInt64.
+type PoolUsage struct {
+	Name          string `json:"name"`
+	AssignedIPv4  int64  `json:"assignedIPv4"`
+	AssignedIPv6  int64  `json:"assignedIPv6"`
+	AvailableIPv4 int64  `json:"availableIPv4"`
+	AvailableIPv6 int64  `json:"availableIPv6"`
+}
