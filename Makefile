@@ -19,8 +19,10 @@ build:
 demo: build
 	$(BIN)/ironlb plan -f examples/ -o text
 
-## tools: builds kube-apiserver and etcd for the integration tests into bin/k8s.
+## tools: installs FRR and iproute2 when missing, and builds kube-apiserver
+## and etcd for the integration tests into bin/k8s.
 tools:
+	hack/install-deps.sh
 	hack/build-etcd.sh
 	hack/build-kube-apiserver.sh
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# install-deps.sh installs the Debian packages the tests and the lab need,
+# when they are missing: FRR (bgpd, bfdd, zebra, vtysh, frr-reload.py) and
+# iproute2. It never starts the system's FRR service.
+set -euo pipefail
+
+need=()
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+[[ -x /usr/lib/frr/bgpd ]] || need+=(frr)
+[[ -x /usr/lib/frr/frr-reload.py ]] || need+=(frr-pythontools)
+if [[ ${#need[@]} -eq 0 ]]; then
+	exit 0
+fi
+if [[ "$(id -u)" != 0 ]]; then
+	echo "install-deps: need root to install ${need[*]}" >&2
+	exit 1
+fi
+echo "install-deps: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d keeps the package scripts from starting FRR's own service.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

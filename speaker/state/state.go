@@ -1,0 +1,190 @@
+package state
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/ironlb/ironlb/config"
+	"github.com/ironlb/ironlb/controller/request"
+)
+
+// LabelExcludeFromLB marks nodes that must not announce any Service.
+const LabelExcludeFromLB = "node.kubernetes.io/exclude-from-external-load-balancers"
+
+// Node is what announcing needs to know of a node.
+type Node struct {
+	Name   string
+	Labels labels.Set
+	// Excluded is set by the exclude-from-external-load-balancers label.
+	Excluded bool
+	// NetworkUnavailable is the node's NetworkUnavailable condition.
+	NetworkUnavailable bool
+	// Unschedulable is set when the node is cordoned, as for a drain.
+	Unschedulable bool
+	// Ready is the node's Ready condition.
+	Ready bool
+}
+
+// MayAnnounce reports whether the node may announce Services at all.
+func (n Node) MayAnnounce() bool { return !n.Excluded && !n.NetworkUnavailable }
+
+// Draining reports a planned departure: cordoned or excluded by label.
+// The node then moves traffic away gracefully before it withdraws.
+func (n Node) Draining() bool { return n.Unschedulable || n.Excluded }
+
+// Service is a LoadBalancer Service with assigned IPs.
+type Service struct {
+	Namespace, Name string
+	// IPs from status.loadBalancer.ingress, IPv4 first.
+	IPs []netip.Addr
+	// Pool the IPs belong to.
+	Pool string
+	// ETPLocal is externalTrafficPolicy Local: only nodes with a serving
+	// endpoint announce.
+	ETPLocal bool
+	// ServingNodes are the nodes with at least one serving endpoint,
+	// sorted.
+	ServingNodes []string
+}
+
+// Key returns "namespace/name".
+func (s Service) Key() string { return s.Namespace + "/" + s.Name }
+
+// HasServingEndpoint reports whether any node serves the Service.
+func (s Service) HasServingEndpoint() bool { return len(s.ServingNodes) > 0 }
+
+// ServedOn reports whether the node has a serving endpoint.
+func (s Service) ServedOn(node string) bool {
+	_, ok := slices.BinarySearch(s.ServingNodes, node)
+	return ok
+}
+
+// Cluster is the state the announcement decisions are computed from.
+type Cluster struct {
+	Model *config.Model
+	// Nodes sorted by name.
+	Nodes []Node
+	// Services sorted by key; only those ironlb handles that have IPs.
+	Services []Service
+}
+
+// Node returns the node of that name.
+func (c *Cluster) Node(name string) (Node, bool) {
+	i, ok := slices.BinarySearchFunc(c.Nodes, name, func(n Node, name string) int { return cmp.Compare(n.Name, name) })
+	if !ok {
+		return Node{}, false
+	}
+	return c.Nodes[i], true
+}
+
+// Build makes the cluster state from the objects. Services of another
+// type or class and Services without IPs are left out; lbClass is the
+// controller's --lb-class.
+func Build(model *config.Model, nodes []corev1.Node, svcs []corev1.Service, eps []discoveryv1.EndpointSlice, lbClass string) *Cluster {
+	c := &Cluster{Model: model}
+	for i := range nodes {
+		c.Nodes = append(c.Nodes, node(&nodes[i]))
+	}
+	slices.SortFunc(c.Nodes, func(a, b Node) int { return cmp.Compare(a.Name, b.Name) })
+
+	serving := servingNodes(eps)
+	for i := range svcs {
+		svc := &svcs[i]
+		if !request.Handled(svc, lbClass) {
+			continue
+		}
+		ips := request.IngressIPs(svc)
+		if len(ips) == 0 {
+			continue
+		}
+		slices.SortFunc(ips, func(a, b netip.Addr) int { return a.Compare(b) })
+		s := Service{
+			Namespace: svc.Namespace,
+			Name:      svc.Name,
+			IPs:       ips,
+			Pool:      poolOf(model, svc, ips),
+			ETPLocal:  svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal,
+		}
+		s.ServingNodes = serving[s.Key()]
+		c.Services = append(c.Services, s)
+	}
+	slices.SortFunc(c.Services, func(a, b Service) int { return cmp.Compare(a.Key(), b.Key()) })
+	return c
+}
+
+func node(n *corev1.Node) Node {
+	out := Node{Name: n.Name, Labels: labels.Set(n.Labels), Unschedulable: n.Spec.Unschedulable}
+	_, out.Excluded = n.Labels[LabelExcludeFromLB]
+	for _, c := range n.Status.Conditions {
+		switch c.Type {
+		case corev1.NodeNetworkUnavailable:
+			out.NetworkUnavailable = c.Status == corev1.ConditionTrue
+		case corev1.NodeReady:
+			out.Ready = c.Status == corev1.ConditionTrue
+		}
+	}
+	return out
+}
+
+// poolOf returns the pool the controller wrote into the annotation, or
+// the model's pool that holds the first IP.
+func poolOf(model *config.Model, svc *corev1.Service, ips []netip.Addr) string {
+	if p := svc.Annotations[request.AnnotationAllocatedFromPool]; p != "" {
+		return p
+	}
+	if model == nil {
+		return ""
+	}
+	for _, p := range model.Pools {
+		for _, r := range p.Ranges {
+			if r.Contains(ips[0]) {
+				return p.Name
+			}
+		}
+	}
+	return ""
+}
+
+// servingNodes maps each Service key to the sorted nodes that have a
+// serving endpoint for it. An endpoint serves when it is ready, or
+// serving and not terminating.
+func servingNodes(eps []discoveryv1.EndpointSlice) map[string][]string {
+	out := map[string][]string{}
+	for i := range eps {
+		es := &eps[i]
+		svc := es.Labels[discoveryv1.LabelServiceName]
+		if svc == "" {
+			continue
+		}
+		key := es.Namespace + "/" + svc
+		for _, ep := range es.Endpoints {
+			if ep.NodeName == nil || *ep.NodeName == "" || !serves(ep.Conditions) {
+				continue
+			}
+			if !slices.Contains(out[key], *ep.NodeName) {
+				out[key] = append(out[key], *ep.NodeName)
+			}
+		}
+	}
+	for k := range out {
+		slices.Sort(out[k])
+	}
+	return out
+}
+
+func serves(c discoveryv1.EndpointConditions) bool {
+	if c.Ready != nil {
+		if *c.Ready {
+			return true
+		}
+	} else if c.Serving == nil && c.Terminating == nil {
+		// No conditions at all: the API says to treat it as ready.
+		return true
+	}
+	return c.Serving != nil && *c.Serving && (c.Terminating == nil || !*c.Terminating)
+}
