@@ -22,6 +22,7 @@ import (
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/controller/assign"
 	"github.com/ironlb/ironlb/controller/request"
+	"github.com/ironlb/ironlb/internal/k8sconfig"
 )
 
 // ConfigurationStateName is the name of the controller's
@@ -45,30 +46,8 @@ type configReconciler struct {
 	pools    chan<- event.GenericEvent
 }
 
-// loadObjects lists the configuration objects of ironlb's namespace.
-func loadObjects(ctx context.Context, c client.Reader, ns string) (config.Objects, error) {
-	o := config.Objects{Namespace: ns}
-	var (
-		pools   v1beta1.IPAddressPoolList
-		bgpAdvs v1beta1.BGPAdvertisementList
-		l2Advs  v1beta1.L2AdvertisementList
-		bfds    v1beta1.BFDProfileList
-		comms   v1beta1.CommunityList
-		secrets corev1.SecretList
-	)
-	peers := peerList()
-	for _, l := range []client.ObjectList{&pools, peers, &bgpAdvs, &l2Advs, &bfds, &comms, &secrets} {
-		if err := c.List(ctx, l, client.InNamespace(ns)); err != nil {
-			return o, fmt.Errorf("listing %T: %w", l, err)
-		}
-	}
-	o.Pools, o.BGPPeers, o.BGPAdvertisements, o.L2Advertisements = pools.Items, peers.Items, bgpAdvs.Items, l2Advs.Items
-	o.BFDProfiles, o.Communities, o.Secrets = bfds.Items, comms.Items, secrets.Items
-	return o, nil
-}
-
 func (r *configReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
-	objs, err := loadObjects(ctx, r.client, r.cfg.Namespace)
+	objs, err := k8sconfig.Load(ctx, r.client, r.cfg.Namespace)
 	if err != nil {
 		return reconcile.Result{}, err
 	}

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
-	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/controller/assign"
 	"github.com/ironlb/ironlb/controller/ipam"
 	"github.com/ironlb/ironlb/controller/request"
@@ -212,5 +211,3 @@ func ipList(ips []netip.Addr) string {
 	}
 	return strings.Join(s, ", ")
 }
-
-func peerList() *v1beta2.BGPPeerList { return &v1beta2.BGPPeerList{} }

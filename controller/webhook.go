@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/ironlb/ironlb/config"
+	"github.com/ironlb/ironlb/internal/k8sconfig"
 )
 
 // validator is the validating webhook for the metallb.io configuration
@@ -33,7 +34,7 @@ func (v *validator) Handle(ctx context.Context, req admission.Request) admission
 	if req.Namespace != v.namespace {
 		return admission.Allowed("")
 	}
-	current, err := loadObjects(ctx, v.reader, v.namespace)
+	current, err := k8sconfig.Load(ctx, v.reader, v.namespace)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("listing configuration: %w", err))
 	}

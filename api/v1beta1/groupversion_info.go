@@ -20,6 +20,7 @@ func AddToScheme(s *runtime.Scheme) error {
 		&ServiceL2Status{}, &ServiceL2StatusList{},
 		&ServiceBGPStatus{}, &ServiceBGPStatusList{},
 		&ConfigurationState{}, &ConfigurationStateList{},
+		&SpeakerStatus{}, &SpeakerStatusList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
