@@ -9,16 +9,11 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/controller/assign"
 	"github.com/ironlb/ironlb/controller/request"
@@ -157,33 +152,7 @@ func (r *configReconciler) reportFieldErrors(objs config.Objects, err error) {
 
 // writeState records the outcome in the controller's ConfigurationState.
 func (r *configReconciler) writeState(ctx context.Context, buildErr error) error {
-	cs := &v1beta1.ConfigurationState{ObjectMeta: metav1.ObjectMeta{
-		Namespace: r.cfg.Namespace,
-		Name:      ConfigurationStateName,
-		Labels:    map[string]string{"metallb.io/component-type": "controller"},
-	}}
-	if err := r.client.Create(ctx, cs); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating ConfigurationState: %w", err)
-	}
-	if err := r.client.Get(ctx, client.ObjectKeyFromObject(cs), cs); err != nil {
-		return fmt.Errorf("reading ConfigurationState: %w", err)
-	}
-	want := cs.Status.DeepCopy()
-	cond := metav1.Condition{Type: "ConfigurationValid", Status: metav1.ConditionTrue, Reason: "Valid", Message: "the configuration is valid and in force"}
-	want.Result, want.LastError = v1beta1.ConfigurationStateResultValid, ""
-	if buildErr != nil {
-		want.Result, want.LastError = v1beta1.ConfigurationStateResultInvalid, buildErr.Error()
-		cond = metav1.Condition{Type: "ConfigurationValid", Status: metav1.ConditionFalse, Reason: "Invalid", Message: "the last valid configuration stays in force: " + buildErr.Error()}
-	}
-	meta.SetStatusCondition(&want.Conditions, cond)
-	if equality.Semantic.DeepEqual(*want, cs.Status) {
-		return nil
-	}
-	cs.Status = *want
-	if err := r.client.Status().Update(ctx, cs); err != nil {
-		return fmt.Errorf("updating ConfigurationState status: %w", err)
-	}
-	return nil
+	return k8sconfig.ReportState(ctx, r.client, k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: ConfigurationStateName, Component: "controller"}, buildErr)
 }
 
 // namespaceLabels maps each namespace to its labels.
