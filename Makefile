@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 
 GOFILES = $(shell git ls-files -co --exclude-standard '*.go')
 
-.PHONY: all build demo test test-unit lint generate tools bench clean
+.PHONY: all build demo test test-unit lint generate tools bench clean lab-up lab-down
 
 all: build
 
@@ -18,6 +18,15 @@ build:
 ## demo: plans the example configuration offline (no cluster needed).
 demo: build
 	$(BIN)/ironlb plan -f examples/ -o text
+
+## lab-up: builds the end-to-end lab (root; see e2e/lab) and leaves it
+## running; prints KUBECONFIG=<path>. Remove it with lab-down.
+lab-up: build tools
+	$(BIN)/ironlb lab up --kube-bin $(BIN)/k8s --crds charts/ironlb/crds --manifests examples/lab
+
+## lab-down: stops and removes the lab; safe to run twice.
+lab-down: build
+	$(BIN)/ironlb lab down
 
 ## tools: installs FRR and iproute2 when missing, and builds kube-apiserver
 ## and etcd for the integration tests into bin/k8s.

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -151,22 +150,10 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 var _ io.Writer = testWriter{}
 
-// eventually waits for cond to hold. It bounds the wait so a broken
-// controller fails the test instead of hanging it; it asserts behaviour,
-// not speed.
+// eventually waits for cond to hold.
 func (cl *cluster) eventually(what string, cond func() (bool, string)) {
 	cl.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(50 * time.Millisecond)
-	}
-	cl.t.Fatalf("waiting for %s: last seen: %s", what, last)
+	testenv.Eventually(cl.t, what, cond)
 }
 
 func (cl *cluster) create(obj client.Object) {

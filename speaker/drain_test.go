@@ -3,6 +3,8 @@ package speaker
 import (
 	"testing"
 	"time"
+
+	"github.com/ironlb/ironlb/frr"
 )
 
 func TestDrainClock(t *testing.T) {
@@ -10,7 +12,7 @@ func TestDrainClock(t *testing.T) {
 	type step struct {
 		at       time.Duration
 		draining bool
-		want     phase
+		want     frr.Phase
 		wantLeft time.Duration
 	}
 	tests := []struct {
@@ -18,27 +20,27 @@ func TestDrainClock(t *testing.T) {
 		delay time.Duration
 		steps []step
 	}{
-		{name: "never draining", delay: 10 * time.Second, steps: []step{{0, false, phaseNormal, 0}, {time.Hour, false, phaseNormal, 0}}},
+		{name: "never draining", delay: 10 * time.Second, steps: []step{{0, false, frr.PhaseNormal, 0}, {time.Hour, false, frr.PhaseNormal, 0}}},
 		{
 			name: "drain then withdraw", delay: 10 * time.Second,
 			steps: []step{
-				{0, false, phaseNormal, 0},
-				{time.Second, true, phaseGracefulShutdown, 10 * time.Second},
-				{4 * time.Second, true, phaseGracefulShutdown, 7 * time.Second},
-				{11 * time.Second, true, phaseWithdrawn, 0},
-				{time.Hour, true, phaseWithdrawn, 0},
+				{0, false, frr.PhaseNormal, 0},
+				{time.Second, true, frr.PhaseGracefulShutdown, 10 * time.Second},
+				{4 * time.Second, true, frr.PhaseGracefulShutdown, 7 * time.Second},
+				{11 * time.Second, true, frr.PhaseWithdrawn, 0},
+				{time.Hour, true, frr.PhaseWithdrawn, 0},
 			},
 		},
 		{
 			name: "uncordon restarts the clock", delay: 10 * time.Second,
 			steps: []step{
-				{0, true, phaseGracefulShutdown, 10 * time.Second},
-				{5 * time.Second, false, phaseNormal, 0},
-				{6 * time.Second, true, phaseGracefulShutdown, 10 * time.Second},
-				{16 * time.Second, true, phaseWithdrawn, 0},
+				{0, true, frr.PhaseGracefulShutdown, 10 * time.Second},
+				{5 * time.Second, false, frr.PhaseNormal, 0},
+				{6 * time.Second, true, frr.PhaseGracefulShutdown, 10 * time.Second},
+				{16 * time.Second, true, frr.PhaseWithdrawn, 0},
 			},
 		},
-		{name: "no delay withdraws at once", delay: 0, steps: []step{{0, true, phaseWithdrawn, 0}}},
+		{name: "no delay withdraws at once", delay: 0, steps: []step{{0, true, frr.PhaseWithdrawn, 0}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,7 +24,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "controller", short: "allocate IPs to LoadBalancer Services (runs in the cluster)", run: runController},
+		{name: "speaker", short: "announce Service IPs from this node over BGP (runs on every node)", run: runSpeaker},
+		{name: "frr-agent", short: "apply frr.conf and report FRR status for the speaker (runs in the FRR container)", run: runFRRAgent},
 		{name: "plan", short: "show the IPs the controller would allocate, offline, from manifests", run: runPlan},
+		{name: "lab", short: "run the end-to-end lab on this machine (root): lab up, lab down", run: runLab},
 	}
 }
 

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/ironlb/ironlb/frr/agent"
+	"github.com/ironlb/ironlb/frr/apply"
+)
+
+// frrAgentConfig is everything `ironlb frr-agent` is told by its flags.
+type frrAgentConfig struct {
+	socket             string
+	socketMode         fs.FileMode
+	pathspace          string
+	fullResyncInterval time.Duration
+	vtysh              string
+	frrReload          string
+	logLevel           slog.Level
+}
+
+func parseFRRAgentFlags(args []string, stderr io.Writer) (frrAgentConfig, error) {
+	c := frrAgentConfig{}
+	fs := flag.NewFlagSet("frr-agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.socket, "socket", "", "unix socket to serve on, in a volume shared with the speaker (required)")
+	groupRW := fs.Bool("socket-group", false, "make the socket 0660 instead of 0600, for a speaker of the same group")
+	fs.StringVar(&c.pathspace, "pathspace", "", "FRR pathspace (vtysh -N); empty for the default one")
+	fs.DurationVar(&c.fullResyncInterval, "full-resync-interval", 5*time.Minute, "how often to reapply the last config through frr-reload.py (0 disables)")
+	fs.StringVar(&c.vtysh, "vtysh", "/usr/bin/vtysh", "vtysh binary")
+	fs.StringVar(&c.frrReload, "frr-reload", "/usr/lib/frr/frr-reload.py", "frr-reload.py script")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, &exitError{code: 2, err: fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return c, &exitError{code: 2, err: fmt.Errorf("-log-level: %w", err)}
+	}
+	if c.socket == "" {
+		return c, &exitError{code: 2, err: errors.New("-socket is required")}
+	}
+	if c.fullResyncInterval < 0 {
+		return c, &exitError{code: 2, err: fmt.Errorf("-full-resync-interval %v is negative", c.fullResyncInterval)}
+	}
+	c.socketMode = 0o600
+	if *groupRW {
+		c.socketMode = 0o660
+	}
+	return c, nil
+}
+
+func runFRRAgent(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) error {
+	c, err := parseFRRAgentFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
+	vty := apply.Vtysh{Pathspace: c.pathspace, VtyshPath: c.vtysh, ReloadPath: c.frrReload}
+	applier := apply.New(vty, apply.Options{Log: log})
+	srv, err := agent.New(agent.Config{
+		Socket:             c.socket,
+		SocketMode:         c.socketMode,
+		FullResyncInterval: c.fullResyncInterval,
+		Log:                log,
+	}, applier, vty)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	return srv.Run(ctx)
+}

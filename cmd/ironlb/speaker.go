@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/ironlb/ironlb/frr/agent"
+	"github.com/ironlb/ironlb/internal/scheme"
+	"github.com/ironlb/ironlb/speaker"
+)
+
+// speakerConfig is everything `ironlb speaker` is told by its flags.
+type speakerConfig struct {
+	kubeconfig      string
+	nodeName        string
+	namespace       string
+	lbClass         string
+	frrSocket       string
+	routerID        netip.Addr
+	drainDelay      time.Duration
+	drainOnStop     bool
+	sessionInterval time.Duration
+	metricsAddr     string
+	healthAddr      string
+	logLevel        slog.Level
+}
+
+func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
+	c := speakerConfig{}
+	fs := flag.NewFlagSet("speaker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defaultNS := os.Getenv("POD_NAMESPACE")
+	if defaultNS == "" {
+		defaultNS = "metallb-system"
+	}
+	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG)")
+	fs.StringVar(&c.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node this speaker runs on (default: $NODE_NAME)")
+	fs.StringVar(&c.namespace, "namespace", defaultNS, "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
+	fs.StringVar(&c.lbClass, "lb-class", "", "the controller's --lb-class")
+	fs.StringVar(&c.frrSocket, "frr-agent-socket", "/var/run/ironlb/frr-agent.sock", "unix socket of the frr-agent in the FRR container (empty disables BGP)")
+	routerID := fs.String("router-id", "", "BGP router-id when no BGPPeer sets one (an IPv4 address; default: FRR chooses)")
+	fs.DurationVar(&c.drainDelay, "drain-delay", 15*time.Second, "how long a draining node announces with GRACEFUL_SHUTDOWN before it withdraws")
+	fs.BoolVar(&c.drainOnStop, "drain-on-stop", true, "on SIGTERM, move traffic away and withdraw before exiting")
+	fs.DurationVar(&c.sessionInterval, "session-interval", 10*time.Second, "how often BGP session state is read from FRR")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7474", "address of the Prometheus metrics endpoint (0 disables)")
+	fs.StringVar(&c.healthAddr, "health-addr", ":7475", "address of the /healthz and /readyz endpoints (0 disables)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var errs []error
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	if c.nodeName == "" {
+		errs = append(errs, errors.New("-node-name (or $NODE_NAME) must be set"))
+	}
+	if *routerID != "" {
+		ip, err := netip.ParseAddr(*routerID)
+		if err != nil || !ip.Is4() {
+			errs = append(errs, fmt.Errorf("-router-id %q is not an IPv4 address", *routerID))
+		}
+		c.routerID = ip
+	}
+	if c.drainDelay < 0 {
+		errs = append(errs, errors.New("-drain-delay must not be negative"))
+	}
+	if c.sessionInterval <= 0 {
+		errs = append(errs, errors.New("-session-interval must be positive"))
+	}
+	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		errs = append(errs, fmt.Errorf("-log-level: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, &exitError{code: 2, err: err}
+	}
+	return c, nil
+}
+
+func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) error {
+	c, err := parseSpeakerFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: c.logLevel})).With("node", c.nodeName)
+	restCfg, err := restConfig(c.kubeconfig)
+	if err != nil {
+		return err
+	}
+	s, err := scheme.New()
+	if err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+		Scheme:                 s,
+		Logger:                 logr.FromSlogHandler(log.Handler()),
+		Metrics:                metricsserver.Options{BindAddress: c.metricsAddr},
+		HealthProbeBindAddress: c.healthAddr,
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+	cfg := speaker.Config{
+		NodeName:   c.nodeName,
+		Namespace:  c.namespace,
+		LBClass:    c.lbClass,
+		RouterID:   c.routerID,
+		DrainDelay: c.drainDelay,
+		Registerer: ctrlmetrics.Registry,
+		Log:        log,
+	}
+	if c.frrSocket != "" {
+		client := agent.NewClient(c.frrSocket)
+		cfg.FRR, cfg.Sessions, cfg.SessionInterval = client, client, c.sessionInterval
+	}
+	sp, err := speaker.Setup(mgr, cfg)
+	if err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("adding ready check: %w", err)
+	}
+	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket)
+	if err := sp.Run(ctx, mgr, c.drainOnStop); err != nil {
+		return fmt.Errorf("running speaker: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,7 @@
+package lab
+
+import "testing"
+
+func TestRouterConfig(t *testing.T) {
+	golden(t, routerConfig())
+}

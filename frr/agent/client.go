@@ -1,0 +1,107 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+
+	"github.com/ironlb/ironlb/frr/apply"
+)
+
+// Client talks to an agent over its unix socket. Its Apply has the
+// signature of apply.Applier's, so the speaker can use either.
+type Client struct {
+	http *http.Client
+}
+
+// NewClient returns a Client for the agent listening on socket.
+func NewClient(socket string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		MaxIdleConns: 2,
+	}
+	return &Client{http: &http.Client{Transport: tr}}
+}
+
+// base is the URL host part; the transport ignores it.
+const base = "http://frr-agent"
+
+// Apply sends desired to the agent. A config FRR refused returns the
+// Result and an *apply.Error, as apply.Applier.Apply does; a failure to
+// reach the agent returns an error of its own.
+func (c *Client) Apply(ctx context.Context, desired []byte) (apply.Result, error) {
+	body, err := json.Marshal(ApplyRequest{Config: string(desired)})
+	if err != nil {
+		return apply.Result{}, fmt.Errorf("encoding apply request: %w", err)
+	}
+	var resp ApplyResponse
+	if err := c.do(ctx, http.MethodPost, "/apply", body, &resp); err != nil {
+		return apply.Result{}, fmt.Errorf("applying frr config through the agent: %w", err)
+	}
+	if f := resp.Result.Failure; f != nil {
+		return resp.Result, &apply.Error{Failure: *f}
+	}
+	return resp.Result, nil
+}
+
+// Status returns the agent's view of FRR.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var st Status
+	if err := c.do(ctx, http.MethodGet, "/status", nil, &st); err != nil {
+		return Status{}, fmt.Errorf("reading frr agent status: %w", err)
+	}
+	return st, nil
+}
+
+// Healthz returns nil when the agent answers and its vtysh works.
+func (c *Client) Healthz(ctx context.Context) error {
+	var v struct{}
+	if err := c.do(ctx, http.MethodGet, "/healthz", nil, &v); err != nil {
+		return fmt.Errorf("checking frr agent health: %w", err)
+	}
+	return nil
+}
+
+// CloseIdleConnections closes the client's idle connections.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+func (c *Client) do(ctx context.Context, method, path string, body []byte, v any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("reading answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var eb errorBody
+		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
+			return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, eb.Error)
+		}
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decoding answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}

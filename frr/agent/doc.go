@@ -1,0 +1,16 @@
+// Package agent serves a private FRR to the speaker over a unix socket:
+// the agent runs in the FRR container, where vtysh and frr-reload.py
+// live, and the speaker (in another container sharing the socket's
+// volume) is its Client.
+//
+// The protocol is HTTP/1.1 with JSON bodies over the unix socket:
+//
+//	POST /apply    {"config": "<frr.conf text>"} -> ApplyResponse (apply.Result)
+//	GET  /status   -> Status: BGP sessions, BFD peers, last apply, last resync
+//	GET  /healthz  -> 200 when vtysh answers, 503 with the reason when not
+//
+// A config FRR refuses is not a protocol error: /apply answers 200 with
+// the Result's Failure, which Client.Apply turns back into an
+// *apply.Error, as apply.Applier.Apply returns it. The socket is created
+// with mode 0600 (0660 on request) and removed on exit.
+package agent

@@ -1,0 +1,122 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/ironlb/ironlb/frr/apply"
+	"github.com/ironlb/ironlb/frr/vtyshjson"
+)
+
+// ApplyRequest is the body of POST /apply.
+type ApplyRequest struct {
+	Config string `json:"config"`
+}
+
+// ApplyResponse is the answer to POST /apply. A failed apply has
+// Result.Failure set.
+type ApplyResponse struct {
+	Result apply.Result `json:"result"`
+}
+
+// Status is the answer to GET /status. A part that could not be read
+// is empty and its error is in Errors.
+type Status struct {
+	Sessions   []vtyshjson.BGPNeighbor `json:"sessions"`
+	BFDPeers   []vtyshjson.BFDPeer     `json:"bfdPeers"`
+	LastApply  *Record                 `json:"lastApply,omitempty"`
+	LastResync *Record                 `json:"lastResync,omitempty"`
+	Errors     []string                `json:"errors,omitempty"`
+}
+
+// applyTimeout bounds one apply (a full reload of a large config takes
+// seconds).
+const applyTimeout = 5 * time.Minute
+
+// errorBody is the body of a 4xx/5xx answer.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// Handler returns the agent's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /apply", s.handleApply)
+	mux.HandleFunc("GET /status", s.handleStatus)
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	return mux
+}
+
+func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
+	var req ApplyRequest
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxConfigBytes)
+	if err := json.NewDecoder(body).Decode(&req); err != nil {
+		code := http.StatusBadRequest
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			code = http.StatusRequestEntityTooLarge
+		}
+		writeJSON(w, code, errorBody{Error: "decoding apply request: " + err.Error()})
+		return
+	}
+	// An apply runs to its end even when the client goes away: a vtysh
+	// killed halfway leaves FRR in a state nobody asked for.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), applyTimeout)
+	defer cancel()
+	res, err := s.applier.Apply(ctx, []byte(req.Config))
+	if err != nil && res.Failure == nil {
+		// Not an apply failure FRR reported (e.g. the request was
+		// cancelled): still answer with a typed failure.
+		f := apply.Failure{Stage: apply.StageReload, Message: apply.Redact(err.Error())}
+		var ae *apply.Error
+		if errors.As(err, &ae) {
+			f = ae.Failure
+		}
+		res.Failure = &f
+	}
+	s.mu.Lock()
+	s.lastApply = &Record{At: time.Now(), Result: res}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, ApplyResponse{Result: res})
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	var st Status
+	if out, err := s.shower.Show(ctx, vtyshjson.CmdBGPNeighbors); err != nil {
+		st.Errors = append(st.Errors, err.Error())
+	} else if st.Sessions, err = vtyshjson.ParseBGPNeighbors(out); err != nil {
+		st.Errors = append(st.Errors, err.Error())
+	}
+	if out, err := s.shower.Show(ctx, vtyshjson.CmdBFDPeers); err != nil {
+		st.Errors = append(st.Errors, err.Error())
+	} else if st.BFDPeers, err = vtyshjson.ParseBFDPeers(out); err != nil {
+		st.Errors = append(st.Errors, err.Error())
+	}
+	s.mu.Lock()
+	st.LastApply, st.LastResync = s.lastApply, s.lastResync
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := s.shower.Show(ctx, "show version"); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Status string `json:"status"`
+	}{"ok"})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,173 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ironlb/ironlb/frr/apply"
+)
+
+// Applier is what the agent needs to change FRR's config;
+// *apply.Applier is one.
+type Applier interface {
+	Apply(ctx context.Context, desired []byte) (apply.Result, error)
+	Reconcile(ctx context.Context) (apply.Result, error)
+}
+
+// Shower runs a vtysh show command; apply.Vtysh is one.
+type Shower interface {
+	Show(ctx context.Context, cmd string) ([]byte, error)
+}
+
+// Config is the agent's configuration, validated by New.
+type Config struct {
+	// Socket is the unix socket's path; its folder must exist.
+	Socket string
+	// SocketMode is 0600 (default) or 0660 (for a shared group).
+	SocketMode fs.FileMode
+	// FullResyncInterval is how often the last config is applied again
+	// through frr-reload.py; 0 turns the resync off.
+	FullResyncInterval time.Duration
+	// MaxConfigBytes bounds an /apply body. Default 64 MiB.
+	MaxConfigBytes int64
+	// Log receives the agent's lifecycle and apply lines. Default:
+	// discard.
+	Log *slog.Logger
+}
+
+// Server is the agent.
+type Server struct {
+	cfg     Config
+	applier Applier
+	shower  Shower
+	log     *slog.Logger
+
+	mu         sync.Mutex
+	lastApply  *Record
+	lastResync *Record
+}
+
+// Record is an apply or resync with when it ended.
+type Record struct {
+	At     time.Time    `json:"at"`
+	Result apply.Result `json:"result"`
+}
+
+// New validates cfg and returns a Server that applies through applier and
+// reads status through shower.
+func New(cfg Config, applier Applier, shower Shower) (*Server, error) {
+	if cfg.Socket == "" {
+		return nil, errors.New("agent config: socket path is empty")
+	}
+	if cfg.SocketMode == 0 {
+		cfg.SocketMode = 0o600
+	}
+	if cfg.SocketMode != 0o600 && cfg.SocketMode != 0o660 {
+		return nil, fmt.Errorf("agent config: socket mode %#o: want 0600 or 0660", cfg.SocketMode)
+	}
+	if cfg.FullResyncInterval < 0 {
+		return nil, fmt.Errorf("agent config: full resync interval %v is negative", cfg.FullResyncInterval)
+	}
+	if cfg.MaxConfigBytes <= 0 {
+		cfg.MaxConfigBytes = 64 << 20
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if applier == nil || shower == nil {
+		return nil, errors.New("agent config: applier and shower are required")
+	}
+	return &Server{cfg: cfg, applier: applier, shower: shower, log: cfg.Log}, nil
+}
+
+// Run serves on the socket until ctx ends, then shuts down and removes
+// the socket. A stale socket file from an earlier run is replaced; any
+// other file at the path is an error.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := s.listen()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("frr agent serving", "socket", s.cfg.Socket)
+
+	var tick <-chan time.Time
+	if s.cfg.FullResyncInterval > 0 {
+		t := time.NewTicker(s.cfg.FullResyncInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-errc:
+			runErr = fmt.Errorf("serving frr agent: %w", err)
+			break loop
+		case <-tick:
+			s.resync(ctx)
+		}
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && runErr == nil {
+		runErr = fmt.Errorf("shutting down frr agent: %w", err)
+	}
+	if err := os.Remove(s.cfg.Socket); err != nil && !errors.Is(err, fs.ErrNotExist) && runErr == nil {
+		runErr = fmt.Errorf("removing socket: %w", err)
+	}
+	s.log.Info("frr agent stopped", "socket", s.cfg.Socket)
+	return runErr
+}
+
+func (s *Server) listen() (net.Listener, error) {
+	if fi, err := os.Lstat(s.cfg.Socket); err == nil {
+		if fi.Mode()&fs.ModeSocket == 0 {
+			return nil, fmt.Errorf("listening on %s: a file that is not a socket is in the way", s.cfg.Socket)
+		}
+		if err := os.Remove(s.cfg.Socket); err != nil {
+			return nil, fmt.Errorf("removing stale socket: %w", err)
+		}
+	}
+	// Create the socket with no access and open it up by chmod, so it
+	// is never reachable with wider permissions.
+	dir := filepath.Dir(s.cfg.Socket)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("socket folder: %w", err)
+	}
+	ln, err := net.Listen("unix", s.cfg.Socket)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", s.cfg.Socket, err)
+	}
+	if err := os.Chmod(s.cfg.Socket, s.cfg.SocketMode); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("chmod socket: %w", err)
+	}
+	return ln, nil
+}
+
+func (s *Server) resync(ctx context.Context) {
+	res, err := s.applier.Reconcile(ctx)
+	if res.Path == apply.PathNone {
+		return // nothing applied yet
+	}
+	s.mu.Lock()
+	s.lastResync = &Record{At: time.Now(), Result: res}
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("frr full resync failed", "error", err)
+	}
+}

@@ -1,0 +1,103 @@
+package frr
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+
+	"github.com/ironlb/ironlb/speaker/state"
+)
+
+// The benchmarks use the scale cluster: N Services announced to four
+// peers (see scaleModel). Run them with
+//
+//	go test -run '^$' -bench . -benchmem ./frr/
+
+var benchSizes = []int{1000, 10000}
+
+// BenchmarkBuildRender is the speaker's whole computation per node:
+// state to model to frr.conf.
+func BenchmarkBuildRender(b *testing.B) {
+	r := newTestRenderer(b)
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			c := scaleCluster(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				cfg, err := Build(c, node1, BuildOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Render(cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			c := scaleCluster(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Build(c, node1, BuildOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	r := newTestRenderer(b)
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			cfg, err := Build(scaleCluster(b, n), node1, BuildOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Render(cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkOneServiceDelta renders the desired state after one Service
+// is added to N, and reports how many lines of the file that changes
+// (measured once, outside the timing).
+func BenchmarkOneServiceDelta(b *testing.B) {
+	r := newTestRenderer(b)
+	added := state.Service{Namespace: "new", Name: "svc", IPs: []netip.Addr{v6Addr(1001)}, Pool: "v6", ServingNodes: []string{node2}}
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			before, err := Build(scaleCluster(b, n), node1, BuildOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			old, err := r.Render(before)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := scaleCluster(b, n, added)
+			var out []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				cfg, err := Build(c, node1, BuildOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if out, err = r.Render(cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			removed, addedLines := changed(splitLines(string(old)), splitLines(string(out)))
+			b.ReportMetric(float64(len(removed)+len(addedLines)), "lines-changed")
+		})
+	}
+}

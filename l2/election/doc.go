@@ -1,0 +1,44 @@
+// Package election decides which node announces each Layer 2 Service IP.
+//
+// It owns one pure function, Elect: from the cluster state and the set of
+// nodes whose speaker is alive (the memberlist view) it computes, for
+// every node, the IPs it owns with the interfaces it may announce them on,
+// the IPs it may keep announcing while it drains, and, for every Layer 2
+// Service, the node that announces it. Elect does no I/O, and the same
+// input in any order gives the same Result on every node.
+//
+// # Candidates
+//
+// A node is a candidate for a Service when its speaker is alive, its
+// NetworkUnavailable condition is false, an L2Advertisement that covers
+// the Service's pool selects it, and, for externalTrafficPolicy Local,
+// it has a serving endpoint of the Service. A Service with
+// externalTrafficPolicy Cluster needs a serving endpoint on some node,
+// or nobody announces it. Node readiness is not looked at: liveness
+// comes from the speakers themselves.
+//
+// Draining nodes (cordoned, or labelled
+// node.kubernetes.io/exclude-from-external-load-balancers) are ranked
+// after every other candidate: a cordoned node owns an IP only when no
+// other candidate exists, an excluded node never does. Both are listed
+// as Handover candidates instead, so that the node that owned the IP
+// before can keep announcing it while the new owner takes over (make
+// before break); see Assignment.Handover.
+//
+// # Groups
+//
+// The IPs of one Service (dual stack) and Services that share an IP are
+// elected together, as one group, so they all land on one node. The
+// candidates of a group are the nodes that are candidates for every
+// Service in it (intersection), since traffic for all of them arrives at
+// the winner; when no node qualifies for all of them, the nodes that
+// qualify for at least one (union), so that the IP stays reachable for
+// some of them rather than for none.
+//
+// # Order
+//
+// The candidates of a group are ranked by the SHA-256 of "node/ip",
+// where ip is the smallest IP of the group, and the first wins (ties,
+// which need a hash collision, by name). The hash spreads the IPs over
+// the nodes and moves only the IPs of a node that comes or goes.
+package election

@@ -1,0 +1,14 @@
+// Package members keeps the set of live speakers with
+// hashicorp/memberlist, the input of the Layer 2 election.
+//
+// Members wraps a memberlist: one flat Config (member name = node name,
+// join addresses, an encryption key that is required unless
+// AllowInsecure), a named timing Profile (FastLAN, the default, sees a
+// failed node in about half a second; LAN is memberlist's own), Run(ctx)
+// that joins, reports every change of the View (live, failed, left) and
+// leaves gracefully when ctx ends, and memberlist's log routed to slog.
+//
+// Suspected members count as live: a suspicion either ends in a refute
+// or, within the suspicion timeout, in a failure, and moving IPs on a
+// mere suspicion would make false alarms costlier.
+package members

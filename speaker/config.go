@@ -1,0 +1,74 @@
+package speaker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ironlb/ironlb/frr/apply"
+)
+
+// FRR gets a desired frr.conf into the node's FRR: the frr-agent client.
+type FRR interface {
+	Apply(ctx context.Context, desired []byte) (apply.Result, error)
+}
+
+// Config is the speaker's configuration, validated once by Validate.
+type Config struct {
+	// NodeName is the node this speaker announces for.
+	NodeName string
+	// Namespace is where ironlb runs and reads its metallb.io objects.
+	Namespace string
+	// LBClass is the controller's --lb-class.
+	LBClass string
+	// RouterID is the BGP router-id when no peer sets one (the node's
+	// IPv4 address); zero lets FRR choose.
+	RouterID netip.Addr
+	// DrainDelay is how long a draining node announces with the
+	// GRACEFUL_SHUTDOWN community before it withdraws.
+	DrainDelay time.Duration
+	// FRR applies the node's BGP configuration; nil disables BGP.
+	FRR FRR
+	// Sessions reads FRR's session state for the node's SpeakerStatus;
+	// nil disables it.
+	Sessions StatusSource
+	// SessionInterval is how often Sessions is read.
+	SessionInterval time.Duration
+	// Registerer receives the Prometheus metrics.
+	Registerer prometheus.Registerer
+	// Log is the speaker's logger.
+	Log *slog.Logger
+	// Now returns the time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.NodeName == "" {
+		errs = append(errs, errors.New("node name must be set"))
+	}
+	if c.Namespace == "" {
+		errs = append(errs, errors.New("namespace must be set"))
+	}
+	if c.DrainDelay < 0 {
+		errs = append(errs, errors.New("drain delay must not be negative"))
+	}
+	if c.Sessions != nil && c.SessionInterval <= 0 {
+		errs = append(errs, errors.New("session interval must be positive"))
+	}
+	if c.Registerer == nil {
+		errs = append(errs, errors.New("a metrics registerer must be set"))
+	}
+	if c.Log == nil {
+		errs = append(errs, errors.New("a logger must be set"))
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return errors.Join(errs...)
+}

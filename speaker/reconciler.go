@@ -1,0 +1,207 @@
+package speaker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/config"
+	"github.com/ironlb/ironlb/frr"
+	"github.com/ironlb/ironlb/frr/apply"
+	"github.com/ironlb/ironlb/internal/k8sconfig"
+	"github.com/ironlb/ironlb/speaker/state"
+)
+
+// reconciler computes and applies the node's announcements. It has one
+// request key, so every event collapses into one pending reconcile.
+type reconciler struct {
+	client   client.Client
+	cfg      Config
+	renderer *frr.Renderer
+	metrics  *metrics
+	log      *slog.Logger
+
+	// model is the last valid configuration model.
+	model *config.Model
+	drain drainClock
+	// stopping is set when the speaker was told to stop: a planned
+	// departure like a drain.
+	stopping atomic.Bool
+
+	// withdrawn is closed once FRR runs the withdrawn phase while the
+	// speaker is stopping: Run's departure waits for it.
+	withdrawn     chan struct{}
+	closeWithdraw sync.Once
+
+	mu        sync.Mutex
+	lastApply *v1beta1.ApplyResult
+}
+
+// Reconcile is the whole speaker: read, decide, apply.
+func (r *reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	cluster, err := r.readCluster(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if cluster == nil {
+		// No valid configuration was ever seen: nothing to announce yet.
+		return reconcile.Result{}, nil
+	}
+	node, _ := cluster.Node(r.cfg.NodeName)
+	ph, left := r.drain.step(r.cfg.Now(), node.Draining() || r.stopping.Load())
+
+	var errs []error
+	if r.cfg.FRR != nil {
+		if err := r.reconcileBGP(ctx, cluster, ph); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := r.writeSpeakerStatus(ctx, ph); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{RequeueAfter: left}, nil
+}
+
+// readCluster lists the cluster state. An invalid configuration keeps the
+// last valid model and is reported in the node's ConfigurationState.
+func (r *reconciler) readCluster(ctx context.Context) (*state.Cluster, error) {
+	objs, err := k8sconfig.Load(ctx, r.client, r.cfg.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	model, buildErr := config.Build(objs)
+	ref := k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: "speaker-" + r.cfg.NodeName, Component: "speaker", Node: r.cfg.NodeName}
+	if err := k8sconfig.ReportState(ctx, r.client, ref, buildErr); err != nil {
+		r.log.Error("reporting configuration state", "error", err)
+	}
+	if buildErr != nil {
+		r.metrics.configValid.Set(0)
+		r.log.Error("configuration invalid, keeping the last valid one", "error", buildErr)
+	} else {
+		r.metrics.configValid.Set(1)
+		r.model = model
+	}
+	if r.model == nil {
+		return nil, nil
+	}
+	var (
+		nodes corev1.NodeList
+		svcs  corev1.ServiceList
+		eps   discoveryv1.EndpointSliceList
+	)
+	for _, l := range []client.ObjectList{&nodes, &svcs, &eps} {
+		if err := r.client.List(ctx, l); err != nil {
+			return nil, fmt.Errorf("listing %T: %w", l, err)
+		}
+	}
+	return state.Build(r.model, nodes.Items, svcs.Items, eps.Items, r.cfg.LBClass), nil
+}
+
+// reconcileBGP renders the node's frr.conf and applies it.
+func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, ph frr.Phase) error {
+	fc, err := frr.Build(cluster, r.cfg.NodeName, frr.BuildOptions{Phase: ph, RouterID: r.cfg.RouterID})
+	if err != nil {
+		// Peers that clash on this node: the user must fix them.
+		r.log.Error("building frr.conf", "node", r.cfg.NodeName, "error", err)
+		return reconcile.TerminalError(err)
+	}
+	text, err := r.renderer.Render(fc)
+	if err != nil {
+		return reconcile.TerminalError(fmt.Errorf("rendering frr.conf: %w", err))
+	}
+	res, applyErr := r.cfg.FRR.Apply(ctx, text)
+	r.recordApply(res, applyErr)
+	if applyErr != nil {
+		r.log.Error("applying frr.conf", "node", r.cfg.NodeName, "path", res.Path, "error", applyErr)
+		return fmt.Errorf("applying frr.conf: %w", applyErr)
+	}
+	r.log.Debug("frr.conf applied", "node", r.cfg.NodeName, "path", res.Path, "commands", res.Commands, "duration", res.Duration)
+	if ph == frr.PhaseWithdrawn && r.stopping.Load() {
+		r.closeWithdraw.Do(func() { close(r.withdrawn) })
+	}
+
+	want := map[serviceRef][]string{}
+	for _, sp := range fc.Announced {
+		ns, name := splitKey(sp.Service)
+		want[serviceRef{Namespace: ns, Name: name}] = sp.Peers
+	}
+	r.metrics.announced.Set(float64(len(want)))
+	return syncBGPStatuses(ctx, r.client, r.cfg.Namespace, r.cfg.NodeName, want)
+}
+
+func (r *reconciler) recordApply(res apply.Result, err error) {
+	r.metrics.applyDuration.WithLabelValues(string(res.Path)).Observe(res.Duration.Seconds())
+	out := &v1beta1.ApplyResult{
+		Time:                 metav1.NewTime(r.cfg.Now()),
+		Path:                 string(res.Path),
+		Succeeded:            err == nil,
+		DurationMilliseconds: res.Duration.Milliseconds(),
+	}
+	if res.Failure != nil {
+		r.metrics.applyFailures.WithLabelValues(string(res.Failure.Stage)).Inc()
+		out.Stage, out.Message = string(res.Failure.Stage), res.Failure.Message
+	} else if err != nil {
+		r.metrics.applyFailures.WithLabelValues("agent").Inc()
+		out.Stage, out.Message = "agent", err.Error()
+	}
+	r.mu.Lock()
+	r.lastApply = out
+	r.mu.Unlock()
+}
+
+// writeSpeakerStatus records the phase and last apply in the node's
+// SpeakerStatus.
+func (r *reconciler) writeSpeakerStatus(ctx context.Context, ph frr.Phase) error {
+	r.mu.Lock()
+	last := r.lastApply.DeepCopy()
+	r.mu.Unlock()
+	return updateSpeakerStatus(ctx, r.client, r.cfg.Namespace, r.cfg.NodeName, func(st *v1beta1.SpeakerStatusStatus) {
+		st.Phase = ph.String()
+		if last != nil {
+			st.LastApply = last
+		}
+	})
+}
+
+// updateSpeakerStatus creates the node's SpeakerStatus when missing and
+// applies mutate to its status.
+func updateSpeakerStatus(ctx context.Context, c client.Client, ns, node string, mutate func(*v1beta1.SpeakerStatusStatus)) error {
+	obj := &v1beta1.SpeakerStatus{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: node, Labels: map[string]string{labelNode: node}}}
+	if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating SpeakerStatus %s: %w", node, err)
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+		return fmt.Errorf("reading SpeakerStatus %s: %w", node, err)
+	}
+	before := obj.Status.DeepCopy()
+	obj.Status.Node = node
+	mutate(&obj.Status)
+	if equality.Semantic.DeepEqual(before, &obj.Status) {
+		return nil
+	}
+	if err := c.Status().Update(ctx, obj); err != nil {
+		return fmt.Errorf("updating SpeakerStatus %s: %w", node, err)
+	}
+	return nil
+}
+
+func splitKey(key string) (string, string) {
+	ns, name, _ := strings.Cut(key, "/")
+	return ns, name
+}

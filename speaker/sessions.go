@@ -1,0 +1,130 @@
+package speaker
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/frr/agent"
+	"github.com/ironlb/ironlb/frr/vtyshjson"
+)
+
+// StatusSource reads FRR's session state: the frr-agent client.
+type StatusSource interface {
+	Status(ctx context.Context) (agent.Status, error)
+}
+
+// sessionPoller reads the node's BGP sessions from FRR at an interval
+// and reports them in the SpeakerStatus and the metrics. It is a
+// manager.Runnable.
+type sessionPoller struct {
+	client   client.Client
+	source   StatusSource
+	ns, node string
+	interval time.Duration
+	metrics  *metrics
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Start polls until ctx ends.
+func (p *sessionPoller) Start(ctx context.Context) error {
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for {
+		p.poll(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (p *sessionPoller) poll(ctx context.Context) {
+	st, err := p.source.Status(ctx)
+	if err != nil {
+		p.log.Warn("reading FRR session state", "node", p.node, "error", err)
+		return
+	}
+	sessions := sessionsFrom(st, p.now())
+	p.metrics.sessionUp.Reset()
+	p.metrics.prefixesSent.Reset()
+	for _, s := range sessions {
+		up := 0.0
+		if s.State == "Established" {
+			up = 1
+		}
+		p.metrics.sessionUp.WithLabelValues(s.Peer, s.VRF).Set(up)
+		p.metrics.prefixesSent.WithLabelValues(s.Peer, s.VRF).Set(float64(s.PrefixesSent))
+	}
+	err = updateSpeakerStatus(ctx, p.client, p.ns, p.node, func(s *v1beta1.SpeakerStatusStatus) { s.Sessions = sessions })
+	if err != nil && ctx.Err() == nil {
+		p.log.Warn("writing session state", "node", p.node, "error", err)
+	}
+}
+
+// sessionsFrom turns FRR's neighbors into the status' sessions. FRR's
+// neighbor description is the BGPPeer's name (frr.Build writes it).
+func sessionsFrom(st agent.Status, now time.Time) []v1beta1.BGPSession {
+	bfd := map[string]string{}
+	for _, p := range st.BFDPeers {
+		bfd[p.VRF+"|"+p.Peer] = p.Status
+	}
+	out := make([]v1beta1.BGPSession, 0, len(st.Sessions))
+	for _, n := range st.Sessions {
+		s := v1beta1.BGPSession{
+			Peer:                   n.Description,
+			Address:                n.Address,
+			VRF:                    vrfOf(n),
+			State:                  n.State,
+			EstablishedTransitions: n.ConnectionsEstablished,
+			PrefixesSent:           sent(n),
+			BFD:                    bfd[vrfOf(n)+"|"+n.Address],
+			LastError:              lastError(n),
+		}
+		if s.Peer == "" {
+			s.Peer = n.Address
+		}
+		if n.Established() && n.Uptime > 0 {
+			since := metav1.NewTime(now.Add(-n.Uptime).Truncate(time.Second))
+			s.Since = &since
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b v1beta1.BGPSession) int {
+		return strings.Compare(a.VRF+"|"+a.Peer+"|"+a.Address, b.VRF+"|"+b.Peer+"|"+b.Address)
+	})
+	return out
+}
+
+// vrfOf is empty for sessions of the default VRF. The agent reports the
+// default VRF's sessions only, for now.
+func vrfOf(vtyshjson.BGPNeighbor) string { return "" }
+
+func sent(n vtyshjson.BGPNeighbor) int64 {
+	var total int64
+	for _, af := range n.AddressFamilies {
+		total += af.Sent
+	}
+	return total
+}
+
+func lastError(n vtyshjson.BGPNeighbor) string {
+	if n.Established() {
+		return ""
+	}
+	switch {
+	case n.LastNotification != "":
+		return n.LastNotification
+	case n.LastResetReason != "":
+		return n.LastResetReason
+	}
+	return ""
+}

@@ -1,0 +1,160 @@
+package speaker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/api/v1beta2"
+	"github.com/ironlb/ironlb/frr"
+)
+
+// Speaker is a speaker added to a manager; Run runs both.
+type Speaker struct {
+	cfg     Config
+	r       *reconciler
+	trigger chan event.GenericEvent
+}
+
+// the one request key of the speaker's reconciler.
+var nodeKey = reconcile.Request{}
+
+// Setup adds the speaker's reconciler to the manager.
+func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("speaker configuration: %w", err)
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+	renderer, err := frr.NewRenderer()
+	if err != nil {
+		return nil, fmt.Errorf("loading frr.conf templates: %w", err)
+	}
+	s := &Speaker{
+		cfg: cfg,
+		r: &reconciler{
+			client: mgr.GetClient(), cfg: cfg, renderer: renderer, metrics: m, log: cfg.Log,
+			drain: drainClock{delay: cfg.DrainDelay}, withdrawn: make(chan struct{}),
+		},
+		trigger: make(chan event.GenericEvent, 1),
+	}
+	one := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{nodeKey} })
+	inNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		if o.GetNamespace() != cfg.Namespace {
+			return nil
+		}
+		return []reconcile.Request{nodeKey}
+	})
+	b := ctrl.NewControllerManagedBy(mgr).Named("speaker").
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
+		Watches(&corev1.Service{}, one).
+		Watches(&discoveryv1.EndpointSlice{}, one).
+		Watches(&corev1.Node{}, one, builder.WithPredicates(nodeChanged())).
+		Watches(&corev1.Secret{}, inNamespace).
+		WatchesRawSource(source.Channel(s.trigger, one))
+	specOrLabels := builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))
+	for _, o := range []client.Object{&v1beta1.IPAddressPool{}, &v1beta2.BGPPeer{}, &v1beta1.BGPAdvertisement{}, &v1beta1.L2Advertisement{}, &v1beta1.BFDProfile{}, &v1beta1.Community{}} {
+		b = b.Watches(o, inNamespace, specOrLabels)
+	}
+	if err := b.Complete(s.r); err != nil {
+		return nil, fmt.Errorf("creating speaker controller: %w", err)
+	}
+	if cfg.Sessions != nil {
+		p := &sessionPoller{client: mgr.GetClient(), source: cfg.Sessions, ns: cfg.Namespace, node: cfg.NodeName, interval: cfg.SessionInterval, metrics: m, log: cfg.Log, now: cfg.Now}
+		if err := mgr.Add(p); err != nil {
+			return nil, fmt.Errorf("adding session poller: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// nodeChanged passes node events that can change announcements: labels,
+// cordoning and the Ready and NetworkUnavailable conditions, not the
+// periodic heartbeats.
+func nodeChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*corev1.Node)
+		n, ok2 := e.ObjectNew.(*corev1.Node)
+		if !ok1 || !ok2 {
+			return true
+		}
+		return !equality.Semantic.DeepEqual(o.Labels, n.Labels) ||
+			o.Spec.Unschedulable != n.Spec.Unschedulable ||
+			condition(o, corev1.NodeReady) != condition(n, corev1.NodeReady) ||
+			condition(o, corev1.NodeNetworkUnavailable) != condition(n, corev1.NodeNetworkUnavailable)
+	}}
+}
+
+func condition(n *corev1.Node, t corev1.NodeConditionType) corev1.ConditionStatus {
+	for _, c := range n.Status.Conditions {
+		if c.Type == t {
+			return c.Status
+		}
+	}
+	return corev1.ConditionUnknown
+}
+
+// Run runs the manager (and so the speaker) until ctx ends. Then, when
+// drainOnStop is set, the node departs gracefully: it announces with the
+// GRACEFUL_SHUTDOWN community for the drain delay, withdraws, and only
+// then stops. Without it (or when FRR is unreachable) it stops at once
+// and leaves the routes to BGP graceful restart and hold timers.
+func (s *Speaker) Run(ctx context.Context, mgr manager.Manager, drainOnStop bool) error {
+	mgrCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- mgr.Start(mgrCtx) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	if drainOnStop && s.cfg.FRR != nil {
+		if err, stopped := s.depart(errc); stopped {
+			return err
+		}
+	}
+	cancel()
+	return <-errc
+}
+
+// depart drives the graceful departure and waits until FRR withdrew or a
+// bound passed. stopped reports that the manager ended meanwhile, with
+// its error.
+func (s *Speaker) depart(errc <-chan error) (err error, stopped bool) {
+	s.r.stopping.Store(true)
+	s.cfg.Log.Info("speaker stopping: moving traffic away", "node", s.cfg.NodeName, "delay", s.cfg.DrainDelay)
+	select {
+	case s.trigger <- event.GenericEvent{Object: &corev1.Node{}}:
+	default: // a reconcile is already pending
+	}
+	bound := time.NewTimer(s.cfg.DrainDelay + 30*time.Second)
+	defer bound.Stop()
+	select {
+	case err := <-errc:
+		return err, true
+	case <-bound.C:
+		s.cfg.Log.Error("speaker stopping: FRR did not withdraw in time", "node", s.cfg.NodeName)
+		return nil, false
+	case <-s.r.withdrawn:
+		s.cfg.Log.Info("speaker stopping: routes withdrawn", "node", s.cfg.NodeName)
+		return nil, false
+	}
+}

@@ -1,0 +1,20 @@
+// Package templates holds the text/template files that write frr.conf
+// from the render model of package frr (frr.Config). It is a package of
+// its own because go:embed cannot reach a parent folder.
+//
+// The templates only print fields and range over sorted slices: every
+// decision is made in Go, in frr.Build. Conventions:
+//
+//   - frr.conf.tmpl is the root; router.tmpl, routemap.tmpl and bfd.tmpl
+//     define the partials "router", "neighbor", "route-map" and "bfd".
+//   - Every line a partial writes starts with a newline and none ends
+//     with one, so that partials and optional lines join without blank
+//     lines; the root ends the file with a newline.
+//   - Optional lines use {{with}} on a field whose zero value means
+//     "leave FRR's default", which is never written.
+//   - Sections come in the order FRR's show running-config uses, and so
+//     do the lines within them.
+//
+// The only function the templates call is sprig's join; package frr
+// parses them once with missingkey=error and that single function.
+package templates

@@ -1,0 +1,27 @@
+package templates
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+	"text/template"
+)
+
+// TestTemplatesParse parses the files with the one function package frr
+// provides, and checks the partials the root calls are defined.
+func TestTemplatesParse(t *testing.T) {
+	join := func(sep string, v []string) string { return strings.Join(v, sep) }
+	tmpl, err := template.New(Root).Option("missingkey=error").Funcs(template.FuncMap{"join": join}).ParseFS(Files(), Pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{Root, "router", "neighbor", "route-map", "bfd"} {
+		if tmpl.Lookup(name) == nil {
+			t.Errorf("template %q is not defined", name)
+		}
+	}
+	names, err := fs.Glob(Files(), Pattern)
+	if err != nil || len(names) != 4 {
+		t.Errorf("template files = %q (%v), want the 4 of doc.go", names, err)
+	}
+}
