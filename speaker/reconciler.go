@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -33,6 +34,9 @@ type reconciler struct {
 	renderer *frr.Renderer
 	metrics  *metrics
 	log      *slog.Logger
+
+	// l2 is the Layer 2 side; nil when disabled.
+	l2 *l2Runtime
 
 	// model is the last valid configuration model.
 	model *config.Model
@@ -64,6 +68,16 @@ func (r *reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	ph, left := r.drain.step(r.cfg.Now(), node.Draining() || r.stopping.Load())
 
 	var errs []error
+	if r.l2 != nil {
+		// First: a failover waits for nothing else.
+		wake, err := r.reconcileL2(ctx, cluster)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if wake > 0 && (left == 0 || wake < left) {
+			left = wake
+		}
+	}
 	if r.cfg.FRR != nil {
 		if err := r.reconcileBGP(ctx, cluster, ph); err != nil {
 			errs = append(errs, err)
@@ -180,22 +194,26 @@ func (r *reconciler) writeSpeakerStatus(ctx context.Context, ph frr.Phase) error
 }
 
 // updateSpeakerStatus creates the node's SpeakerStatus when missing and
-// applies mutate to its status.
+// applies mutate to its status. The reconciler and the session poller
+// both write it, so a conflict is retried on a fresh copy.
 func updateSpeakerStatus(ctx context.Context, c client.Client, ns, node string, mutate func(*v1beta1.SpeakerStatusStatus)) error {
 	obj := &v1beta1.SpeakerStatus{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: node, Labels: map[string]string{labelNode: node}}}
 	if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating SpeakerStatus %s: %w", node, err)
 	}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-		return fmt.Errorf("reading SpeakerStatus %s: %w", node, err)
-	}
-	before := obj.Status.DeepCopy()
-	obj.Status.Node = node
-	mutate(&obj.Status)
-	if equality.Semantic.DeepEqual(before, &obj.Status) {
-		return nil
-	}
-	if err := c.Status().Update(ctx, obj); err != nil {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		before := obj.Status.DeepCopy()
+		obj.Status.Node = node
+		mutate(&obj.Status)
+		if equality.Semantic.DeepEqual(before, &obj.Status) {
+			return nil
+		}
+		return c.Status().Update(ctx, obj)
+	})
+	if err != nil {
 		return fmt.Errorf("updating SpeakerStatus %s: %w", node, err)
 	}
 	return nil

@@ -11,15 +11,22 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/controller"
+	"github.com/ironlb/ironlb/internal/certs"
 	"github.com/ironlb/ironlb/internal/scheme"
 )
 
@@ -34,6 +41,13 @@ type controllerConfig struct {
 	certDir     string
 	leaderElect bool
 	logLevel    slog.Level
+	// manageCerts makes the controller issue and rotate the webhook's
+	// certificate itself (internal/certs) instead of reading one that
+	// cert-manager put into certDir.
+	manageCerts       bool
+	certSecret        string
+	webhookService    string
+	webhookConfigName string
 }
 
 func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, error) {
@@ -52,6 +66,10 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	fs.IntVar(&c.webhookPort, "webhook-port", 9443, "port of the validating webhook (0 disables)")
 	fs.StringVar(&c.certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "folder with tls.crt and tls.key for the webhook")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "run leader election, for more than one replica")
+	fs.BoolVar(&c.manageCerts, "manage-certs", true, "issue and rotate the webhook's certificate (false: cert-manager or another tool writes it into -cert-dir)")
+	fs.StringVar(&c.certSecret, "cert-secret", "ironlb-webhook-cert", "secret in -namespace holding the webhook's CA and certificate (with -manage-certs)")
+	fs.StringVar(&c.webhookService, "webhook-service", "ironlb-webhook", "service in -namespace in front of the webhook; the certificate is for its DNS names (with -manage-certs)")
+	fs.StringVar(&c.webhookConfigName, "webhook-config-name", "ironlb-webhook", "ValidatingWebhookConfiguration that gets the CA bundle, empty for none (with -manage-certs)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -67,6 +85,9 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	}
 	if strings.TrimSpace(c.namespace) == "" {
 		return c, &exitError{code: 2, err: errors.New("-namespace must not be empty")}
+	}
+	if c.webhookPort > 0 && c.manageCerts && (c.certSecret == "" || c.webhookService == "") {
+		return c, &exitError{code: 2, err: errors.New("-manage-certs needs -cert-secret and -webhook-service")}
 	}
 	return c, nil
 }
@@ -93,6 +114,7 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 		LeaderElection:          c.leaderElect,
 		LeaderElectionID:        "ironlb-controller.metallb.io",
 		LeaderElectionNamespace: c.namespace,
+		Cache:                   namespacedCache(c.namespace),
 	}
 	if c.webhookPort > 0 {
 		opts.WebhookServer = webhook.NewServer(webhook.Options{Port: c.webhookPort, CertDir: c.certDir})
@@ -117,11 +139,66 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("controller starting", "namespace", c.namespace, "lbClass", c.lbClass, "leaderElect", c.leaderElect)
-	if err := mgr.Start(ctx); err != nil {
-		return fmt.Errorf("running manager: %w", err)
+	if c.webhookPort > 0 {
+		if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
+			return fmt.Errorf("adding webhook ready check: %w", err)
+		}
 	}
-	return nil
+	var cm *certs.Manager
+	if c.webhookPort > 0 && c.manageCerts {
+		// Direct reads: replicas share the Secret, and the cache only
+		// starts with the manager, which waits for the certificate.
+		direct, err := client.New(restCfg, client.Options{Scheme: scheme})
+		if err != nil {
+			return fmt.Errorf("creating client: %w", err)
+		}
+		cm, err = certs.New(certs.Config{
+			Kube:              direct,
+			Namespace:         c.namespace,
+			SecretName:        c.certSecret,
+			ServiceName:       c.webhookService,
+			WebhookConfigName: c.webhookConfigName,
+			CertDir:           c.certDir,
+			Log:               log.With("component", "certs"),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	log.Info("controller starting", "namespace", c.namespace, "lbClass", c.lbClass, "leaderElect", c.leaderElect, "manageCerts", cm != nil)
+	g, gctx := errgroup.WithContext(ctx)
+	if cm != nil {
+		g.Go(func() error { return cm.Run(gctx) })
+		// The webhook server loads its certificate when it starts.
+		select {
+		case <-cm.Ready():
+		case <-gctx.Done():
+			return g.Wait()
+		}
+	}
+	g.Go(func() error {
+		if err := mgr.Start(gctx); err != nil {
+			return fmt.Errorf("running manager: %w", err)
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// namespacedCache limits the cache to namespace for the kinds the
+// controller reads only there, so that its RBAC grants them in that
+// namespace alone. Services and Namespaces stay cluster-wide.
+func namespacedCache(namespace string) cache.Options {
+	only := cache.ByObject{Namespaces: map[string]cache.Config{namespace: {}}}
+	by := map[client.Object]cache.ByObject{}
+	for _, o := range []client.Object{
+		&corev1.Secret{},
+		&v1beta1.IPAddressPool{}, &v1beta2.BGPPeer{}, &v1beta1.BGPAdvertisement{}, &v1beta1.L2Advertisement{},
+		&v1beta1.BFDProfile{}, &v1beta1.Community{}, &v1beta1.ConfigurationState{},
+	} {
+		by[o] = only
+	}
+	return cache.Options{ByObject: by}
 }
 
 // restConfig loads the API server's address and credentials: the given
