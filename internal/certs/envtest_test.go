@@ -1,0 +1,133 @@
+package certs_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/internal/certs"
+	"github.com/ironlb/ironlb/internal/testenv"
+)
+
+// TestManagerOnAPIServer runs a Manager against a real API server with a
+// fake clock: it fills the Secret the chart creates empty, injects the CA
+// bundle, renews the serving certificate and then the CA when they are
+// due, repairs a lost CA bundle, and a second replica adopts the result.
+func TestManagerOnAPIServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test API server")
+	}
+	env := testenv.Start(t, testenv.Options{})
+	ctx := context.Background()
+	k := env.Client
+	for _, o := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testNS}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: testSecret}},
+		webhookConfig(),
+	} {
+		if err := k.Create(ctx, o); err != nil {
+			t.Fatalf("creating %T: %v", o, err)
+		}
+	}
+	v := certs.Validity{CA: 30 * 24 * time.Hour, Serving: 3 * 24 * time.Hour}
+	clock := newFakeClock(t0)
+	// A long resync makes every wake-up a renewal, except where the test
+	// moves the clock by the resync on purpose.
+	const resync = 10 * 24 * time.Hour
+	m, dir := newManager(t, k, clock, func(c *certs.Config) { c.Validity, c.Resync = v, resync })
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	clock.WaitRegistered(t, 1)
+
+	// state reads what the cluster and the folder hold, and checks that
+	// they agree with each other.
+	state := func(step string) certs.Bundle {
+		t.Helper()
+		b := certs.FromData(getSecret(t, k).Data)
+		if d := certs.Decide(b, clock.Now(), names); d.Action != certs.Keep {
+			t.Fatalf("%s: the secret's bundle is not valid: %s", step, d.Reason)
+		}
+		if got := getVWC(t, k).Webhooks[0].ClientConfig.CABundle; !bytes.Equal(got, b.CABundle) {
+			t.Fatalf("%s: the webhook's CA bundle differs from the secret's", step)
+		}
+		cert, key := readFiles(t, dir)
+		if !bytes.Equal(cert, b.Cert) || !bytes.Equal(key, b.Key) {
+			t.Fatalf("%s: the certificate folder differs from the secret", step)
+		}
+		if err := verify(t, cert, getVWC(t, k).Webhooks[0].ClientConfig.CABundle, names[0], clock.Now()); err != nil {
+			t.Fatalf("%s: the API server would not trust the served certificate: %v", step, err)
+		}
+		return b
+	}
+	first := state("first sync")
+
+	// wake moves the clock to the Manager's next wake-up and waits until it
+	// has synced and gone back to sleep.
+	wake := func() {
+		t.Helper()
+		n := clock.Registered()
+		next := clock.NextWake()
+		if next.IsZero() {
+			t.Fatal("the manager is not waiting")
+		}
+		clock.Set(next)
+		clock.WaitRegistered(t, n+1)
+	}
+
+	wake()
+	renewed := state("serving renewal")
+	if bytes.Equal(renewed.Cert, first.Cert) {
+		t.Fatal("the serving certificate was not renewed when due")
+	}
+	if !bytes.Equal(renewed.CABundle, first.CABundle) {
+		t.Fatal("a serving renewal changed the CA")
+	}
+
+	// Someone drops the CA bundle; the next check puts it back.
+	vwc := getVWC(t, k)
+	vwc.Webhooks[0].ClientConfig.CABundle = nil
+	if err := k.Update(ctx, vwc); err != nil {
+		t.Fatalf("clearing the CA bundle: %v", err)
+	}
+	n := clock.Registered()
+	clock.Set(clock.Now().Add(resync))
+	clock.WaitRegistered(t, n+1)
+	state("repair")
+
+	// On to the CA renewal.
+	b := renewed
+	for i := 0; bytes.Equal(certs.FromData(getSecret(t, k).Data).CAKey, first.CAKey); i++ {
+		if i > 20 {
+			t.Fatal("the CA was not renewed")
+		}
+		wake()
+		b = state("renewals")
+	}
+	if got := len(parseCerts(t, b.CABundle)); got != 2 {
+		t.Fatalf("after the CA renewal the webhook trusts %d CAs, want 2 (new and previous)", got)
+	}
+
+	// A second replica adopts the Secret as it is.
+	kc := &countingKube{Kube: k}
+	m2, dir2 := newManager(t, kc, clock, func(c *certs.Config) { c.Validity = v })
+	if _, err := m2.Sync(ctx); err != nil {
+		t.Fatalf("second replica: %v", err)
+	}
+	cert2, _ := readFiles(t, dir2)
+	if !bytes.Equal(cert2, b.Cert) || len(kc.writes) != 0 {
+		t.Errorf("the second replica did not adopt the shared certificate (writes %q)", kc.writes)
+	}
+}
