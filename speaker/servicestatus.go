@@ -32,107 +32,132 @@ func statusObjectName(prefix, node string, s serviceRef) string {
 	return prefix + "-" + hex.EncodeToString(sum[:8])
 }
 
-// syncBGPStatuses makes the node's ServiceBGPStatus objects match want:
-// one per Service announced by the node, listing its peers.
-func syncBGPStatuses(ctx context.Context, c client.Client, ns, node string, want map[serviceRef][]string) error {
-	var list v1beta1.ServiceBGPStatusList
-	if err := c.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{labelNode: node}); err != nil {
-		return fmt.Errorf("listing ServiceBGPStatus: %w", err)
+// statusKind is what syncStatuses needs to know of one per-Service status
+// kind: how to list the node's objects, make a new one, and read and
+// write the part that varies (V: the peers, or the interfaces).
+type statusKind[T any, V any] struct {
+	name  string // the kind, for errors
+	list  func(ctx context.Context) ([]*T, error)
+	make  func(name string, labels map[string]string) *T
+	ref   func(*T) serviceRef
+	value func(*T) V
+	set   func(*T, serviceRef, V)
+	equal func(a, b V) bool
+}
+
+// syncStatuses makes the node's status objects of one kind match want:
+// one per Service, holding its value. Objects of Services no longer in
+// want, and duplicates, are deleted.
+func syncStatuses[T any, P interface {
+	*T
+	client.Object
+}, V any](ctx context.Context, c client.Client, ns, node, prefix string, k statusKind[T, V], want map[serviceRef]V) error {
+	objs, err := k.list(ctx)
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", k.name, err)
 	}
 	var errs []error
 	seen := map[serviceRef]bool{}
-	for i := range list.Items {
-		obj := &list.Items[i]
-		ref := serviceRef{Namespace: obj.Status.ServiceNamespace, Name: obj.Status.ServiceName}
-		peers, ok := want[ref]
+	for _, obj := range objs {
+		ref := k.ref(obj)
+		v, ok := want[ref]
 		if !ok || seen[ref] {
-			if err := c.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("deleting ServiceBGPStatus %s: %w", obj.Name, err))
+			if err := c.Delete(ctx, P(obj)); err != nil && !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("deleting %s %s: %w", k.name, P(obj).GetName(), err))
 			}
 			continue
 		}
 		seen[ref] = true
-		if slices.Equal(obj.Status.Peers, peers) {
+		if k.equal(k.value(obj), v) {
 			continue
 		}
-		obj.Status.Peers = peers
-		if err := c.Status().Update(ctx, obj); err != nil {
-			errs = append(errs, fmt.Errorf("updating ServiceBGPStatus %s: %w", obj.Name, err))
+		k.set(obj, ref, v)
+		if err := c.Status().Update(ctx, P(obj)); err != nil {
+			errs = append(errs, fmt.Errorf("updating %s %s: %w", k.name, P(obj).GetName(), err))
 		}
 	}
-	for ref, peers := range want {
+	for ref, v := range want {
 		if seen[ref] {
 			continue
 		}
-		obj := &v1beta1.ServiceBGPStatus{ObjectMeta: metav1.ObjectMeta{
-			Namespace: ns,
-			Name:      statusObjectName("bgp-"+node, node, ref),
-			Labels:    map[string]string{labelNode: node, labelServiceName: ref.Name, labelServiceNamespace: ref.Namespace},
-		}}
-		if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-			errs = append(errs, fmt.Errorf("creating ServiceBGPStatus for %s/%s: %w", ref.Namespace, ref.Name, err))
+		labels := map[string]string{labelNode: node, labelServiceName: ref.Name, labelServiceNamespace: ref.Namespace}
+		obj := k.make(statusObjectName(prefix+"-"+node, node, ref), labels)
+		if err := c.Create(ctx, P(obj)); err != nil && !apierrors.IsAlreadyExists(err) {
+			errs = append(errs, fmt.Errorf("creating %s for %s/%s: %w", k.name, ref.Namespace, ref.Name, err))
 			continue
 		}
-		obj.Status = v1beta1.MetalLBServiceBGPStatus{Node: node, ServiceName: ref.Name, ServiceNamespace: ref.Namespace, Peers: peers}
-		if err := c.Status().Update(ctx, obj); err != nil {
-			errs = append(errs, fmt.Errorf("writing ServiceBGPStatus for %s/%s: %w", ref.Namespace, ref.Name, err))
+		k.set(obj, ref, v)
+		if err := c.Status().Update(ctx, P(obj)); err != nil {
+			errs = append(errs, fmt.Errorf("writing %s for %s/%s: %w", k.name, ref.Namespace, ref.Name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// syncBGPStatuses makes the node's ServiceBGPStatus objects match want:
+// one per Service announced by the node, listing its peers.
+func syncBGPStatuses(ctx context.Context, c client.Client, ns, node string, want map[serviceRef][]string) error {
+	k := statusKind[v1beta1.ServiceBGPStatus, []string]{
+		name: "ServiceBGPStatus",
+		list: func(ctx context.Context) ([]*v1beta1.ServiceBGPStatus, error) {
+			var l v1beta1.ServiceBGPStatusList
+			err := c.List(ctx, &l, client.InNamespace(ns), client.MatchingLabels{labelNode: node})
+			return pointers(l.Items), err
+		},
+		make: func(name string, labels map[string]string) *v1beta1.ServiceBGPStatus {
+			return &v1beta1.ServiceBGPStatus{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels}}
+		},
+		ref: func(o *v1beta1.ServiceBGPStatus) serviceRef {
+			return serviceRef{Namespace: o.Status.ServiceNamespace, Name: o.Status.ServiceName}
+		},
+		value: func(o *v1beta1.ServiceBGPStatus) []string { return o.Status.Peers },
+		set: func(o *v1beta1.ServiceBGPStatus, ref serviceRef, peers []string) {
+			o.Status = v1beta1.MetalLBServiceBGPStatus{Node: node, ServiceName: ref.Name, ServiceNamespace: ref.Namespace, Peers: peers}
+		},
+		equal: slices.Equal[[]string],
+	}
+	return syncStatuses[v1beta1.ServiceBGPStatus](ctx, c, ns, node, "bgp", k, want)
+}
+
 // syncL2Statuses makes the node's ServiceL2Status objects match want:
 // one per Service whose IPs the node answers for, with the interfaces.
 func syncL2Statuses(ctx context.Context, c client.Client, ns, node string, want map[serviceRef][]string) error {
-	var list v1beta1.ServiceL2StatusList
-	if err := c.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{labelNode: node}); err != nil {
-		return fmt.Errorf("listing ServiceL2Status: %w", err)
-	}
-	ifaces := func(names []string) []v1beta1.InterfaceInfo {
-		out := make([]v1beta1.InterfaceInfo, 0, len(names))
-		for _, n := range names {
-			out = append(out, v1beta1.InterfaceInfo{Name: n})
-		}
-		return out
-	}
-	var errs []error
-	seen := map[serviceRef]bool{}
-	for i := range list.Items {
-		obj := &list.Items[i]
-		ref := serviceRef{Namespace: obj.Status.ServiceNamespace, Name: obj.Status.ServiceName}
-		names, ok := want[ref]
-		if !ok || seen[ref] {
-			if err := c.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("deleting ServiceL2Status %s: %w", obj.Name, err))
+	k := statusKind[v1beta1.ServiceL2Status, []string]{
+		name: "ServiceL2Status",
+		list: func(ctx context.Context) ([]*v1beta1.ServiceL2Status, error) {
+			var l v1beta1.ServiceL2StatusList
+			err := c.List(ctx, &l, client.InNamespace(ns), client.MatchingLabels{labelNode: node})
+			return pointers(l.Items), err
+		},
+		make: func(name string, labels map[string]string) *v1beta1.ServiceL2Status {
+			return &v1beta1.ServiceL2Status{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels}}
+		},
+		ref: func(o *v1beta1.ServiceL2Status) serviceRef {
+			return serviceRef{Namespace: o.Status.ServiceNamespace, Name: o.Status.ServiceName}
+		},
+		value: func(o *v1beta1.ServiceL2Status) []string {
+			names := make([]string, 0, len(o.Status.Interfaces))
+			for _, i := range o.Status.Interfaces {
+				names = append(names, i.Name)
 			}
-			continue
-		}
-		seen[ref] = true
-		if slices.Equal(obj.Status.Interfaces, ifaces(names)) {
-			continue
-		}
-		obj.Status.Interfaces = ifaces(names)
-		if err := c.Status().Update(ctx, obj); err != nil {
-			errs = append(errs, fmt.Errorf("updating ServiceL2Status %s: %w", obj.Name, err))
-		}
+			return names
+		},
+		set: func(o *v1beta1.ServiceL2Status, ref serviceRef, names []string) {
+			ifaces := make([]v1beta1.InterfaceInfo, 0, len(names))
+			for _, n := range names {
+				ifaces = append(ifaces, v1beta1.InterfaceInfo{Name: n})
+			}
+			o.Status = v1beta1.MetalLBServiceL2Status{Node: node, ServiceName: ref.Name, ServiceNamespace: ref.Namespace, Interfaces: ifaces}
+		},
+		equal: slices.Equal[[]string],
 	}
-	for ref, names := range want {
-		if seen[ref] {
-			continue
-		}
-		obj := &v1beta1.ServiceL2Status{ObjectMeta: metav1.ObjectMeta{
-			Namespace: ns,
-			Name:      statusObjectName("l2-"+node, node, ref),
-			Labels:    map[string]string{labelNode: node, labelServiceName: ref.Name, labelServiceNamespace: ref.Namespace},
-		}}
-		if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-			errs = append(errs, fmt.Errorf("creating ServiceL2Status for %s/%s: %w", ref.Namespace, ref.Name, err))
-			continue
-		}
-		obj.Status = v1beta1.MetalLBServiceL2Status{Node: node, ServiceName: ref.Name, ServiceNamespace: ref.Namespace, Interfaces: ifaces(names)}
-		if err := c.Status().Update(ctx, obj); err != nil {
-			errs = append(errs, fmt.Errorf("writing ServiceL2Status for %s/%s: %w", ref.Namespace, ref.Name, err))
-		}
+	return syncStatuses[v1beta1.ServiceL2Status](ctx, c, ns, node, "l2", k, want)
+}
+
+func pointers[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
 	}
-	return errors.Join(errs...)
+	return out
 }

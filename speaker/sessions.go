@@ -75,7 +75,7 @@ func (p *sessionPoller) poll(ctx context.Context) {
 func sessionsFrom(st agent.Status, now time.Time) []v1beta1.BGPSession {
 	bfd := map[string]string{}
 	for _, p := range st.BFDPeers {
-		bfd[p.VRF+"|"+p.Peer] = p.Status
+		bfd[vrfName(p.VRF)+"|"+p.Peer] = p.Status
 	}
 	out := make([]v1beta1.BGPSession, 0, len(st.Sessions))
 	for _, n := range st.Sessions {
@@ -107,6 +107,15 @@ func sessionsFrom(st agent.Status, now time.Time) []v1beta1.BGPSession {
 // vrfOf is empty for sessions of the default VRF. The agent reports the
 // default VRF's sessions only, for now.
 func vrfOf(vtyshjson.BGPNeighbor) string { return "" }
+
+// vrfName is the VRF as the status spells it: FRR calls the default VRF
+// "default", the status leaves it empty.
+func vrfName(frrVRF string) string {
+	if frrVRF == "default" {
+		return ""
+	}
+	return frrVRF
+}
 
 func sent(n vtyshjson.BGPNeighbor) int64 {
 	var total int64

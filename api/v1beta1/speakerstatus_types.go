@@ -9,8 +9,8 @@ import (
 type SpeakerStatusStatus struct {
 	// Node is the node of the speaker.
 	Node string `json:"node,omitempty"`
-	// Phase is Normal, GracefulShutdown (moving traffic away before a
-	// planned departure) or Withdrawn.
+	// Phase is normal, graceful-shutdown (moving traffic away before a
+	// planned departure) or withdrawn.
 	// +optional
 	Phase string `json:"phase,omitempty"`
 	// LastApply is the outcome of the last attempt to configure FRR.
@@ -25,8 +25,8 @@ type SpeakerStatusStatus struct {
 type ApplyResult struct {
 	// Time the apply finished.
 	Time metav1.Time `json:"time"`
-	// Path is "delta" (only the changes sent through vtysh) or "full"
-	// (frr-reload.py).
+	// Path is "none" (nothing to change), "fast" (only the changes, sent
+	// through vtysh) or "full" (frr-reload.py).
 	Path string `json:"path,omitempty"`
 	// Succeeded reports whether FRR runs the desired configuration.
 	Succeeded bool `json:"succeeded"`

@@ -27,6 +27,7 @@ func commands() []command {
 		{name: "speaker", short: "announce Service IPs from this node over BGP (runs on every node)", run: runSpeaker},
 		{name: "frr-agent", short: "apply frr.conf and report FRR status for the speaker (runs in the FRR container)", run: runFRRAgent},
 		{name: "plan", short: "show the IPs the controller would allocate, offline, from manifests", run: runPlan},
+		{name: "status", short: "show Services, announcing nodes, BGP sessions and configuration errors from the API", run: runStatus},
 		{name: "lab", short: "run the end-to-end lab on this machine (root): lab up, lab down", run: runLab},
 	}
 }

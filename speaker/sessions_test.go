@@ -1,0 +1,35 @@
+package speaker
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/frr/agent"
+	"github.com/ironlb/ironlb/frr/vtyshjson"
+)
+
+func TestSessionsFrom(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	st := agent.Status{
+		Sessions: []vtyshjson.BGPNeighbor{
+			{Address: "192.0.2.1", Description: "router-v4", State: "Established", Uptime: 90 * time.Second, ConnectionsEstablished: 2,
+				AddressFamilies: map[string]vtyshjson.AddressFamily{"ipv4Unicast": {Sent: 3}}},
+			{Address: "2001:db8:0:1::1", Description: "router-v6", State: "Active", LastResetReason: "Waiting for peer OPEN"},
+			{Address: "198.51.100.9", State: "Connect", LastNotification: "Cease/Administrative Shutdown"},
+		},
+		BFDPeers: []vtyshjson.BFDPeer{{Peer: "192.0.2.1", VRF: "default", Status: "up"}, {Peer: "2001:db8:0:1::1", VRF: "default", Status: "down"}},
+	}
+	since := metav1.NewTime(now.Add(-90 * time.Second))
+	want := []v1beta1.BGPSession{
+		{Peer: "198.51.100.9", Address: "198.51.100.9", State: "Connect", LastError: "Cease/Administrative Shutdown"},
+		{Peer: "router-v4", Address: "192.0.2.1", State: "Established", Since: &since, EstablishedTransitions: 2, PrefixesSent: 3, BFD: "up"},
+		{Peer: "router-v6", Address: "2001:db8:0:1::1", State: "Active", BFD: "down", LastError: "Waiting for peer OPEN"},
+	}
+	if diff := cmp.Diff(want, sessionsFrom(st, now)); diff != "" {
+		t.Errorf("sessionsFrom() (-want +got):\n%s", diff)
+	}
+}
