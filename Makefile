@@ -34,6 +34,7 @@ tools:
 	hack/install-deps.sh
 	hack/build-etcd.sh
 	hack/build-kube-apiserver.sh
+	hack/build-helm.sh
 
 ## test: every test, including the integration tests against a real API server.
 test: tools lint
@@ -52,8 +53,12 @@ generate:
 	hack/generate.sh
 
 ## bench: benchmarks; see BENCHMARKS.md for the recorded results.
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./controller/ipam/
+bench: tools
+	$(GO) test -run '^$$' -bench 'BenchmarkAllocate|BenchmarkChurn' -benchtime=10x -count=1 ./controller/ipam/
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./frr/ ./l2/election/
+	$(GO) test -run XXX -bench ApplyOneServiceInto10k -benchtime 20x -count 2 ./frr/apply/
+	$(GO) test -run '^$$' -bench FailureDetection -benchtime 20x ./l2/members/
+	$(GO) test -run '^$$' -bench 'ServiceToRoute|L2Failover' -benchtime 20x -timeout 90m ./e2e/
 
 clean:
 	rm -rf $(BIN)

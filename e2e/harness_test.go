@@ -38,7 +38,7 @@ func skipUnlessLabCanRun(t *testing.T) {
 }
 
 // buildIronlb builds the ironlb binary the lab runs.
-func buildIronlb(t *testing.T) string {
+func buildIronlb(t testing.TB) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -55,7 +55,7 @@ func buildIronlb(t *testing.T) string {
 
 // labConfig returns the configuration `make lab-up` uses, with a fresh
 // state folder and a freshly built binary.
-func labConfig(t *testing.T) lab.Config {
+func labConfig(t testing.TB) lab.Config {
 	t.Helper()
 	root := repoRoot(t)
 	kubeBin := filepath.Join(root, "bin", "k8s")
@@ -86,7 +86,7 @@ func labConfig(t *testing.T) lab.Config {
 
 // startLab brings the lab up for t and takes it down when t ends, after
 // printing the processes' logs if t failed.
-func startLab(t *testing.T, cfg lab.Config) *lab.Lab {
+func startLab(t testing.TB, cfg lab.Config) *lab.Lab {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -110,7 +110,7 @@ func startLab(t *testing.T, cfg lab.Config) *lab.Lab {
 }
 
 // dumpLogs prints the end of every log of the lab.
-func dumpLogs(t *testing.T, l *lab.Lab) {
+func dumpLogs(t testing.TB, l *lab.Lab) {
 	t.Helper()
 	logs := map[string]string{}
 	for _, p := range l.Processes() {

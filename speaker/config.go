@@ -38,6 +38,8 @@ type Config struct {
 	Sessions StatusSource
 	// SessionInterval is how often Sessions is read.
 	SessionInterval time.Duration
+	// L2 runs Layer 2 mode; nil disables it.
+	L2 *L2Config
 	// Registerer receives the Prometheus metrics.
 	Registerer prometheus.Registerer
 	// Log is the speaker's logger.
@@ -66,6 +68,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Log == nil {
 		errs = append(errs, errors.New("a logger must be set"))
+	}
+	if c.L2 != nil {
+		errs = append(errs, c.L2.validate())
 	}
 	if c.Now == nil {
 		c.Now = time.Now

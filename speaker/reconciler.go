@@ -40,7 +40,10 @@ type reconciler struct {
 
 	// model is the last valid configuration model.
 	model *config.Model
-	drain drainClock
+	// configErr is the error of the last configuration seen, and
+	// nodeConfigErr that of building this node's frr.conf from it.
+	configErr, nodeConfigErr error
+	drain                    drainClock
 	// stopping is set when the speaker was told to stop: a planned
 	// departure like a drain.
 	stopping atomic.Bool
@@ -60,6 +63,7 @@ func (r *reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	defer r.reportConfigState(ctx)
 	if cluster == nil {
 		// No valid configuration was ever seen: nothing to announce yet.
 		return reconcile.Result{}, nil
@@ -100,10 +104,7 @@ func (r *reconciler) readCluster(ctx context.Context) (*state.Cluster, error) {
 		return nil, err
 	}
 	model, buildErr := config.Build(objs)
-	ref := k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: "speaker-" + r.cfg.NodeName, Component: "speaker", Node: r.cfg.NodeName}
-	if err := k8sconfig.ReportState(ctx, r.client, ref, buildErr); err != nil {
-		r.log.Error("reporting configuration state", "error", err)
-	}
+	r.configErr = buildErr
 	if buildErr != nil {
 		r.metrics.configValid.Set(0)
 		r.log.Error("configuration invalid, keeping the last valid one", "error", buildErr)
@@ -130,8 +131,10 @@ func (r *reconciler) readCluster(ctx context.Context) (*state.Cluster, error) {
 // reconcileBGP renders the node's frr.conf and applies it.
 func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, ph frr.Phase) error {
 	fc, err := frr.Build(cluster, r.cfg.NodeName, frr.BuildOptions{Phase: ph, RouterID: r.cfg.RouterID})
+	r.nodeConfigErr = err
 	if err != nil {
-		// Peers that clash on this node: the user must fix them.
+		// Peers that clash on this node: the user must fix them. FRR
+		// keeps running the last configuration applied.
 		r.log.Error("building frr.conf", "node", r.cfg.NodeName, "error", err)
 		return reconcile.TerminalError(err)
 	}
@@ -217,6 +220,16 @@ func updateSpeakerStatus(ctx context.Context, c client.Client, ns, node string, 
 		return fmt.Errorf("updating SpeakerStatus %s: %w", node, err)
 	}
 	return nil
+}
+
+// reportConfigState records in the node's ConfigurationState whether the
+// configuration is valid: for the cluster as a whole, and for the peers
+// that meet on this node.
+func (r *reconciler) reportConfigState(ctx context.Context) {
+	ref := k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: "speaker-" + r.cfg.NodeName, Component: "speaker", Node: r.cfg.NodeName}
+	if err := k8sconfig.ReportState(ctx, r.client, ref, errors.Join(r.configErr, r.nodeConfigErr)); err != nil {
+		r.log.Error("reporting configuration state", "error", err)
+	}
 }
 
 func splitKey(key string) (string, string) {

@@ -73,8 +73,16 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	for _, o := range []client.Object{&v1beta1.IPAddressPool{}, &v1beta2.BGPPeer{}, &v1beta1.BGPAdvertisement{}, &v1beta1.L2Advertisement{}, &v1beta1.BFDProfile{}, &v1beta1.Community{}} {
 		b = b.Watches(o, inNamespace, specOrLabels)
 	}
+	if cfg.L2 != nil {
+		b = watchOwnL2Statuses(b, cfg)
+	}
 	if err := b.Complete(s.r); err != nil {
 		return nil, fmt.Errorf("creating speaker controller: %w", err)
+	}
+	if cfg.L2 != nil {
+		if s.r.l2, err = setupL2(mgr, cfg, s.poke); err != nil {
+			return nil, fmt.Errorf("setting up Layer 2 mode: %w", err)
+		}
 	}
 	if cfg.Sessions != nil {
 		p := &sessionPoller{client: mgr.GetClient(), source: cfg.Sessions, ns: cfg.Namespace, node: cfg.NodeName, interval: cfg.SessionInterval, metrics: m, log: cfg.Log, now: cfg.Now}
@@ -126,7 +134,7 @@ func (s *Speaker) Run(ctx context.Context, mgr manager.Manager, drainOnStop bool
 		return err
 	case <-ctx.Done():
 	}
-	if drainOnStop && s.cfg.FRR != nil {
+	if drainOnStop && (s.cfg.FRR != nil || s.cfg.L2 != nil) {
 		if err, stopped := s.depart(errc); stopped {
 			return err
 		}
@@ -135,9 +143,9 @@ func (s *Speaker) Run(ctx context.Context, mgr manager.Manager, drainOnStop bool
 	return <-errc
 }
 
-// depart drives the graceful departure and waits until FRR withdrew or a
-// bound passed. stopped reports that the manager ended meanwhile, with
-// its error.
+// depart drives the graceful departure and waits until FRR withdrew and
+// the Layer 2 IPs were handed over, or a bound passed. stopped reports
+// that the manager ended meanwhile, with its error.
 func (s *Speaker) depart(errc <-chan error) (err error, stopped bool) {
 	s.r.stopping.Store(true)
 	s.cfg.Log.Info("speaker stopping: moving traffic away", "node", s.cfg.NodeName, "delay", s.cfg.DrainDelay)
@@ -145,16 +153,22 @@ func (s *Speaker) depart(errc <-chan error) (err error, stopped bool) {
 	case s.trigger <- event.GenericEvent{Object: &corev1.Node{}}:
 	default: // a reconcile is already pending
 	}
-	bound := time.NewTimer(s.cfg.DrainDelay + 30*time.Second)
-	defer bound.Stop()
-	select {
-	case err := <-errc:
-		return err, true
-	case <-bound.C:
-		s.cfg.Log.Error("speaker stopping: FRR did not withdraw in time", "node", s.cfg.NodeName)
-		return nil, false
-	case <-s.r.withdrawn:
-		s.cfg.Log.Info("speaker stopping: routes withdrawn", "node", s.cfg.NodeName)
-		return nil, false
+	wait := s.cfg.DrainDelay
+	if s.cfg.L2 != nil {
+		wait = max(wait, s.cfg.L2.HandoverGrace)
 	}
+	bound := time.NewTimer(wait + 30*time.Second)
+	defer bound.Stop()
+	for _, d := range s.r.departures() {
+		select {
+		case err := <-errc:
+			return err, true
+		case <-bound.C:
+			s.cfg.Log.Error("speaker stopping: departure not done in time", "node", s.cfg.NodeName, "step", d.step)
+			return nil, false
+		case <-d.done:
+			s.cfg.Log.Info("speaker stopping: departure step done", "node", s.cfg.NodeName, "step", d.step)
+		}
+	}
+	return nil, false
 }

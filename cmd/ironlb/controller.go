@@ -185,9 +185,11 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 	return g.Wait()
 }
 
-// namespacedCache limits the cache to namespace for the kinds the
-// controller reads only there, so that its RBAC grants them in that
-// namespace alone. Services and Namespaces stay cluster-wide.
+// namespacedCache limits the cache to namespace for the kinds ironlb
+// reads only there, so that the chart's RBAC grants them in that namespace
+// alone (a cluster-wide watch of Secrets would need a ClusterRole).
+// Services, EndpointSlices, Nodes and Namespaces stay cluster-wide. The
+// controller and the speaker both use it.
 func namespacedCache(namespace string) cache.Options {
 	only := cache.ByObject{Namespaces: map[string]cache.Config{namespace: {}}}
 	by := map[client.Object]cache.ByObject{}
@@ -195,11 +197,18 @@ func namespacedCache(namespace string) cache.Options {
 		&corev1.Secret{},
 		&v1beta1.IPAddressPool{}, &v1beta2.BGPPeer{}, &v1beta1.BGPAdvertisement{}, &v1beta1.L2Advertisement{},
 		&v1beta1.BFDProfile{}, &v1beta1.Community{}, &v1beta1.ConfigurationState{},
+		&v1beta1.ServiceBGPStatus{}, &v1beta1.ServiceL2Status{}, &v1beta1.SpeakerStatus{},
 	} {
 		by[o] = only
 	}
 	return cache.Options{ByObject: by}
 }
+
+// The client rate limits toward the API server.
+const (
+	kubeAPIQPS   = 50
+	kubeAPIBurst = 100
+)
 
 // restConfig loads the API server's address and credentials: the given
 // kubeconfig, else in-cluster, else $KUBECONFIG and ~/.kube/config.
@@ -210,5 +219,8 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
+	// client-go's default of 5 requests a second would make writing the
+	// status of thousands of Services take minutes.
+	cfg.QPS, cfg.Burst = kubeAPIQPS, kubeAPIBurst
 	return cfg, nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/ironlb/ironlb/frr/agent"
 	"github.com/ironlb/ironlb/internal/scheme"
+	"github.com/ironlb/ironlb/l2/announcer"
+	"github.com/ironlb/ironlb/l2/members"
 	"github.com/ironlb/ironlb/speaker"
 )
 
@@ -36,6 +39,72 @@ type speakerConfig struct {
 	metricsAddr     string
 	healthAddr      string
 	logLevel        slog.Level
+	l2              l2Flags
+}
+
+// l2Flags are the Layer 2 flags of `ironlb speaker`.
+type l2Flags struct {
+	enabled       bool
+	handoverGrace time.Duration
+	// memberlist is off when bind is "off".
+	bind     string
+	port     int
+	join     []string
+	secret   string
+	insecure bool
+	profile  members.Profile
+}
+
+func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
+	fs.BoolVar(&f.enabled, "l2", true, "answer ARP and NDP for the Layer 2 Service IPs this node wins (needs CAP_NET_RAW)")
+	fs.DurationVar(&f.handoverGrace, "l2-handover-grace", announcer.DefaultHandoverGrace, "how long a draining node keeps answering for the IPs it hands over")
+	fs.StringVar(&f.bind, "memberlist-bind", "", `memberlist address (default: the node's InternalIP); "off" disables memberlist, and the nodes' Ready condition says which speakers live`)
+	fs.IntVar(&f.port, "memberlist-port", members.DefaultPort, "memberlist port (UDP and TCP), also used to join the other nodes")
+	join := fs.String("memberlist-join", "", "extra memberlist members to join, host:port, comma-separated (the other Nodes' InternalIPs are joined anyway)")
+	fs.StringVar(&f.secret, "memberlist-secret", "", `Secret in the namespace whose "secretkey" encrypts memberlist (required unless -memberlist-insecure)`)
+	fs.BoolVar(&f.insecure, "memberlist-insecure", false, "run memberlist without encryption: anyone who reaches the port can join and fake failures")
+	profile := fs.String("memberlist-profile", "fast-lan", "memberlist failure detection: fast-lan (about 0.5s) or lan (5s or more, fewer false alarms)")
+	return func() []error {
+		var errs []error
+		for _, j := range strings.Split(*join, ",") {
+			if j = strings.TrimSpace(j); j != "" {
+				f.join = append(f.join, j)
+			}
+		}
+		p, err := members.ProfileNamed(*profile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-memberlist-profile: %w", err))
+		}
+		f.profile = p
+		if f.bind != "" && f.bind != "off" {
+			if _, err := netip.ParseAddr(f.bind); err != nil {
+				errs = append(errs, fmt.Errorf(`-memberlist-bind %q is neither an IP address nor "off"`, f.bind))
+			}
+		}
+		if f.enabled && f.bind != "off" && f.secret == "" && !f.insecure {
+			errs = append(errs, errors.New("-memberlist-secret must name the Secret with the memberlist key (or pass -memberlist-insecure, or -memberlist-bind=off)"))
+		}
+		if f.handoverGrace < 0 {
+			errs = append(errs, errors.New("-l2-handover-grace must not be negative"))
+		}
+		return errs
+	}
+}
+
+// config returns the speaker's L2Config; nil when Layer 2 is off.
+func (f *l2Flags) config(log *slog.Logger) *speaker.L2Config {
+	if !f.enabled {
+		return nil
+	}
+	c := &speaker.L2Config{Opener: announcer.Sockets{Logger: log}, HandoverGrace: f.handoverGrace}
+	if f.bind != "off" {
+		bind, _ := netip.ParseAddr(f.bind) // checked; zero for "": the node's IP
+		c.Memberlist = &speaker.MemberlistConfig{
+			BindAddr: bind, BindPort: f.port, Join: f.join,
+			SecretName: f.secret, Insecure: f.insecure, Profile: f.profile,
+		}
+	}
+	return c
 }
 
 func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
@@ -58,10 +127,11 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7474", "address of the Prometheus metrics endpoint (0 disables)")
 	fs.StringVar(&c.healthAddr, "health-addr", ":7475", "address of the /healthz and /readyz endpoints (0 disables)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	finishL2 := c.l2.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	var errs []error
+	errs := finishL2()
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
@@ -106,6 +176,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                 s,
+		Cache:                  namespacedCache(c.namespace),
 		Logger:                 logr.FromSlogHandler(log.Handler()),
 		Metrics:                metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress: c.healthAddr,
@@ -121,6 +192,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		DrainDelay: c.drainDelay,
 		Registerer: ctrlmetrics.Registry,
 		Log:        log,
+		L2:         c.l2.config(log),
 	}
 	if c.frrSocket != "" {
 		client := agent.NewClient(c.frrSocket)
@@ -136,7 +208,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket)
+	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket, "layer2", c.l2.enabled, "memberlist", c.l2.bind != "off")
 	if err := sp.Run(ctx, mgr, c.drainOnStop); err != nil {
 		return fmt.Errorf("running speaker: %w", err)
 	}

@@ -78,6 +78,9 @@ func (l *Lab) bootstrap(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := l.createMemberlistSecret(ctx); err != nil {
+		return err
+	}
 	objs, err := readManifests(l.cfg.Manifests)
 	if err != nil {
 		return err

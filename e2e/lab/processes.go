@@ -2,11 +2,16 @@ package lab
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Tiers of the lab's processes: Up starts them in this order, Teardown
@@ -147,6 +152,7 @@ func (l *Lab) nodeProcesses(n Node) []procSpec {
 				"--router-id=" + n.IPv4.String(),
 				"--drain-delay=3s",
 				"--session-interval=2s",
+				"--memberlist-secret=" + MemberlistSecret,
 			},
 			ready: func(ctx context.Context) error {
 				return httpOK(ctx, n.Name, "http://127.0.0.1:7475/readyz", "ok")
@@ -154,6 +160,26 @@ func (l *Lab) nodeProcesses(n Node) []procSpec {
 		},
 	)
 	return ps
+}
+
+// MemberlistSecret is the Secret, in MetalLBNamespace, whose "secretkey"
+// encrypts the speakers' memberlist; Up makes it with a random key.
+const MemberlistSecret = "memberlist"
+
+// createMemberlistSecret makes the speakers' memberlist Secret.
+func (l *Lab) createMemberlistSecret(ctx context.Context) error {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return fmt.Errorf("making the memberlist key: %w", err)
+	}
+	sec := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: MetalLBNamespace, Name: MemberlistSecret},
+		Data:       map[string][]byte{"secretkey": []byte(hex.EncodeToString(key))},
+	}
+	if err := l.kube.Create(ctx, sec); err != nil {
+		return fmt.Errorf("creating Secret %s/%s: %w", MetalLBNamespace, MemberlistSecret, err)
+	}
+	return nil
 }
 
 // frrProcess runs `ironlb lab frr`, which keeps a private FRR (pathspace

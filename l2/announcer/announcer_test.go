@@ -16,10 +16,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
 
 	"github.com/ironlb/ironlb/l2/election"
 	"github.com/ironlb/ironlb/l2/iface"
-	"github.com/ironlb/ironlb/l2/internal/leakcheck"
 )
 
 const node = "n1"
@@ -73,7 +73,8 @@ func at(ip string, offsets ...time.Duration) []announcement {
 const ms = time.Millisecond
 
 func TestGainAnnouncesInBursts(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	synctest.Test(t, func(t *testing.T) {
 		a, o, stop := run(t, Config{})
 		defer stop()
@@ -111,7 +112,8 @@ func TestGainAnnouncesInBursts(t *testing.T) {
 }
 
 func TestRefresh(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	synctest.Test(t, func(t *testing.T) {
 		a, o, stop := run(t, Config{Burst: []time.Duration{0, time.Second}, Refresh: 30 * time.Second})
 		defer stop()
@@ -127,7 +129,8 @@ func TestRefresh(t *testing.T) {
 }
 
 func TestLossAndCarrier(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	synctest.Test(t, func(t *testing.T) {
 		var statuses [][]IPStatus
 		a, o, stop := run(t, Config{OnStatus: func(s []IPStatus) { statuses = append(statuses, s) }})
@@ -174,7 +177,8 @@ func TestLossAndCarrier(t *testing.T) {
 }
 
 func TestHandover(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	synctest.Test(t, func(t *testing.T) {
 		a, o, stop := run(t, Config{HandoverGrace: 3 * time.Second})
 		defer stop()
@@ -211,7 +215,8 @@ func TestHandover(t *testing.T) {
 }
 
 func TestResponderFailures(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	synctest.Test(t, func(t *testing.T) {
 		var logs bytes.Buffer
 		reg := prometheus.NewPedanticRegistry()
@@ -257,7 +262,8 @@ func TestResponderFailures(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	synctest.Test(t, func(t *testing.T) {
 		reg := prometheus.NewPedanticRegistry()
 		a, o, stop := run(t, Config{Registerer: reg, Burst: []time.Duration{0, time.Second}})
@@ -281,7 +287,8 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestUpdateOfAnotherNode(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	synctest.Test(t, func(t *testing.T) {
 		a, o, stop := run(t, Config{})
 		defer stop()

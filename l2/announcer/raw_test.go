@@ -8,9 +8,10 @@ import (
 	"sync"
 	"testing"
 
+	"go.uber.org/goleak"
+
 	"github.com/ironlb/ironlb/l2/election"
 	"github.com/ironlb/ironlb/l2/iface"
-	"github.com/ironlb/ironlb/l2/internal/leakcheck"
 	"github.com/ironlb/ironlb/l2/internal/netnstest"
 )
 
@@ -55,7 +56,8 @@ func TestRawSockets(t *testing.T) {
 	netnstest.Eventually(t, "a link-local address on va", func() bool {
 		return strings.Contains(a.Exec(t, "ip", "-6", "addr", "show", "dev", "va", "scope", "link"), "fe80::")
 	})
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 
 	var (
 		mu       sync.Mutex

@@ -12,8 +12,7 @@ import (
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ethernet"
 	"github.com/mdlayher/packet"
-
-	"github.com/ironlb/ironlb/l2/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 var (
@@ -163,7 +162,8 @@ func TestAnswer(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	c := newFakeConn()
 	answered := make(chan netip.Addr, 4)
 	r := newResponder(t, c, Config{OnAnswer: func(ip netip.Addr) { answered <- ip }})

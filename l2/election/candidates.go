@@ -42,8 +42,9 @@ func (f ifaces) list() []string {
 type candidates map[string]ifaces
 
 // candidatesFor returns the nodes among usable that may announce a
-// Service through one of ads.
-func candidatesFor(s *state.Service, ads []*config.L2Advertisement, usable map[string]state.Node) candidates {
+// Service through one of ads and, when canAnnounce is set, have an
+// interface for it.
+func candidatesFor(s *state.Service, ads []*config.L2Advertisement, usable map[string]state.Node, canAnnounce func(string, []string) bool) candidates {
 	out := candidates{}
 	for name, n := range usable {
 		if s.ETPLocal && !slices.Contains(s.ServingNodes, name) {
@@ -57,7 +58,7 @@ func candidatesFor(s *state.Service, ads []*config.L2Advertisement, usable map[s
 				f.add(ad.Interfaces)
 			}
 		}
-		if selected {
+		if selected && (canAnnounce == nil || canAnnounce(name, f.list())) {
 			out[name] = f
 		}
 	}

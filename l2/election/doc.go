@@ -12,7 +12,9 @@
 // A node is a candidate for a Service when its speaker is alive, its
 // NetworkUnavailable condition is false, an L2Advertisement that covers
 // the Service's pool selects it, and, for externalTrafficPolicy Local,
-// it has a serving endpoint of the Service. A Service with
+// it has a serving endpoint of the Service. With ElectWith's
+// CanAnnounce, a node must also have a usable interface among those the
+// advertisements allow it (the speakers publish theirs). A Service with
 // externalTrafficPolicy Cluster needs a serving endpoint on some node,
 // or nobody announces it. Node readiness is not looked at: liveness
 // comes from the speakers themselves.

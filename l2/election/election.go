@@ -82,10 +82,25 @@ func tierOf(n state.Node) tier {
 	return active
 }
 
+// Options refine an election.
+type Options struct {
+	// CanAnnounce, when set, reports whether a node has a usable
+	// interface among allowed (sorted; empty means any interface).
+	// A node that has none is no candidate for the Services it would
+	// announce there. It must give the same answer on every node, as
+	// from what the nodes publish of themselves.
+	CanAnnounce func(node string, allowed []string) bool
+}
+
 // Elect decides the announcements of every node. live holds the names of
 // the nodes whose speaker is alive; nodes not in it are no candidates.
 // The order of c.Nodes, c.Services and live does not matter.
 func Elect(c *state.Cluster, live []string) Result {
+	return ElectWith(c, live, Options{})
+}
+
+// ElectWith is Elect with options.
+func ElectWith(c *state.Cluster, live []string, opts Options) Result {
 	if c == nil || c.Model == nil {
 		return Result{}
 	}
@@ -106,7 +121,7 @@ func Elect(c *state.Cluster, live []string) Result {
 		if !s.HasServingEndpoint() || len(s.IPs) == 0 {
 			continue
 		}
-		elig[i] = candidatesFor(s, ads, nodes)
+		elig[i] = candidatesFor(s, ads, nodes, opts.CanAnnounce)
 		groups.link(i, s.IPs)
 	}
 

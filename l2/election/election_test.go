@@ -342,3 +342,70 @@ func TestResultFor(t *testing.T) {
 		t.Errorf("For(b) (-want +got):\n%s", diff)
 	}
 }
+
+func TestElectWithInterfaces(t *testing.T) {
+	// links maps each node to its usable interfaces; "*" stands for
+	// some interface that no advertisement names.
+	canAnnounce := func(links map[string][]string) func(string, []string) bool {
+		return func(node string, allowed []string) bool {
+			have := links[node]
+			if len(allowed) == 0 {
+				return len(have) > 0
+			}
+			return slices.ContainsFunc(allowed, func(name string) bool { return slices.Contains(have, name) })
+		}
+	}
+	web := []state.Service{svc("a/web", []string{"192.0.2.10"}, "n1")}
+	tests := []struct {
+		name  string
+		ads   []config.L2Advertisement
+		links map[string][]string
+		want  Result
+	}{
+		{
+			name:  "a node without any usable interface is passed over",
+			ads:   allAds,
+			links: map[string][]string{"n1": {"*"}, "n2": {"*"}, "n4": {"*"}},
+			want: Result{
+				Nodes:    []Assignment{{Node: "n1", Owned: []Target{tgt("192.0.2.10")}}},
+				Services: []ServiceOwner{{Namespace: "a", Name: "web", Node: "n1"}},
+			},
+		},
+		{
+			name:  "only the node with the named interface",
+			ads:   []config.L2Advertisement{ad("eth1", []string{"p"}, nil, []string{"eth1"})},
+			links: map[string][]string{"n1": {"eth0"}, "n2": {"eth0", "eth1"}, "n3": {"eth0"}, "n4": {"eth0"}},
+			want: Result{
+				Nodes:    []Assignment{{Node: "n2", Owned: []Target{tgt("192.0.2.10", "eth1")}}},
+				Services: []ServiceOwner{{Namespace: "a", Name: "web", Node: "n2"}},
+			},
+		},
+		{
+			name: "any interface of the advertisements will do",
+			ads: []config.L2Advertisement{
+				ad("eth0", []string{"p"}, nil, []string{"eth0"}),
+				ad("eth1", []string{"p"}, nil, []string{"eth1"}),
+			},
+			links: map[string][]string{"n3": {"eth1"}},
+			want: Result{
+				Nodes:    []Assignment{{Node: "n3", Owned: []Target{tgt("192.0.2.10", "eth0", "eth1")}}},
+				Services: []ServiceOwner{{Namespace: "a", Name: "web", Node: "n3"}},
+			},
+		},
+		{
+			name:  "nobody has the interface",
+			ads:   []config.L2Advertisement{ad("eth9", []string{"p"}, nil, []string{"eth9"})},
+			links: map[string][]string{"n1": {"eth0"}, "n2": {"eth0"}, "n3": {"eth0"}, "n4": {"eth0"}},
+			want:  Result{Services: []ServiceOwner{{Namespace: "a", Name: "web"}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &state.Cluster{Model: &config.Model{L2Advertisements: tt.ads}, Nodes: []state.Node{n1, n2, n3, n4}, Services: web}
+			got := ElectWith(c, all4, Options{CanAnnounce: canAnnounce(tt.links)})
+			if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
+				t.Errorf("ElectWith (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

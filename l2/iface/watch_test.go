@@ -5,7 +5,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ironlb/ironlb/l2/internal/leakcheck"
+	"go.uber.org/goleak"
+
 	"github.com/ironlb/ironlb/l2/internal/netnstest"
 )
 
@@ -51,7 +52,8 @@ func TestWatcher(t *testing.T) {
 	ns.Exec(t, "ip", "link", "set", "vB", "up")
 	ns.Exec(t, "ip", "link", "add", "vC", "type", "veth", "peer", "name", "vD")
 	ns.Exec(t, "ip", "link", "set", "vD", "up")
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 
 	var got latest
 	h := ns.Handle()

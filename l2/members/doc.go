@@ -8,6 +8,12 @@
 // that joins, reports every change of the View (live, failed, left) and
 // leaves gracefully when ctx ends, and memberlist's log routed to slog.
 //
+// Each member may publish a little metadata (SetMeta), which the others
+// see in their View: the speaker uses it to say that a node drains or
+// cannot serve. The View also says why this member is alone when the
+// others refused it (another key or label), so that the speaker can
+// stay out of the election rather than take every IP.
+//
 // Suspected members count as live: a suspicion either ends in a refute
 // or, within the suspicion timeout, in a failure, and moving IPs on a
 // mere suspicion would make false alarms costlier.

@@ -1,14 +1,17 @@
 package members
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,14 +70,20 @@ type Config struct {
 	// SkipLeave makes Run end without announcing the leave, as a crash
 	// would: the others then detect the failure. For tests.
 	SkipLeave bool
+	// Meta is this member's first metadata (see SetMeta); at most
+	// MaxMetaSize bytes.
+	Meta []byte
 	// Logger gets the member's logs and memberlist's, with the key
 	// node; nil discards them.
 	Logger *slog.Logger
 	// OnChange gets the view of the cluster whenever it changes,
-	// starting with this member alone. It is called from Run's
-	// goroutine and should return quickly.
+	// starting once the first attempt to join has ended. It is called
+	// from Run's goroutine and should return quickly.
 	OnChange func(View)
 }
+
+// MaxMetaSize is the most metadata a member may publish.
+const MaxMetaSize = memberlist.MetaMaxSize - len(metaLeaving)
 
 // View is what a member knows of the cluster. Each list is sorted.
 type View struct {
@@ -84,6 +93,13 @@ type View struct {
 	Failed []string
 	// Left members left gracefully.
 	Left []string
+	// Meta holds the metadata of the live members that published
+	// some, by name.
+	Meta map[string][]byte
+	// Refused says why the others refused this member, while it is
+	// alone and its last attempt to join failed because its SecretKey
+	// or Label differs from theirs; "" otherwise.
+	Refused string
 }
 
 // KeyFromSecret derives a 32-byte SecretKey from a secret of any length
@@ -99,6 +115,8 @@ type Members struct {
 	log *slog.Logger
 	ml  *memberlist.Memberlist
 	ev  *events
+	// metaSet signals Run that SetMeta changed the metadata.
+	metaSet chan struct{}
 }
 
 // New checks the configuration and starts the member: it listens at
@@ -128,6 +146,9 @@ func New(cfg Config) (*Members, error) {
 	if cfg.BindAddr == "" {
 		cfg.BindAddr = "0.0.0.0"
 	}
+	if len(cfg.Meta) > MaxMetaSize {
+		return nil, fmt.Errorf("memberlist: Meta has %d bytes, want at most %d", len(cfg.Meta), MaxMetaSize)
+	}
 	if cfg.Label == "" {
 		cfg.Label = DefaultLabel
 	}
@@ -143,7 +164,8 @@ func New(cfg Config) (*Members, error) {
 	}
 	lg = lg.With("node", cfg.Node)
 
-	m := &Members{cfg: cfg, log: lg, ev: newEvents()}
+	m := &Members{cfg: cfg, log: lg, ev: newEvents(), metaSet: make(chan struct{}, 1)}
+	m.ev.meta = slices.Clone(cfg.Meta)
 	ml, err := memberlist.Create(m.memberlistConfig())
 	if err != nil {
 		return nil, fmt.Errorf("starting memberlist on %s:%d: %w", cfg.BindAddr, cfg.BindPort, err)
@@ -187,6 +209,23 @@ func (m *Members) Addr() netip.AddrPort {
 // View returns what this member knows of the cluster now.
 func (m *Members) View() View { return m.ev.view() }
 
+// SetMeta sets the metadata this member publishes to the others, such
+// as whether it can serve; they see it in View.Meta shortly after. It
+// may be called at any time, also before Run, and does not block.
+func (m *Members) SetMeta(meta []byte) error {
+	if len(meta) > MaxMetaSize {
+		return fmt.Errorf("memberlist: metadata has %d bytes, want at most %d", len(meta), MaxMetaSize)
+	}
+	if !m.ev.setMeta(meta) {
+		return nil
+	}
+	select {
+	case m.metaSet <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
 // Run joins the cluster, reports every change of the view to OnChange,
 // and retries joining while alone, until ctx ends. Then it leaves
 // gracefully (unless SkipLeave) and shuts the member down.
@@ -205,20 +244,46 @@ func (m *Members) Run(ctx context.Context) error {
 			m.cfg.OnChange(v)
 		}
 	}
-	emit()
+	// Metadata updates wait for their broadcast: they go out from a
+	// goroutine of their own, so that views keep flowing meanwhile.
+	updates, stopUpdates := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { m.publishMeta(updates) })
+	defer func() {
+		stopUpdates()
+		wg.Wait()
+	}()
 	m.join()
+	emit()
 	rejoin := time.NewTicker(m.cfg.RejoinInterval)
 	defer rejoin.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			stopUpdates()
+			wg.Wait()
 			return m.stop()
 		case <-m.ev.changed:
 			emit()
 		case <-rejoin.C:
 			if m.ml.NumMembers() <= 1 {
 				m.join()
+				emit()
 			}
+		}
+	}
+}
+
+// publishMeta broadcasts the metadata whenever SetMeta changes it.
+func (m *Members) publishMeta(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.metaSet:
+		}
+		if err := m.ml.UpdateNode(m.cfg.LeaveTimeout); err != nil {
+			m.log.Debug("broadcasting metadata not confirmed", "error", err)
 		}
 	}
 }
@@ -229,10 +294,25 @@ func (m *Members) join() {
 	}
 	n, err := m.ml.Join(m.cfg.Join)
 	if err != nil {
+		m.ev.setRefused(refusal(err))
 		m.log.Warn("joining the cluster failed; retrying while alone", "join", m.cfg.Join, "error", err, "retry_in", m.cfg.RejoinInterval)
 		return
 	}
+	m.ev.setRefused("")
 	m.log.Info("joined the cluster", "contacted", n)
+}
+
+// refusal returns why a join failed when the others refused this
+// member's credentials, or "" for any other failure (nobody there).
+func refusal(err error) string {
+	msg := err.Error()
+	lower := strings.ToLower(msg)
+	for _, s := range []string{"decrypt", "encryption", "label"} {
+		if strings.Contains(lower, s) {
+			return "the other members use another secret key or label: " + msg
+		}
+	}
+	return ""
 }
 
 func (m *Members) stop() error {
@@ -255,7 +335,8 @@ func (m *Members) stop() error {
 }
 
 func (v View) equal(o View) bool {
-	return slices.Equal(v.Live, o.Live) && slices.Equal(v.Failed, o.Failed) && slices.Equal(v.Left, o.Left)
+	return slices.Equal(v.Live, o.Live) && slices.Equal(v.Failed, o.Failed) && slices.Equal(v.Left, o.Left) &&
+		maps.EqualFunc(v.Meta, o.Meta, bytes.Equal) && v.Refused == o.Refused
 }
 
 // metaLeaving is the node metadata of a member that is leaving.
@@ -271,45 +352,81 @@ type events struct {
 
 	mu     sync.Mutex
 	states map[string]memberlist.NodeStateType
+	metas  map[string][]byte
+	// meta is this member's own metadata.
+	meta    []byte
+	refused string
 }
 
 func newEvents() *events {
-	return &events{changed: make(chan struct{}, 1), states: map[string]memberlist.NodeStateType{}}
+	return &events{changed: make(chan struct{}, 1), states: map[string]memberlist.NodeStateType{}, metas: map[string][]byte{}}
 }
 
-func (e *events) set(name string, s memberlist.NodeStateType) {
-	e.mu.Lock()
-	e.states[name] = s
-	e.mu.Unlock()
+func (e *events) signal() {
 	select {
 	case e.changed <- struct{}{}:
 	default:
 	}
 }
 
+func (e *events) set(name string, s memberlist.NodeStateType, meta []byte) {
+	e.mu.Lock()
+	e.states[name] = s
+	if s == memberlist.StateAlive {
+		e.metas[name] = slices.Clone(meta)
+	} else {
+		delete(e.metas, name)
+	}
+	e.mu.Unlock()
+	e.signal()
+}
+
+// setMeta sets this member's metadata and reports whether it changed.
+func (e *events) setMeta(meta []byte) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if bytes.Equal(e.meta, meta) {
+		return false
+	}
+	e.meta = slices.Clone(meta)
+	return true
+}
+
+func (e *events) setRefused(why string) {
+	e.mu.Lock()
+	changed := e.refused != why
+	e.refused = why
+	e.mu.Unlock()
+	if changed {
+		e.signal()
+	}
+}
+
 // NotifyJoin implements memberlist.EventDelegate.
-func (e *events) NotifyJoin(n *memberlist.Node) { e.set(n.Name, memberlist.StateAlive) }
+func (e *events) NotifyJoin(n *memberlist.Node) { e.set(n.Name, memberlist.StateAlive, n.Meta) }
 
 // NotifyLeave implements memberlist.EventDelegate. memberlist does not
 // say whether the member failed or left (n.State is not kept up to
 // date), so the metadata it last announced does.
 func (e *events) NotifyLeave(n *memberlist.Node) {
 	if string(n.Meta) == metaLeaving {
-		e.set(n.Name, memberlist.StateLeft)
+		e.set(n.Name, memberlist.StateLeft, nil)
 		return
 	}
-	e.set(n.Name, memberlist.StateDead)
+	e.set(n.Name, memberlist.StateDead, nil)
 }
 
 // NotifyUpdate implements memberlist.EventDelegate.
-func (e *events) NotifyUpdate(n *memberlist.Node) { e.set(n.Name, memberlist.StateAlive) }
+func (e *events) NotifyUpdate(n *memberlist.Node) { e.set(n.Name, memberlist.StateAlive, n.Meta) }
 
 // NodeMeta implements memberlist.Delegate.
 func (e *events) NodeMeta(limit int) []byte {
 	if e.leaving.Load() {
 		return []byte(metaLeaving)
 	}
-	return nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.meta)
 }
 
 // NotifyMsg implements memberlist.Delegate; no user messages are sent.
@@ -327,7 +444,7 @@ func (e *events) MergeRemoteState(buf []byte, join bool) {}
 func (e *events) view() View {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	v := View{Live: []string{}}
+	v := View{Live: []string{}, Refused: e.refused}
 	for name, s := range e.states {
 		switch s {
 		case memberlist.StateDead:
@@ -336,7 +453,16 @@ func (e *events) view() View {
 			v.Left = append(v.Left, name)
 		default:
 			v.Live = append(v.Live, name)
+			if meta := e.metas[name]; len(meta) > 0 && string(meta) != metaLeaving {
+				if v.Meta == nil {
+					v.Meta = map[string][]byte{}
+				}
+				v.Meta[name] = slices.Clone(meta)
+			}
 		}
+	}
+	if len(v.Live) > 1 {
+		v.Refused = ""
 	}
 	slices.Sort(v.Live)
 	slices.Sort(v.Failed)

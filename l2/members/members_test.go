@@ -3,6 +3,7 @@ package members
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -12,8 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/ironlb/ironlb/l2/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 var (
@@ -119,7 +119,8 @@ func viewIs(m *member, want View) func() bool {
 }
 
 func TestCluster(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	m1 := start(t, "n1", "127.0.0.1", key)
 	m2 := start(t, "n2", "127.0.0.2", key, m1)
 	m3 := start(t, "n3", "127.0.0.3", key, m1)
@@ -148,7 +149,8 @@ func TestCluster(t *testing.T) {
 }
 
 func TestWrongKeyIsNotAdmitted(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	m1 := start(t, "n1", "127.0.0.1", key)
 	m2 := start(t, "n2", "127.0.0.2", key, m1)
 	intruder := start(t, "intruder", "127.0.0.4", otherKey, m1)
@@ -166,11 +168,63 @@ func TestWrongKeyIsNotAdmitted(t *testing.T) {
 			t.Errorf("%s admitted the intruder: %+v", m.cfg.Node, m.View())
 		}
 	}
-	if diff := cmp.Diff(View{Live: []string{"intruder"}}, intruder.View(), cmpopts.EquateEmpty()); diff != "" {
+	got := intruder.View()
+	if diff := cmp.Diff(View{Live: []string{"intruder"}}, got, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(View{}, "Refused")); diff != "" {
 		t.Errorf("intruder's view (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(got.Refused, "another secret key") || !strings.Contains(strings.ToLower(got.Refused), "decrypt") {
+		t.Errorf("intruder's view says it was refused because %q, want the key named", got.Refused)
+	}
+	if m1.View().Refused != "" {
+		t.Errorf("n1's view says it was refused: %q", m1.View().Refused)
 	}
 	t.Logf("intruder: %s", grep(intruder.logs.String(), "joining the cluster failed"))
 	t.Logf("n1: %s", grep(m1.logs.String(), "decrypt"))
+}
+
+func TestMeta(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	m1 := start(t, "n1", "127.0.0.1", key)
+	if err := m1.SetMeta([]byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	m2 := start(t, "n2", "127.0.0.2", key, m1)
+	eventually(t, "n2 sees n1's metadata", viewIs(m2, View{Live: []string{"n1", "n2"}, Meta: map[string][]byte{"n1": []byte("one")}}))
+
+	// Changes reach the others; an empty one is no metadata.
+	if err := m2.SetMeta([]byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m1.SetMeta(nil); err != nil {
+		t.Fatal(err)
+	}
+	want := View{Live: []string{"n1", "n2"}, Meta: map[string][]byte{"n2": []byte("two")}}
+	for _, m := range []*member{m1, m2} {
+		eventually(t, m.cfg.Node+" sees the new metadata", viewIs(m, want))
+	}
+	if err := m1.SetMeta(make([]byte, MaxMetaSize+1)); err == nil {
+		t.Error("SetMeta accepted metadata over MaxMetaSize")
+	}
+
+	// A member that leaves takes its metadata with it.
+	m2.stop(t)
+	eventually(t, "n1 sees n2 left", viewIs(m1, View{Live: []string{"n1"}, Left: []string{"n2"}}))
+}
+
+func TestRefusal(t *testing.T) {
+	tests := []struct {
+		err  string
+		want bool
+	}{
+		{err: "1 error occurred:\n\t* failed to join 127.0.0.1:7946: No installed keys could decrypt the message", want: true},
+		{err: "failed to join 127.0.0.1:7946: dial tcp 127.0.0.1:7946: connect: connection refused", want: false},
+	}
+	for _, tt := range tests {
+		if got := refusal(errors.New(tt.err)); (got != "") != tt.want {
+			t.Errorf("refusal(%q) = %q, want refused=%v", tt.err, got, tt.want)
+		}
+	}
 }
 
 func grep(logs, s string) string {
@@ -207,7 +261,8 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestInsecure(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	m, err := New(Config{Node: "n1", BindAddr: "127.0.0.1", AllowInsecure: true})
 	if err != nil {
 		t.Fatal(err)

@@ -10,9 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mdlayher/ndp"
+	"go.uber.org/goleak"
 	"golang.org/x/net/ipv6"
-
-	"github.com/ironlb/ironlb/l2/internal/leakcheck"
 )
 
 var (
@@ -233,7 +232,8 @@ func TestSetOwnedErrors(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	c := newFakeConn()
 	answered := make(chan netip.Addr, 4)
 	r := newResponder(t, c, Config{OnAnswer: func(ip netip.Addr) { answered <- ip }})
@@ -273,7 +273,8 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunMulticastFallback(t *testing.T) {
-	leakcheck.Check(t)
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	c := newFakeConn()
 	c.failUnicast = true
 	r := newResponder(t, c, Config{})
