@@ -1,0 +1,177 @@
+package e2e
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/e2e/lab"
+	"github.com/ironlb/ironlb/internal/frrproc"
+)
+
+// routeWatch records when routes appear in the router's kernel table.
+type routeWatch struct {
+	mu   sync.Mutex
+	seen map[netip.Addr]time.Time
+	want map[netip.Addr]chan struct{}
+}
+
+func watchRouterRoutes(b *testing.B) *routeWatch {
+	b.Helper()
+	h, err := netns.GetFromName(lab.RouterNetns)
+	if err != nil {
+		b.Fatalf("opening %s: %v", lab.RouterNetns, err)
+	}
+	b.Cleanup(func() { h.Close() })
+	w := &routeWatch{seen: map[netip.Addr]time.Time{}, want: map[netip.Addr]chan struct{}{}}
+	ch := make(chan netlink.RouteUpdate, 4096)
+	done := make(chan struct{})
+	b.Cleanup(func() { close(done) })
+	err = netlink.RouteSubscribeWithOptions(ch, done, netlink.RouteSubscribeOptions{Namespace: &h, ReceiveBufferSize: 8 << 20})
+	if err != nil {
+		b.Fatalf("subscribing to the router's routes: %v", err)
+	}
+	go func() {
+		for u := range ch {
+			if u.Type != 24 /* RTM_NEWROUTE */ || u.Dst == nil {
+				continue
+			}
+			ip, ok := netip.AddrFromSlice(u.Dst.IP)
+			if !ok {
+				continue
+			}
+			ip = ip.Unmap()
+			now := time.Now()
+			w.mu.Lock()
+			if _, dup := w.seen[ip]; !dup {
+				w.seen[ip] = now
+				if c, ok := w.want[ip]; ok {
+					close(c)
+					delete(w.want, ip)
+				}
+			}
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+// wait returns a channel closed when a route to ip appears (at once if it
+// already did).
+func (w *routeWatch) wait(ip netip.Addr) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := make(chan struct{})
+	if _, ok := w.seen[ip]; ok {
+		close(c)
+		return c
+	}
+	w.want[ip] = c
+	return c
+}
+
+func (w *routeWatch) at(ip netip.Addr) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seen[ip]
+}
+
+func (w *routeWatch) forget(ip netip.Addr) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.seen, ip)
+}
+
+// BenchmarkServiceToRoute measures, in the lab, the time from creating a
+// Service (with its endpoints) to its route in the router's kernel table,
+// with 0 and with 10,000 Services already announced. It reports p50 and
+// p99 over the iterations. Run it with:
+//
+//	go test ./e2e/ -run '^$' -bench ServiceToRoute -benchtime 50x -timeout 60m
+func BenchmarkServiceToRoute(b *testing.B) {
+	if testing.Short() {
+		b.Skip("the lab is not run with -short")
+	}
+	frrproc.SkipUnlessRoot(b)
+	cfg := labConfig(b)
+	cfg.Speakers = true
+	l := startLab(b, cfg)
+	ctx := b.Context()
+	kube := l.Kube()
+	for _, o := range []client.Object{
+		&v1beta1.IPAddressPool{ObjectMeta: metav1.ObjectMeta{Namespace: lab.MetalLBNamespace, Name: "bench"}, Spec: v1beta1.IPAddressPoolSpec{Addresses: []string{"2001:db8:0:101::/114"}}},
+		&v1beta1.BGPAdvertisement{ObjectMeta: metav1.ObjectMeta{Namespace: lab.MetalLBNamespace, Name: "bench"}, Spec: v1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"bench"}}},
+	} {
+		if err := kube.Create(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w := watchRouterRoutes(b)
+	next := 0
+	create := func(prefix string) (netip.Addr, time.Time) {
+		name := fmt.Sprintf("%s-%05d", prefix, next)
+		next++
+		single := corev1.IPFamilyPolicySingleStack
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: name, Annotations: map[string]string{"metallb.io/address-pool": "bench"}},
+			Spec: corev1.ServiceSpec{
+				Type: corev1.ServiceTypeLoadBalancer, IPFamilyPolicy: &single, IPFamilies: []corev1.IPFamily{corev1.IPv6Protocol},
+				Ports: []corev1.ServicePort{{Name: "http", Port: lab.ServicePort}},
+			},
+		}
+		start := time.Now()
+		if err := kube.Create(ctx, svc); err != nil {
+			b.Fatalf("creating %s: %v", name, err)
+		}
+		if err := l.CreateEndpoints(ctx, "lab", name, "ilb-n1", "ilb-n2", "ilb-n3"); err != nil {
+			b.Fatal(err)
+		}
+		ips, err := l.WaitServiceIPs(ctx, "lab", name, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return ips[0], start
+	}
+	for _, existing := range []int{0, 10000} {
+		b.Run(fmt.Sprintf("existing=%d", existing), func(b *testing.B) {
+			var last netip.Addr
+			for next < existing {
+				last, _ = create("bulk")
+			}
+			if existing > 0 {
+				select {
+				case <-w.wait(last):
+				case <-time.After(10 * time.Minute):
+					b.Fatalf("the %d existing Services were not all routed", existing)
+				}
+			}
+			var lat []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ip, start := create("probe")
+				select {
+				case <-w.wait(ip):
+				case <-time.After(time.Minute):
+					b.Fatalf("no route for %s", ip)
+				}
+				lat = append(lat, w.at(ip).Sub(start))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
+			b.ReportMetric(float64(pct(0.5).Milliseconds()), "p50-ms")
+			b.ReportMetric(float64(pct(0.99).Milliseconds()), "p99-ms")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
