@@ -75,34 +75,10 @@ func planFlags(args []string, stderr io.Writer) (planConfig, error) {
 	fs.StringVar(&cfg.Output, "o", outputText, "output `format`: json, yaml or text")
 	fs.StringVar(&cfg.Namespace, "namespace", plan.DefaultNamespace, "ironlb's `namespace`; the metallb.io objects must be in it or have none")
 	fs.StringVar(&cfg.LBClass, "lb-class", "", "the loadBalancerClass ironlb serves (default: only Services without one)")
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-
-	usage := func() string {
-		var b strings.Builder
-		b.WriteString("usage: ironlb plan -f FILE_OR_DIR ... [-o json|yaml|text] [--namespace NS] [--lb-class CLASS]\n\n")
-		b.WriteString("Shows the IPs the controller would give the LoadBalancer Services of the\nmanifests, without a cluster.\n\nflags:\n")
-		fs.SetOutput(&b)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-		return b.String()
-	}
-	bad := func(err error) error {
-		return &exitError{code: 2, err: fmt.Errorf("%w\n\n%s", err, strings.TrimRight(usage(), "\n"))}
-	}
-
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, usage())
-			return planConfig{}, err
-		}
-		return planConfig{}, bad(err)
-	}
-	if fs.NArg() > 0 {
-		return planConfig{}, bad(fmt.Errorf("unexpected argument %q (manifests are given with -f)", fs.Arg(0)))
-	}
-	if err := cfg.validate(); err != nil {
-		return planConfig{}, bad(err)
+	head := "usage: ironlb plan -f FILE_OR_DIR ... [-o json|yaml|text] [--namespace NS] [--lb-class CLASS]\n\n" +
+		"Shows the IPs the controller would give the LoadBalancer Services of the\nmanifests, without a cluster.\n"
+	if err := parseFlags(fs, args, head, stderr, func() error { return cfg.validate() }); err != nil {
+		return planConfig{}, err
 	}
 	return cfg, nil
 }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -64,34 +63,11 @@ func statusFlags(args []string, stderr io.Writer) (statusConfig, error) {
 	fs.StringVar(&cfg.ServiceNamespace, "n", "", "shorthand for --service-namespace")
 	fs.StringVar(&cfg.Output, "o", outputText, "output `format`: text or json")
 	fs.StringVar(&cfg.LBClass, "lb-class", "", "the loadBalancerClass ironlb serves (default: only Services without one)")
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-
-	usage := func() string {
-		var b strings.Builder
-		b.WriteString("usage: ironlb status [-n SERVICE_NAMESPACE] [-o text|json] [--namespace NS] [--kubeconfig FILE] [--lb-class CLASS]\n")
-		b.WriteString("       kubectl ironlb status ... (with kubectl-ironlb on PATH, a link to ironlb)\n\n")
-		b.WriteString("Shows, from the API: each LoadBalancer Service's IPs, pool, mode and\nannouncing nodes; each node's BGP sessions and last FRR apply; the pools;\nand the configuration errors ironlb's components report.\n\nflags:\n")
-		fs.SetOutput(&b)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-		return b.String()
-	}
-	bad := func(err error) error {
-		return &exitError{code: 2, err: fmt.Errorf("%w\n\n%s", err, strings.TrimRight(usage(), "\n"))}
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, usage())
-			return statusConfig{}, err
-		}
-		return statusConfig{}, bad(err)
-	}
-	if fs.NArg() > 0 {
-		return statusConfig{}, bad(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
-	}
-	if err := cfg.validate(); err != nil {
-		return statusConfig{}, bad(err)
+	head := "usage: ironlb status [-n SERVICE_NAMESPACE] [-o text|json] [--namespace NS] [--kubeconfig FILE] [--lb-class CLASS]\n" +
+		"       kubectl ironlb status ... (with kubectl-ironlb on PATH, a link to ironlb)\n\n" +
+		"Shows, from the API: each LoadBalancer Service's IPs, pool, mode and\nannouncing nodes; each node's BGP sessions and last FRR apply; the pools;\nand the configuration errors ironlb's components report.\n"
+	if err := parseFlags(fs, args, head, stderr, func() error { return cfg.validate() }); err != nil {
+		return statusConfig{}, err
 	}
 	return cfg, nil
 }
