@@ -8,21 +8,29 @@ export PATH := $(BIN):$(PATH)
 
 GOFILES = $(shell git ls-files -co --exclude-standard '*.go')
 
-.PHONY: all build demo test test-unit lint generate tools bench clean lab-up lab-down
+.PHONY: all build demo demo-down plan test test-unit lint generate tools bench clean lab-up lab-down
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/ironlb ./cmd/ironlb
 
-## demo: plans the example configuration offline (no cluster needed).
-demo: build
+## demo: (root) brings up the lab with speakers and shows BGP ECMP, HTTP
+## through both clients, a Layer 2 failover and a BGP node loss; leaves
+## the lab running. demo-down removes it.
+demo: build tools
+	$(BIN)/ironlb demo --kube-bin $(BIN)/k8s --crds charts/ironlb/crds --manifests examples/lab
+
+demo-down: lab-down
+
+## plan: plans the example configuration offline (no cluster needed).
+plan: build
 	$(BIN)/ironlb plan -f examples/ -o text
 
 ## lab-up: builds the end-to-end lab (root; see e2e/lab) and leaves it
 ## running; prints KUBECONFIG=<path>. Remove it with lab-down.
 lab-up: build tools
-	$(BIN)/ironlb lab up --kube-bin $(BIN)/k8s --crds charts/ironlb/crds --manifests examples/lab
+	$(BIN)/ironlb lab up --speakers --kube-bin $(BIN)/k8s --crds charts/ironlb/crds --manifests examples/lab
 
 ## lab-down: stops and removes the lab; safe to run twice.
 lab-down: build
