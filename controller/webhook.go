@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -58,15 +59,7 @@ func (v *validator) Handle(ctx context.Context, req admission.Request) admission
 		return admission.Allowed("")
 	}
 	v.log.Info("configuration change denied", "kind", req.Kind.Kind, "name", req.Name, "operation", req.Operation, "errors", len(msgs))
-	return admission.Denied(joinMsgs(msgs))
-}
-
-func joinMsgs(msgs []string) string {
-	out := msgs[0]
-	for _, m := range msgs[1:] {
-		out += "; " + m
-	}
-	return out
+	return admission.Denied(strings.Join(msgs, "; "))
 }
 
 // apply returns the objects as they would be after the request.

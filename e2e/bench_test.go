@@ -140,8 +140,9 @@ func BenchmarkServiceToRoute(b *testing.B) {
 	w := watchRouterRoutes(b)
 	next := 0
 	// submitNamed creates a Service and its endpoints, and returns when
-	// it was created.
-	submitNamed := func(name string) time.Time {
+	// it was created. It may run on other goroutines, so it returns its
+	// error rather than failing b.
+	submitNamed := func(name string) (time.Time, error) {
 		single := corev1.IPFamilyPolicySingleStack
 		svc := &corev1.Service{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: name, Annotations: map[string]string{"metallb.io/address-pool": "bench"}},
@@ -152,17 +153,18 @@ func BenchmarkServiceToRoute(b *testing.B) {
 		}
 		start := time.Now()
 		if err := kube.Create(ctx, svc); err != nil {
-			b.Fatalf("creating %s: %v", name, err)
+			return start, fmt.Errorf("creating %s: %w", name, err)
 		}
-		if err := l.CreateEndpoints(ctx, "lab", name, "ilb-n1", "ilb-n2", "ilb-n3"); err != nil {
-			b.Fatal(err)
-		}
-		return start
+		return start, l.CreateEndpoints(ctx, "lab", name, "ilb-n1", "ilb-n2", "ilb-n3")
 	}
 	submit := func(prefix string) (string, time.Time) {
 		name := fmt.Sprintf("%s-%05d", prefix, next)
 		next++
-		return name, submitNamed(name)
+		start, err := submitNamed(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return name, start
 	}
 	create := func(prefix string) (netip.Addr, time.Time) {
 		name, start := submit(prefix)
@@ -185,21 +187,36 @@ func BenchmarkServiceToRoute(b *testing.B) {
 			if existing > 1 {
 				// 16 at a time: the API server, not this loop, sets the pace.
 				names := make(chan string)
+				errs := make(chan error, 16)
 				var wg sync.WaitGroup
 				for range 16 {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
 						for n := range names {
-							submitNamed(n)
+							if _, err := submitNamed(n); err != nil {
+								errs <- err
+								return
+							}
 						}
 					}()
 				}
 				for i := 0; i < existing-1; i++ {
-					names <- fmt.Sprintf("bulk-%05d", i)
+					select {
+					case names <- fmt.Sprintf("bulk-%05d", i):
+					case err := <-errs:
+						close(names)
+						wg.Wait()
+						b.Fatal(err) // ends the benchmark goroutine
+					}
 				}
 				close(names)
 				wg.Wait()
+				select {
+				case err := <-errs:
+					b.Fatal(err)
+				default:
+				}
 				next = existing - 1
 			}
 			if existing > 0 {

@@ -26,6 +26,7 @@ import (
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/controller"
+	"github.com/ironlb/ironlb/controller/plan"
 	"github.com/ironlb/ironlb/internal/certs"
 	"github.com/ironlb/ironlb/internal/scheme"
 )
@@ -50,16 +51,21 @@ type controllerConfig struct {
 	webhookConfigName string
 }
 
+// defaultNamespace is ironlb's namespace when no flag says: the pod's
+// ($POD_NAMESPACE), else MetalLB's usual one.
+func defaultNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return plan.DefaultNamespace
+}
+
 func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, error) {
 	c := controllerConfig{}
 	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	defaultNS := os.Getenv("POD_NAMESPACE")
-	if defaultNS == "" {
-		defaultNS = "metallb-system"
-	}
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG)")
-	fs.StringVar(&c.namespace, "namespace", defaultNS, "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
+	fs.StringVar(&c.namespace, "namespace", defaultNamespace(), "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
 	fs.StringVar(&c.lbClass, "lb-class", "", "also serve Services of this loadBalancerClass")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7472", "address of the Prometheus metrics endpoint (0 disables)")
 	fs.StringVar(&c.healthAddr, "health-addr", ":7473", "address of the /healthz and /readyz endpoints (0 disables)")

@@ -111,13 +111,9 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	c := speakerConfig{}
 	fs := flag.NewFlagSet("speaker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	defaultNS := os.Getenv("POD_NAMESPACE")
-	if defaultNS == "" {
-		defaultNS = "metallb-system"
-	}
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG)")
 	fs.StringVar(&c.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node this speaker runs on (default: $NODE_NAME)")
-	fs.StringVar(&c.namespace, "namespace", defaultNS, "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
+	fs.StringVar(&c.namespace, "namespace", defaultNamespace(), "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
 	fs.StringVar(&c.lbClass, "lb-class", "", "the controller's --lb-class")
 	fs.StringVar(&c.frrSocket, "frr-agent-socket", "/var/run/ironlb/frr-agent.sock", "unix socket of the frr-agent in the FRR container (empty disables BGP)")
 	routerID := fs.String("router-id", "", "BGP router-id when no BGPPeer sets one (an IPv4 address; default: FRR chooses)")
