@@ -57,6 +57,10 @@ func TestCRDRules(t *testing.T) {
 		{name: "community ok", kind: "Community", spec: "communities: [{name: no-advertise, value: \"65535:65282\"}, {name: big, value: \"large:1:2:3\"}]"},
 		{name: "community bad value", kind: "Community", spec: "communities: [{name: x, value: \"65535\"}]", wantErr: "value must be a standard community a:b or a large community large:a:b:c"},
 		{name: "l2adv ok", kind: "L2Advertisement", spec: "interfaces: [eth0]"},
+		{name: "l2adv preferred weights 1 and 100", kind: "L2Advertisement", spec: "preferredNodeSelectors: [{weight: 1, preference: {matchLabels: {zone: a}}}, {weight: 100, preference: {}}]"},
+		{name: "l2adv preferred weight 0", kind: "L2Advertisement", spec: "preferredNodeSelectors: [{weight: 0, preference: {}}]", wantErr: "spec.preferredNodeSelectors[0].weight"},
+		{name: "l2adv preferred weight 101", kind: "L2Advertisement", spec: "preferredNodeSelectors: [{weight: 101, preference: {}}]", wantErr: "spec.preferredNodeSelectors[0].weight"},
+		{name: "l2adv preferred without preference", kind: "L2Advertisement", spec: "preferredNodeSelectors: [{weight: 5}]", wantErr: "spec.preferredNodeSelectors[0].preference"},
 		{name: "l2adv interface space", kind: "L2Advertisement", spec: "interfaces: [\"eth0 \"]", wantErr: "interface name must not be empty or contain whitespace"},
 	}
 	for i, tc := range tests {

@@ -29,6 +29,34 @@ type L2AdvertisementSpec struct {
 	// +kubebuilder:validation:items:MaxLength=15
 	// +kubebuilder:validation:items:XValidation:rule="self.matches('^[^\\\\s/]+$')",message="interface name must not be empty or contain whitespace or '/'"
 	Interfaces []string `json:"interfaces,omitempty"`
+
+	// PreferredNodeSelectors rank the nodes that may announce: among the
+	// candidates for an IP, the node with the highest preference wins
+	// (draining nodes still rank last), and the hash of node and IP
+	// breaks ties. A node's preference from
+	// this advertisement is the sum of the weights of the terms whose
+	// preference selects it, and counts only when NodeSelectors select
+	// the node; when several advertisements select a node for an IP,
+	// their preferences add up, as in MetalLB. Unlike NodeSelectors it never
+	// takes a node out of the election: a less preferred node still takes
+	// over when no preferred one can announce.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	PreferredNodeSelectors []PreferredNodeSelector `json:"preferredNodeSelectors,omitempty"`
+}
+
+// PreferredNodeSelector is one weighted preference for the nodes that
+// announce, like a PreferredSchedulingTerm of a Pod's node affinity.
+type PreferredNodeSelector struct {
+	// Weight is added to the preference of the nodes that Preference
+	// selects.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	Weight int32 `json:"weight"`
+
+	// Preference selects the nodes by their labels; an empty selector
+	// selects every node.
+	Preference metav1.LabelSelector `json:"preference"`
 }
 
 // L2AdvertisementStatus is empty; announcement state lives in ServiceL2Status.

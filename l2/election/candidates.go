@@ -37,9 +37,18 @@ func (f ifaces) list() []string {
 	return out
 }
 
-// candidates maps the candidate nodes of one Service to the interfaces
-// they may use for it.
-type candidates map[string]ifaces
+// candidate is what a candidate node may do for one Service.
+type candidate struct {
+	ifaces ifaces
+	// pref is the node's preference for the Service: the sum of the
+	// Preferences of the advertisements that select it, as MetalLB
+	// counts them.
+	pref int
+}
+
+// candidates maps the candidate nodes of one Service to what they may
+// do for it.
+type candidates map[string]candidate
 
 // candidatesFor returns the nodes among usable that may announce a
 // Service through one of ads and, when canAnnounce is set, have an
@@ -50,32 +59,37 @@ func candidatesFor(s *state.Service, ads []*config.L2Advertisement, usable map[s
 		if s.ETPLocal && !slices.Contains(s.ServingNodes, name) {
 			continue
 		}
-		var f ifaces
+		var c candidate
 		selected := false
 		for _, ad := range ads {
 			if ad.SelectsNode(n.Labels) {
 				selected = true
-				f.add(ad.Interfaces)
+				c.ifaces.add(ad.Interfaces)
+				c.pref += ad.Preference(n.Labels)
 			}
 		}
-		if selected && (canAnnounce == nil || canAnnounce(name, f.list())) {
-			out[name] = f
+		if selected && (canAnnounce == nil || canAnnounce(name, c.ifaces.list())) {
+			out[name] = c
 		}
 	}
 	return out
 }
 
-// combine returns the candidates of a group: the nodes that are
-// candidates for every Service of it, or, when there is none, those
-// that are candidates for any.
-func combine(per []candidates) map[string]bool {
-	all := map[string]bool{}
-	for name := range per[0] {
-		all[name] = true
+// combine returns the candidates of a group with their preference for
+// it: the nodes that are candidates for every Service of it, or, when
+// there is none, those that are candidates for any. A node's
+// preference is the highest it has for a Service of the group it is a
+// candidate for.
+func combine(per []candidates) map[string]int {
+	all := make(map[string]int, len(per[0]))
+	for name, c := range per[0] {
+		all[name] = c.pref
 	}
 	for _, c := range per[1:] {
-		for name := range all {
-			if _, ok := c[name]; !ok {
+		for name, pref := range all {
+			if cand, ok := c[name]; ok {
+				all[name] = max(pref, cand.pref)
+			} else {
 				delete(all, name)
 			}
 		}
@@ -84,8 +98,8 @@ func combine(per []candidates) map[string]bool {
 		return all
 	}
 	for _, c := range per {
-		for name := range c {
-			all[name] = true
+		for name, cand := range c {
+			all[name] = max(all[name], cand.pref)
 		}
 	}
 	return all
@@ -97,10 +111,10 @@ func interfacesOf(node string, per []candidates) []string {
 	var f ifaces
 	for _, c := range per {
 		if g, ok := c[node]; ok {
-			if g.all {
+			if g.ifaces.all {
 				f.all = true
 			}
-			f.add(g.names)
+			f.add(g.ifaces.names)
 		}
 	}
 	return f.list()

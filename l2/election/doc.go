@@ -39,8 +39,21 @@
 //
 // # Order
 //
-// The candidates of a group are ranked by the SHA-256 of "node/ip",
-// where ip is the smallest IP of the group, and the first wins (ties,
-// which need a hash collision, by name). The hash spreads the IPs over
-// the nodes and moves only the IPs of a node that comes or goes.
+// Within a tier (active, then cordoned; excluded nodes never win), the
+// candidates of a group are ranked by their preference, highest first,
+// then by the SHA-256 of "node/ip", where ip is the smallest IP of the
+// group, and the first wins (ties, which need a hash collision, by
+// name). The hash spreads the IPs over the nodes and moves only the IPs
+// of a node that comes or goes.
+//
+// A node's preference for a Service is the sum of
+// config.L2Advertisement.Preference (the sum of the weights of its
+// preferredNodeSelectors terms that match the node) over the
+// advertisements of the Service's pool that select the node, as MetalLB
+// counts it; for a group, the highest over the Services of the group it is a candidate
+// for. Without preferredNodeSelectors every preference is 0 and the hash
+// alone decides. A preference never makes a node a candidate nor moves
+// it to another tier: a preferred node that is dead or lacks a local
+// endpoint is no candidate, and a cordoned one still ranks after every
+// active candidate.
 package election

@@ -208,23 +208,33 @@ func advertisementsFor(m *config.Model, pool string) []*config.L2Advertisement {
 	return out
 }
 
-// decide ranks the candidates of a group and returns the owner ("" for
-// none) and the draining candidates that are not the owner, sorted.
-func decide(key netip.Addr, cands map[string]bool, nodes map[string]state.Node) (owner string, handover []string) {
-	best := map[tier]string{}
-	bestScore := map[tier]uint64{}
-	for name := range cands {
-		t := tierOf(nodes[name])
-		sc := score(name, key)
-		cur, ok := best[t]
-		if !ok || sc < bestScore[t] || (sc == bestScore[t] && name < cur) {
-			best[t], bestScore[t] = name, sc
+// rank orders the candidates of a group: by tier, then the higher
+// preference, then the lower score, then the name.
+type rank struct {
+	tier  tier
+	pref  int
+	score uint64
+	name  string
+}
+
+func (r rank) compare(o rank) int {
+	return cmp.Or(cmp.Compare(r.tier, o.tier), cmp.Compare(o.pref, r.pref), cmp.Compare(r.score, o.score), cmp.Compare(r.name, o.name))
+}
+
+// decide ranks the candidates of a group, given with their preference,
+// and returns the owner ("" for none) and the draining candidates that
+// are not the owner, sorted. Excluded nodes never own.
+func decide(key netip.Addr, cands map[string]int, nodes map[string]state.Node) (owner string, handover []string) {
+	var best rank
+	found := false
+	for name, pref := range cands {
+		r := rank{tier: tierOf(nodes[name]), pref: pref, score: score(name, key), name: name}
+		if r.tier != excluded && (!found || r.compare(best) < 0) {
+			best, found = r, true
 		}
 	}
-	if n, ok := best[active]; ok {
-		owner = n
-	} else if n, ok := best[cordoned]; ok {
-		owner = n
+	if found {
+		owner = best.name
 	}
 	for name := range cands {
 		if name != owner && tierOf(nodes[name]) != active {
@@ -235,8 +245,9 @@ func decide(key netip.Addr, cands map[string]bool, nodes map[string]state.Node) 
 	return owner, handover
 }
 
-// score is a node's rank for a group key: lower wins. It is the first 8
-// bytes of SHA-256("node/ip"), the same on every node and architecture.
+// score is a node's rank for a group key among candidates of equal tier
+// and preference: lower wins. It is the first 8 bytes of
+// SHA-256("node/ip"), the same on every node and architecture.
 func score(node string, key netip.Addr) uint64 {
 	sum := sha256.Sum256([]byte(node + "/" + key.String()))
 	return binary.BigEndian.Uint64(sum[:8])

@@ -81,14 +81,7 @@ var (
 )
 
 func TestElect(t *testing.T) {
-	tests := []struct {
-		name     string
-		ads      []config.L2Advertisement
-		nodes    []state.Node
-		services []state.Service
-		live     []string
-		want     Result
-	}{
+	tests := []electCase{
 		{
 			name:     "first by hash wins",
 			ads:      allAds,
@@ -316,15 +309,7 @@ func TestElect(t *testing.T) {
 			},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := &state.Cluster{Model: &config.Model{L2Advertisements: tt.ads}, Nodes: tt.nodes, Services: tt.services}
-			got := Elect(c, tt.live)
-			if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
-				t.Errorf("Elect (-want +got):\n%s", diff)
-			}
-		})
-	}
+	runElect(t, tests)
 }
 
 func TestElectNilModel(t *testing.T) {
@@ -405,6 +390,30 @@ func TestElectWithInterfaces(t *testing.T) {
 			got := ElectWith(c, all4, Options{CanAnnounce: canAnnounce(tt.links)})
 			if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
 				t.Errorf("ElectWith (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// electCase is one table row of Elect: a cluster, the live nodes and the
+// expected result.
+type electCase struct {
+	name     string
+	ads      []config.L2Advertisement
+	nodes    []state.Node
+	services []state.Service
+	live     []string
+	want     Result
+}
+
+func runElect(t *testing.T, tests []electCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &state.Cluster{Model: &config.Model{L2Advertisements: tt.ads}, Nodes: tt.nodes, Services: tt.services}
+			got := Elect(c, tt.live)
+			if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
+				t.Errorf("Elect (-want +got):\n%s", diff)
 			}
 		})
 	}

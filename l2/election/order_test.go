@@ -32,10 +32,10 @@ func permutations[T any](s []T) [][]T {
 // every speaker must reach the same decision.
 func TestElectAnyOrder(t *testing.T) {
 	model := &config.Model{L2Advertisements: []config.L2Advertisement{
-		ad("all", []string{"p"}, nil, []string{"eth0"}),
-		ad("edge", []string{"p"}, []string{"role=edge"}, []string{"eth1"}),
+		prefer(ad("all", []string{"p"}, nil, []string{"eth0"}), 30, "zone=a"),
+		prefer(prefer(ad("edge", []string{"p"}, []string{"role=edge"}, []string{"eth1"}), 20, "role=edge"), 20, "zone=a"),
 	}}
-	nodes := []state.Node{n1, node("n2", "role=edge"), cordon(node("n3")), n4}
+	nodes := []state.Node{n1, node("n2", "role=edge"), cordon(node("n3", "zone=a")), node("n4", "zone=a")}
 	services := []state.Service{
 		svc("a/dual", []string{"192.0.2.20", "2001:db8::20"}, "n1"),
 		local(svc("a/shared-1", []string{"192.0.2.10"}, "n3", "n2", "n1")),
@@ -47,6 +47,10 @@ func TestElectAnyOrder(t *testing.T) {
 	want := Elect(&state.Cluster{Model: model, Nodes: nodes, Services: services}, live)
 	if len(want.Nodes) == 0 {
 		t.Fatal("the reference election assigned nothing")
+	}
+	// The hash alone gives 198.51.100.1 to n2; zone=a prefers n4.
+	if got := want.Services[3]; got.Name != "single" || got.Node != "n4" {
+		t.Fatalf("the reference election gave %+v, want b/single on the preferred n4", got)
 	}
 	// Every order of the nodes with every order of the Services, each
 	// pair with the next order of the live members in turn: every order
