@@ -34,9 +34,12 @@ func TestBGP(t *testing.T) {
 	t.Run("ETP Cluster: three ECMP next hops, HTTP spreads", func(t *testing.T) { testECMP(t, l) })
 	t.Run("ETP Local: only endpoint nodes, following the endpoints", func(t *testing.T) { testETPLocal(t, l) })
 	t.Run("communities as the router sees them", func(t *testing.T) { testCommunities(t, l) })
+	t.Run("localPref and communities as an iBGP peer sees them", func(t *testing.T) { testLocalPref(t, l) })
 	t.Run("BFD: a cut link drops the node's next hop", func(t *testing.T) { testBFDLinkCut(t, l) })
 	t.Run("wrong password: session down, clear status, no crash", func(t *testing.T) { testWrongPassword(t, l) })
 	t.Run("1000 services created and deleted: no session reset", func(t *testing.T) { testChurnNoResets(t, l) })
+	// Last: it leaves ilb-n1's speaker run by the test, stopped with it.
+	t.Run("graceful restart: speaker and bgpd restarts keep the routes", func(t *testing.T) { testGracefulRestart(t, l) })
 }
 
 // waitSessions waits until the router has all six sessions up.
@@ -274,16 +277,7 @@ func testCommunities(t *testing.T, l *lab.Lab) {
 // everything back.
 func testBFDLinkCut(t *testing.T, l *lab.Lab) {
 	ctx := t.Context()
-	ips := newService(t, l, "bfd", func(s *corev1.Service) {})
-	if err := l.CreateEndpoints(ctx, "lab", "bfd", "ilb-n1", "ilb-n2", "ilb-n3"); err != nil {
-		t.Fatal(err)
-	}
-	ip := ips[0]
-	all := nodeIPv4s("ilb-n1", "ilb-n2", "ilb-n3")
-	waitCond(t, "three next hops", func(ctx context.Context) (bool, string) {
-		gws, err := nextHops(ctx, ip)
-		return err == nil && slices.Equal(gws, all), fmt.Sprint(gws, err)
-	})
+	ip, all := serviceOnAllNodes(t, l, "bfd")
 	waitCond(t, "BFD up to ilb-n1", func(ctx context.Context) (bool, string) {
 		st, err := routerBFD(ctx, l, "192.0.2.11")
 		return err == nil && st == "up", fmt.Sprint(st, err)
@@ -309,6 +303,23 @@ func testBFDLinkCut(t *testing.T, l *lab.Lab) {
 		gws, err := nextHops(ctx, ip)
 		return err == nil && slices.Equal(gws, all), fmt.Sprint(gws, err)
 	})
+}
+
+// serviceOnAllNodes makes an IPv4 Service with endpoints on the three
+// nodes, waits until the router routes its IP over all three and
+// returns the IP and the three next hops.
+func serviceOnAllNodes(t *testing.T, l *lab.Lab, name string) (netip.Addr, []string) {
+	t.Helper()
+	ips := newService(t, l, name)
+	if err := l.CreateEndpoints(t.Context(), "lab", name, "ilb-n1", "ilb-n2", "ilb-n3"); err != nil {
+		t.Fatal(err)
+	}
+	all := nodeIPv4s("ilb-n1", "ilb-n2", "ilb-n3")
+	waitCond(t, "three next hops to "+ips[0].String(), func(ctx context.Context) (bool, string) {
+		gws, err := nextHops(ctx, ips[0])
+		return err == nil && slices.Equal(gws, all), fmt.Sprint(gws, err)
+	})
+	return ips[0], all
 }
 
 // routerBFD returns the router's BFD status of a peer.

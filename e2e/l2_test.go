@@ -37,6 +37,7 @@ func TestL2(t *testing.T) {
 	t.Run("ETP Local follows the endpoints", func(t *testing.T) { testL2ETPLocal(t, l) })
 	t.Run("a shared IP lands on one node", func(t *testing.T) { testL2SharedIP(t, l) })
 	t.Run("interface selection", func(t *testing.T) { testL2Interfaces(t, l) })
+	t.Run("a pool with L2 and BGP advertisements: both at once", func(t *testing.T) { testL2AndBGP(t, l) })
 	t.Run("a wrong memberlist key: not admitted, and says why", func(t *testing.T) { testL2WrongKey(t, l, h) })
 }
 

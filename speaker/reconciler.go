@@ -120,8 +120,11 @@ func (r *reconciler) readCluster(ctx context.Context) (*state.Cluster, error) {
 		svcs  corev1.ServiceList
 		eps   discoveryv1.EndpointSliceList
 	)
+	// The cache's objects themselves, not copies: state.Build only reads
+	// them, and copying 10k Services and EndpointSlices on every
+	// reconcile costs more than building the state from them.
 	for _, l := range []client.ObjectList{&nodes, &svcs, &eps} {
-		if err := r.client.List(ctx, l); err != nil {
+		if err := r.client.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("listing %T: %w", l, err)
 		}
 	}

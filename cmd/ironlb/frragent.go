@@ -20,6 +20,7 @@ type frrAgentConfig struct {
 	socketMode         fs.FileMode
 	pathspace          string
 	fullResyncInterval time.Duration
+	restartCheck       time.Duration
 	vtysh              string
 	frrReload          string
 	logLevel           slog.Level
@@ -33,6 +34,7 @@ func parseFRRAgentFlags(args []string, stderr io.Writer) (frrAgentConfig, error)
 	groupRW := fs.Bool("socket-group", false, "make the socket 0660 instead of 0600, for a speaker of the same group")
 	fs.StringVar(&c.pathspace, "pathspace", "", "FRR pathspace (vtysh -N); empty for the default one")
 	fs.DurationVar(&c.fullResyncInterval, "full-resync-interval", 5*time.Minute, "how often to reapply the last config through frr-reload.py (0 disables)")
+	fs.DurationVar(&c.restartCheck, "restart-check-interval", time.Second, "how often to look for restarted FRR daemons (pid files), which get the last config again (0 disables)")
 	fs.StringVar(&c.vtysh, "vtysh", "/usr/bin/vtysh", "vtysh binary")
 	fs.StringVar(&c.frrReload, "frr-reload", "/usr/lib/frr/frr-reload.py", "frr-reload.py script")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -51,6 +53,9 @@ func parseFRRAgentFlags(args []string, stderr io.Writer) (frrAgentConfig, error)
 	if c.fullResyncInterval < 0 {
 		return c, &exitError{code: 2, err: fmt.Errorf("-full-resync-interval %v is negative", c.fullResyncInterval)}
 	}
+	if c.restartCheck < 0 {
+		return c, &exitError{code: 2, err: fmt.Errorf("-restart-check-interval %v is negative", c.restartCheck)}
+	}
 	c.socketMode = 0o600
 	if *groupRW {
 		c.socketMode = 0o660
@@ -65,13 +70,23 @@ func runFRRAgent(ctx context.Context, args []string, _ io.Reader, _, stderr io.W
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 	vty := apply.Vtysh{Pathspace: c.pathspace, VtyshPath: c.vtysh, ReloadPath: c.frrReload}
-	applier := apply.New(vty, apply.Options{Log: log})
-	srv, err := agent.New(agent.Config{
+	// Deltas go straight to the daemons' vty sockets; vtysh stays for
+	// reloads, show commands and what the sockets cannot dispatch.
+	sock := apply.NewVtySock(apply.VtySockConfig{Pathspace: c.pathspace, Fallback: vty, Log: log})
+	defer sock.Close()
+	applier := apply.New(sock, apply.Options{Log: log})
+	cfg := agent.Config{
 		Socket:             c.socket,
 		SocketMode:         c.socketMode,
 		FullResyncInterval: c.fullResyncInterval,
 		Log:                log,
-	}, applier, vty)
+	}
+	if c.restartCheck > 0 {
+		cfg.Daemons = agent.PidFiles{Dir: agent.RunDir(c.pathspace)}
+		cfg.Loader = vty
+		cfg.RestartCheckInterval = c.restartCheck
+	}
+	srv, err := agent.New(cfg, applier, vty)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

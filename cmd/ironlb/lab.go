@@ -164,6 +164,7 @@ func runLabFRR(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wri
 	config := fs.String("config", "", "initial frr.conf (optional)")
 	dir := fs.String("dir", "", "folder for the daemons' logs")
 	daemons := fs.String("daemons", strings.Join(frrproc.DefaultDaemons(), ","), "comma-separated daemons")
+	respawn := fs.Bool("respawn", false, "start a daemon again when it exits, as watchfrr does")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -190,6 +191,7 @@ func runLabFRR(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wri
 		InitialConfig: initial,
 		Dir:           *dir,
 		Log:           log,
+		Respawn:       *respawn,
 	})
 	if err != nil {
 		return err

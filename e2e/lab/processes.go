@@ -130,10 +130,11 @@ func (l *Lab) nodeProcesses(n Node) []procSpec {
 		return ps
 	}
 	// FRR in the node's namespace (pathspace = node name, no config: the
-	// speaker renders it), the agent that reloads it, and the speaker.
+	// speaker renders it; a daemon that dies is started again, as
+	// watchfrr does), the agent that reloads it, and the speaker.
 	agentSocket := c.path(sockDir, n.Name+"-frr-agent.sock")
 	ps = append(ps,
-		l.frrProcess(n.Name, []string{"zebra", "bgpd", "bfdd", "staticd"}, "", nil),
+		l.frrProcess(n.Name, []string{"zebra", "bgpd", "bfdd", "staticd"}, "", nil, "--respawn"),
 		procSpec{
 			name:  n.Name + "-frr-agent",
 			netns: n.Name,
@@ -185,12 +186,12 @@ func (l *Lab) createMemberlistSecret(ctx context.Context) error {
 // frrProcess runs `ironlb lab frr`, which keeps a private FRR (pathspace
 // = netns name) running in netns until it is told to stop. The
 // supervisor itself runs in the root namespace.
-func (l *Lab) frrProcess(netns string, daemons []string, config string, ready func(context.Context) error) procSpec {
-	argv := []string{l.cfg.Binary, "lab", "frr",
+func (l *Lab) frrProcess(netns string, daemons []string, config string, ready func(context.Context) error, flags ...string) procSpec {
+	argv := append([]string{l.cfg.Binary, "lab", "frr",
 		"--netns=" + netns,
 		"--dir=" + l.cfg.path(frrDir, netns),
 		"--daemons=" + strings.Join(daemons, ","),
-	}
+	}, flags...)
 	if config != "" {
 		argv = append(argv, "--config="+config)
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // routerConfig returns the router's frr.conf: AS RouterAS, every node a
-// neighbor (IPv4 and IPv6) of AS NodeAS with BFD, both address families
+// neighbor (IPv4 and IPv6) of AS NodeAS with BFD (and as graceful
+// restart helper, FRR's default), both address families
 // on every session, and ECMP over the nodes.
 func routerConfig() []byte {
 	var b strings.Builder

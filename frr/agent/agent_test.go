@@ -36,6 +36,15 @@ func (f *fakeApplier) Apply(_ context.Context, desired []byte) (apply.Result, er
 	return apply.Result{Path: apply.PathFast, Commands: 1}, nil
 }
 
+func (f *fakeApplier) Desired() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.applied) == 0 {
+		return nil
+	}
+	return []byte(f.applied[len(f.applied)-1])
+}
+
 func (f *fakeApplier) Reconcile(context.Context) (apply.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

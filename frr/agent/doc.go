@@ -13,4 +13,8 @@
 // the Result's Failure, which Client.Apply turns back into an
 // *apply.Error, as apply.Applier.Apply returns it. The socket is created
 // with mode 0600 (0660 on request) and removed on exit.
+//
+// The agent also watches FRR's pid files: a daemon that was restarted
+// behind its back (watchfrr after a crash) runs without configuration,
+// so the agent loads the last config into it and reconciles (restart.go).
 package agent

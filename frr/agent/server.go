@@ -21,6 +21,8 @@ import (
 type Applier interface {
 	Apply(ctx context.Context, desired []byte) (apply.Result, error)
 	Reconcile(ctx context.Context) (apply.Result, error)
+	// Desired returns the last config asked for, nil before any.
+	Desired() []byte
 }
 
 // Shower runs a vtysh show command; apply.Vtysh is one.
@@ -37,6 +39,15 @@ type Config struct {
 	// FullResyncInterval is how often the last config is applied again
 	// through frr-reload.py; 0 turns the resync off.
 	FullResyncInterval time.Duration
+	// Daemons, when set, is checked every RestartCheckInterval (default
+	// 1s); a restarted daemon gets the last config again, through Loader
+	// when set, then the whole config is reconciled.
+	Daemons              Daemons
+	Loader               Loader
+	RestartCheckInterval time.Duration
+	// RestoreWait bounds how long a restarted bgpd runs without its BFD
+	// lines while its sessions come up. Default 30s.
+	RestoreWait time.Duration
 	// MaxConfigBytes bounds an /apply body. Default 64 MiB.
 	MaxConfigBytes int64
 	// Log receives the agent's lifecycle and apply lines. Default:
@@ -77,6 +88,15 @@ func New(cfg Config, applier Applier, shower Shower) (*Server, error) {
 	if cfg.FullResyncInterval < 0 {
 		return nil, fmt.Errorf("agent config: full resync interval %v is negative", cfg.FullResyncInterval)
 	}
+	if cfg.RestartCheckInterval < 0 {
+		return nil, fmt.Errorf("agent config: restart check interval %v is negative", cfg.RestartCheckInterval)
+	}
+	if cfg.RestartCheckInterval == 0 {
+		cfg.RestartCheckInterval = time.Second
+	}
+	if cfg.RestoreWait <= 0 {
+		cfg.RestoreWait = 30 * time.Second
+	}
 	if cfg.MaxConfigBytes <= 0 {
 		cfg.MaxConfigBytes = 64 << 20
 	}
@@ -108,6 +128,17 @@ func (s *Server) Run(ctx context.Context) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	var (
+		restarts <-chan time.Time
+		watch    *restartWatch
+	)
+	if s.cfg.Daemons != nil {
+		watch = &restartWatch{daemons: s.cfg.Daemons}
+		s.checkRestart(ctx, watch)
+		t := time.NewTicker(s.cfg.RestartCheckInterval)
+		defer t.Stop()
+		restarts = t.C
+	}
 	var runErr error
 loop:
 	for {
@@ -119,6 +150,8 @@ loop:
 			break loop
 		case <-tick:
 			s.resync(ctx)
+		case <-restarts:
+			s.checkRestart(ctx, watch)
 		}
 	}
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -13,10 +13,11 @@ import (
 // VTY is what Applier needs from FRR.
 type VTY interface {
 	// Exec runs script (config commands as Diff writes them, without
-	// `configure terminal`) in one vtysh session and stops at the first
-	// command FRR refuses, returning an error that carries FRR's
-	// message. When show is not empty and every command went through, it
-	// runs show in the same session and returns its output.
+	// `configure terminal`) in one session (of vtysh, or of the daemons'
+	// vty sockets) and stops at the first command FRR refuses, returning
+	// an error that carries FRR's message. When show is not empty and
+	// every command went through, it runs show in the same session and
+	// returns its output.
 	Exec(ctx context.Context, script []byte, show string) ([]byte, error)
 	// Reload makes config the whole running configuration
 	// (frr-reload.py --reload) and returns what the tool printed.
@@ -28,10 +29,11 @@ type Options struct {
 	// Log receives one line per apply (debug for the fast path). Default:
 	// discard.
 	Log *slog.Logger
-	// SkipVerify makes the fast path trust vtysh's exit status (every
-	// command accepted) instead of reading `show running-config` back.
-	// It saves the time bgpd takes to print its config (about 12 ms with
-	// 10k networks) and leaves silent divergence to Reconcile.
+	// SkipVerify makes the fast path trust Exec's report that every
+	// command was accepted instead of reading `show running-config`
+	// back. It saves the time FRR takes to print its config (with 10k
+	// networks about 14 ms through vtysh, 5 ms through VtySock) and
+	// leaves silent divergence to Reconcile.
 	SkipVerify bool
 }
 
@@ -70,6 +72,14 @@ func (a *Applier) Apply(ctx context.Context, desired []byte) (Result, error) {
 	res.Duration = time.Since(start)
 	a.logResult(res)
 	return res, err
+}
+
+// Desired returns a copy of the last config Apply was asked for, or nil
+// before the first Apply.
+func (a *Applier) Desired() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return bytes.Clone(a.want)
 }
 
 // Reconcile applies the last desired config again through the full path,

@@ -37,22 +37,26 @@ exit
 
 // BenchmarkApplyOneServiceInto10k adds one service IP to an FRR that
 // already announces 10,000, per iteration: the whole desired config is
-// parsed and diffed, then the fast path runs. The full sub-benchmark does
-// the same through frr-reload.py for comparison.
+// parsed and diffed, then the fast path runs, through vtysh or through
+// the daemons' vty sockets (VtySock). The full sub-benchmark does the
+// same through frr-reload.py for comparison.
 func BenchmarkApplyOneServiceInto10k(b *testing.B) {
 	const n = 10000
 	for _, bc := range []struct {
 		name string
+		vty  string
 		opts Options
 		full bool
 	}{
-		{name: "fast", opts: Options{}},
-		{name: "fast-skipverify", opts: Options{SkipVerify: true}},
-		{name: "full", full: true},
+		{name: "fast", vty: "vtysh"},
+		{name: "fast-skipverify", vty: "vtysh", opts: Options{SkipVerify: true}},
+		{name: "sock", vty: "vtysock"},
+		{name: "sock-skipverify", vty: "vtysock", opts: Options{SkipVerify: true}},
+		{name: "full", vty: "vtysh", full: true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := frrproc.StartTest(b, frrproc.Config{})
-			vty := Vtysh{Pathspace: f.Name()}
+			vty := newVTY(b, f, bc.vty)
 			a := New(vty, bc.opts)
 			if _, err := a.Apply(b.Context(), config10k(n)); err != nil {
 				b.Fatal(err)

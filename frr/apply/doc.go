@@ -13,14 +13,17 @@
 // neighbor is deleted with one `no neighbor X`.
 //
 // Applier runs the two paths through a narrow VTY interface: the fast
-// path sends the delta in one vtysh session and reads `show
-// running-config` back in the same session to verify the touched lines;
-// the full path hands the whole config to frr-reload.py. The full path
-// runs at the first apply, after any failure of the fast path, and
-// whenever the caller asks for a resync (Reconcile). When both paths
-// fail (the desired config is bad), the last good config is reloaded, so
-// FRR never keeps half of a delta. Vtysh is the VTY over `vtysh -N
-// PATHSPACE` and frr-reload.py.
+// path sends the delta in one session and reads `show running-config`
+// back in the same session to verify the touched lines; the full path
+// hands the whole config to frr-reload.py. The full path runs at the
+// first apply, after any failure of the fast path, and whenever the
+// caller asks for a resync (Reconcile). When both paths fail (the
+// desired config is bad), the last good config is reloaded, so FRR never
+// keeps half of a delta. Vtysh is the VTY over `vtysh -N PATHSPACE` and
+// frr-reload.py. VtySock sends deltas straight to the daemons' vty
+// sockets over connections it keeps open, dispatching each command to
+// the daemons vtysh would, and leaves to a Vtysh the reloads and the
+// scripts it cannot dispatch.
 //
 // Lines holding a password never reach a log or a Result: Redact masks
 // them.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,11 +15,50 @@ import (
 	"github.com/ironlb/ironlb/internal/frrproc"
 )
 
-// startFRR starts a private FRR for t and returns it with an Applier.
-func startFRR(t *testing.T, netns string) (*frrproc.FRR, *Applier) {
+// vtyKinds are the VTYs the tests against a real FRR run through.
+var vtyKinds = []string{"vtysh", "vtysock"}
+
+// startFRR starts a private FRR for t and returns it with an Applier
+// that talks to it through a VTY of kind. A vtysock must not need its
+// fallback for Exec: the test fails when it does.
+func startFRR(t *testing.T, netns, kind string) (*frrproc.FRR, *Applier) {
 	t.Helper()
 	f := frrproc.StartTest(t, frrproc.Config{Netns: netns})
-	return f, New(Vtysh{Pathspace: f.Name()}, Options{})
+	return f, New(newVTY(t, f, kind), Options{})
+}
+
+func newVTY(t testing.TB, f *frrproc.FRR, kind string) VTY {
+	t.Helper()
+	vtysh := Vtysh{Pathspace: f.Name()}
+	switch kind {
+	case "vtysh":
+		return vtysh
+	case "vtysock":
+		fb := &countingVtysh{Vtysh: vtysh}
+		s := NewVtySock(VtySockConfig{Pathspace: f.Name(), Fallback: fb})
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("closing the VtySock: %v", err)
+			}
+			if n := fb.execs.Load(); n > 0 {
+				t.Errorf("the VtySock sent %d scripts through vtysh, want none", n)
+			}
+		})
+		return s
+	}
+	t.Fatalf("unknown VTY kind %q", kind)
+	return nil
+}
+
+// countingVtysh is a VtySock's fallback that counts the scripts it runs.
+type countingVtysh struct {
+	Vtysh
+	execs atomic.Int32
+}
+
+func (c *countingVtysh) Exec(ctx context.Context, script []byte, show string) ([]byte, error) {
+	c.execs.Add(1)
+	return c.Vtysh.Exec(ctx, script, show)
 }
 
 // running returns the FRR's running config, parsed.
@@ -72,7 +112,13 @@ func realBase(t *testing.T, pairs ...string) string {
 }
 
 func TestApplyRealFRR(t *testing.T) {
-	f, a := startFRR(t, "")
+	for _, kind := range vtyKinds {
+		t.Run(kind, func(t *testing.T) { testApplyRealFRR(t, kind) })
+	}
+}
+
+func testApplyRealFRR(t *testing.T, kind string) {
+	f, a := startFRR(t, "", kind)
 	ctx := t.Context()
 
 	steps := []struct {
@@ -134,7 +180,13 @@ func TestApplyRealFRR(t *testing.T) {
 }
 
 func TestApplyRealFRRErrors(t *testing.T) {
-	f, a := startFRR(t, "")
+	for _, kind := range vtyKinds {
+		t.Run(kind, func(t *testing.T) { testApplyRealFRRErrors(t, kind) })
+	}
+}
+
+func testApplyRealFRRErrors(t *testing.T, kind string) {
+	f, a := startFRR(t, "", kind)
 	ctx := t.Context()
 	good := realBase(t)
 	if _, err := a.Apply(ctx, []byte(good)); err != nil {
@@ -197,6 +249,12 @@ type neighborCounters struct {
 }
 
 func TestDeltaApplyKeepsSession(t *testing.T) {
+	for _, kind := range vtyKinds {
+		t.Run(kind, func(t *testing.T) { testDeltaApplyKeepsSession(t, kind) })
+	}
+}
+
+func testDeltaApplyKeepsSession(t *testing.T, kind string) {
 	frrproc.SkipUnlessRoot(t)
 	nsA, nsB := frrproc.NewTestNetns(t), frrproc.NewTestNetns(t)
 	if err := frrproc.Veth(t.Context(), nsA, "eth-b", "192.0.2.1/24", nsB, "eth-a", "192.0.2.2/24"); err != nil {
@@ -209,8 +267,7 @@ func TestDeltaApplyKeepsSession(t *testing.T) {
  neighbor 192.0.2.1 timers 1 3
 exit
 `)})
-	f, a := startFRR(t, nsA)
-	_ = f
+	_, a := startFRR(t, nsA, kind)
 	ctx := t.Context()
 	desired := func(n int) []byte {
 		var b strings.Builder

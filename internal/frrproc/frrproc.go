@@ -53,6 +53,11 @@ type Config struct {
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
 	// Default 10s.
 	StopTimeout time.Duration
+	// Respawn starts a daemon again when it exits before Stop, as
+	// watchfrr does in an FRR container. The new daemon starts without
+	// config: integrated config is loaded by vtysh, so whoever manages
+	// FRR has to apply it again.
+	Respawn bool
 }
 
 // DefaultDaemons are the daemons started when Config.Daemons is empty.
@@ -134,17 +139,23 @@ type FRR struct {
 	madeDirs  []string
 	madeFiles []string
 
-	procs []*daemon
+	// mu guards procs and stopping once Start has returned, when
+	// respawns replace entries of procs.
+	mu       sync.Mutex
+	procs    []*daemon
+	stopping bool
+	respawns sync.WaitGroup
 
 	stopOnce sync.Once
 	stopErr  error
 }
 
 type daemon struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error // set before done is closed
+	name    string
+	cmd     *exec.Cmd
+	started time.Time
+	done    chan struct{}
+	err     error // set before done is closed
 }
 
 // Start validates cfg, starts the daemons inside cfg.Netns, waits until
@@ -198,9 +209,13 @@ func (f *FRR) start(ctx context.Context) error {
 	f.madeFiles = append(f.madeFiles, f.ConfPath()+".sav")
 
 	for _, name := range f.cfg.Daemons {
-		if err := f.startDaemon(name); err != nil {
+		d, err := f.startDaemon(name)
+		if err != nil {
 			return err
 		}
+		f.mu.Lock()
+		f.procs = append(f.procs, d)
+		f.mu.Unlock()
 		if name == "zebra" {
 			// Start the clients only once zebra listens, so they need no
 			// reconnect round.
@@ -220,7 +235,49 @@ func (f *FRR) start(ctx context.Context) error {
 			return fmt.Errorf("loading initial config: %w", err)
 		}
 	}
+	if f.cfg.Respawn {
+		f.mu.Lock()
+		for _, d := range f.procs {
+			f.respawns.Add(1)
+			go f.respawn(d)
+		}
+		f.mu.Unlock()
+	}
 	return nil
+}
+
+// respawnPause is the least time between two starts of one daemon, so a
+// daemon that cannot start does not spin.
+const respawnPause = time.Second
+
+// respawn waits for d to exit and starts its name again, until Stop.
+func (f *FRR) respawn(d *daemon) {
+	defer f.respawns.Done()
+	for {
+		<-d.done
+		if wait := respawnPause - time.Since(d.started); wait > 0 {
+			time.Sleep(wait)
+		}
+		f.mu.Lock()
+		if f.stopping {
+			f.mu.Unlock()
+			return
+		}
+		f.cfg.Log.Warn("frr daemon exited, starting it again", "pathspace", f.cfg.Name, "daemon", d.name, "error", d.err)
+		next, err := f.startDaemon(d.name)
+		if err != nil {
+			f.mu.Unlock()
+			f.cfg.Log.Error("restarting frr daemon", "pathspace", f.cfg.Name, "daemon", d.name, "error", err)
+			return
+		}
+		for i, p := range f.procs {
+			if p == d {
+				f.procs[i] = next
+			}
+		}
+		f.mu.Unlock()
+		d = next
+	}
 }
 
 func (f *FRR) lookupIDs() error {
@@ -287,12 +344,13 @@ func (f *FRR) writeOwned(path string, data []byte) error {
 	return nil
 }
 
-func (f *FRR) startDaemon(name string) error {
+// startDaemon starts one daemon; the caller records it in procs.
+func (f *FRR) startDaemon(name string) (*daemon, error) {
 	logPath := filepath.Join(f.cfg.Dir, name+".log")
 	outPath := filepath.Join(f.cfg.Dir, name+".out")
 	out, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
 	if err != nil {
-		return fmt.Errorf("opening %s output: %w", name, err)
+		return nil, fmt.Errorf("opening %s output: %w", name, err)
 	}
 	args := []string{"netns", "exec", f.cfg.Netns, filepath.Join(f.cfg.BinDir, name),
 		"-N", f.cfg.Name, "-u", f.cfg.User, "-g", f.cfg.Group, "-P", "0",
@@ -305,17 +363,16 @@ func (f *FRR) startDaemon(name string) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		out.Close()
-		return fmt.Errorf("starting %s: %w", name, err)
+		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	d := &daemon{name: name, cmd: cmd, done: make(chan struct{})}
-	f.procs = append(f.procs, d)
+	d := &daemon{name: name, cmd: cmd, started: time.Now(), done: make(chan struct{})}
 	go func() {
 		d.err = cmd.Wait()
 		out.Close()
 		close(d.done)
 	}()
 	f.cfg.Log.Debug("frr daemon started", "pathspace", f.cfg.Name, "daemon", name, "pid", cmd.Process.Pid)
-	return nil
+	return d, nil
 }
 
 // waitSocket waits until a unix socket accepts, a daemon exits, or ctx ends.
@@ -415,13 +472,17 @@ func (f *FRR) Stop() error {
 }
 
 func (f *FRR) stop() error {
+	f.mu.Lock()
+	f.stopping = true
+	procs := slices.Clone(f.procs)
+	f.mu.Unlock()
 	var errs []error
-	for _, d := range f.procs {
+	for _, d := range procs {
 		_ = d.cmd.Process.Signal(syscall.SIGTERM)
 	}
 	deadline := time.NewTimer(f.cfg.StopTimeout)
 	defer deadline.Stop()
-	for _, d := range f.procs {
+	for _, d := range procs {
 		select {
 		case <-d.done:
 		case <-deadline.C:
@@ -436,19 +497,20 @@ func (f *FRR) stop() error {
 			<-d.done
 		}
 	}
-	if len(f.procs) > 0 {
+	if len(procs) > 0 {
 		f.cfg.Log.Info("frr stopped", "pathspace", f.cfg.Name)
 	}
 	// Sockets and pid files the daemons leave behind, when runDir is not
 	// ours to remove as a whole.
 	if !slices.Contains(f.madeDirs, f.runDir) {
-		for _, d := range f.procs {
+		for _, d := range procs {
 			for _, n := range []string{d.name + ".vty", d.name + ".pid"} {
 				f.madeFiles = append(f.madeFiles, filepath.Join(f.runDir, n))
 			}
 		}
 		f.madeFiles = append(f.madeFiles, filepath.Join(f.runDir, "zserv.api"), filepath.Join(f.runDir, "bfdd.sock"))
 	}
+	f.respawns.Wait()
 	for _, p := range f.madeFiles {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("removing %s: %w", p, err))
@@ -460,4 +522,32 @@ func (f *FRR) stop() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Pid returns the process id of the running daemon name, or 0.
+func (f *FRR) Pid(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.procs {
+		if d.name == name {
+			return d.cmd.Process.Pid
+		}
+	}
+	return 0
+}
+
+// Kill ends daemon name with SIGKILL, as a crash would; with
+// Config.Respawn it is started again.
+func (f *FRR) Kill(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.procs {
+		if d.name == name {
+			if err := d.cmd.Process.Kill(); err != nil {
+				return fmt.Errorf("killing %s: %w", name, err)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("killing %s: not running here", name)
 }

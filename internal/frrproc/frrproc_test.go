@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -172,5 +173,41 @@ func TestVethLinksNamespaces(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "192.0.2.2/24") || !strings.Contains(string(out), "UP") {
 		t.Errorf("vb in %s = %q, want it up with 192.0.2.2/24", b, out)
+	}
+}
+
+// TestRespawnRestartsACrashedDaemon kills bgpd and expects a new bgpd,
+// without config, answering in the same pathspace; Stop then ends it.
+func TestRespawnRestartsACrashedDaemon(t *testing.T) {
+	f := StartTest(t, Config{Respawn: true, InitialConfig: []byte(initialConfig)})
+	ctx := t.Context()
+	old := f.Pid("bgpd")
+	if old == 0 {
+		t.Fatal("no bgpd pid")
+	}
+	if err := f.Kill("bgpd"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pid := f.Pid("bgpd")
+		out, err := f.Vtysh(ctx, "show running-config bgpd")
+		if pid != old && err == nil {
+			if strings.Contains(string(out), "router bgp") {
+				t.Errorf("respawned bgpd runs a config it was never given:\n%s", out)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bgpd not back after a kill: pid %d (was %d), vtysh: %v", pid, old, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pid := f.Pid("bgpd")
+	if err := f.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("respawned bgpd %d still alive after Stop (kill 0: %v)", pid, err)
 	}
 }
