@@ -66,7 +66,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./frr/ ./l2/election/
 	$(GO) test -run XXX -bench ApplyOneServiceInto10k -benchtime 20x -count 2 ./frr/apply/
 	$(GO) test -run '^$$' -bench FailureDetection -benchtime 20x ./l2/members/
-	$(GO) test -run '^$$' -bench 'ServiceToRoute|L2Failover' -benchtime 20x -timeout 90m ./e2e/
+	$(GO) test -run '^$$' -bench 'ServiceToRoute|L2Failover|BFDLinkCut' -benchtime 20x -timeout 90m ./e2e/
 	$(GO) test -run '^$$' -bench L2Soak -benchtime 1x -timeout 30m ./e2e/
 
 clean:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,6 +143,7 @@ func BenchmarkServiceToRoute(b *testing.B) {
 	// submitNamed creates a Service and its endpoints, and returns when
 	// it was created. It may run on other goroutines, so it returns its
 	// error rather than failing b.
+	noNodePorts := false
 	submitNamed := func(name string) (time.Time, error) {
 		single := corev1.IPFamilyPolicySingleStack
 		svc := &corev1.Service{
@@ -149,6 +151,9 @@ func BenchmarkServiceToRoute(b *testing.B) {
 			Spec: corev1.ServiceSpec{
 				Type: corev1.ServiceTypeLoadBalancer, IPFamilyPolicy: &single, IPFamilies: []corev1.IPFamily{corev1.IPv6Protocol},
 				Ports: []corev1.ServicePort{{Name: "http", Port: lab.ServicePort}},
+				// The NodePort range holds 2,768 ports: 10,000 Services
+				// need none, as large LoadBalancer setups do.
+				AllocateLoadBalancerNodePorts: &noNodePorts,
 			},
 		}
 		start := time.Now()
@@ -228,6 +233,9 @@ func BenchmarkServiceToRoute(b *testing.B) {
 				}
 			}
 			var lat []time.Duration
+			if dir := os.Getenv("IRONLB_BENCH_PROFILE"); dir != "" && existing > 0 {
+				go profileSpeaker(b, dir, fmt.Sprintf("speaker-ilb-n1-existing-%d.pprof", existing))
+			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				ip, start := create("probe")
@@ -241,9 +249,47 @@ func BenchmarkServiceToRoute(b *testing.B) {
 			b.StopTimer()
 			slices.Sort(lat)
 			pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
+			logReconcileTimes(b)
 			b.ReportMetric(float64(pct(0.5).Milliseconds()), "p50-ms")
 			b.ReportMetric(float64(pct(0.99).Milliseconds()), "p99-ms")
 			b.ReportMetric(0, "ns/op")
 		})
+	}
+}
+
+// logReconcileTimes logs each speaker's reconcile count and mean time
+// (controller-runtime's histogram), to tell where the time goes.
+func logReconcileTimes(b *testing.B) {
+	for _, n := range lab.Nodes() {
+		body, err := lab.HTTPGet(b.Context(), n.Name, "http://127.0.0.1:7474/metrics")
+		if err != nil {
+			b.Logf("%s: metrics: %v", n.Name, err)
+			continue
+		}
+		var sum, count float64
+		for _, line := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(line, `controller_runtime_reconcile_time_seconds_sum{controller="speaker"} `); ok {
+				sum, _ = strconv.ParseFloat(v, 64)
+			}
+			if v, ok := strings.CutPrefix(line, `controller_runtime_reconcile_time_seconds_count{controller="speaker"} `); ok {
+				count, _ = strconv.ParseFloat(v, 64)
+			}
+		}
+		if count > 0 {
+			b.Logf("%s: %.0f reconciles, mean %.1f ms", n.Name, count, 1000*sum/count)
+		}
+	}
+}
+
+// profileSpeaker writes a 10 s CPU profile of ilb-n1's speaker into dir,
+// taken while the benchmark runs (IRONLB_BENCH_PROFILE=dir).
+func profileSpeaker(b *testing.B, dir, name string) {
+	body, err := lab.HTTPGet(b.Context(), "ilb-n1", "http://127.0.0.1:7476/debug/pprof/profile?seconds=10")
+	if err != nil {
+		b.Logf("profiling the speaker: %v", err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+		b.Logf("writing the profile: %v", err)
 	}
 }

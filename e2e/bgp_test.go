@@ -71,7 +71,7 @@ func routerNeighbors(ctx context.Context, l *lab.Lab) ([]vtyshjson.BGPNeighbor, 
 }
 
 // waitCond polls cond until it holds, failing t after a generous bound.
-func waitCond(t *testing.T, what string, cond func(ctx context.Context) (bool, string)) {
+func waitCond(t testing.TB, what string, cond func(ctx context.Context) (bool, string)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
@@ -134,7 +134,7 @@ func nodeIPv4s(names ...string) []string {
 	return out
 }
 
-func newService(t *testing.T, l *lab.Lab, name string, mods ...func(*corev1.Service)) []netip.Addr {
+func newService(t testing.TB, l *lab.Lab, name string, mods ...func(*corev1.Service)) []netip.Addr {
 	t.Helper()
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: name, Annotations: map[string]string{"metallb.io/address-pool": "bgp"}},
@@ -308,7 +308,7 @@ func testBFDLinkCut(t *testing.T, l *lab.Lab) {
 // serviceOnAllNodes makes an IPv4 Service with endpoints on the three
 // nodes, waits until the router routes its IP over all three and
 // returns the IP and the three next hops.
-func serviceOnAllNodes(t *testing.T, l *lab.Lab, name string) (netip.Addr, []string) {
+func serviceOnAllNodes(t testing.TB, l *lab.Lab, name string) (netip.Addr, []string) {
 	t.Helper()
 	ips := newService(t, l, name)
 	if err := l.CreateEndpoints(t.Context(), "lab", name, "ilb-n1", "ilb-n2", "ilb-n3"); err != nil {

@@ -6,15 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/config"
@@ -35,9 +34,16 @@ type MemberlistConfig struct {
 	// others at; 0 means members.DefaultPort.
 	BindPort int
 	// Join lists extra members to join, "host:port". The speaker also
-	// joins every other Node's InternalIP of BindAddr's family at
-	// BindPort.
+	// joins the other speakers at BindPort: the IPs of BindAddr's
+	// family of the pods Pods selects, or else every other Node's
+	// InternalIP of that family.
 	Join []string
+	// Pods selects the speaker pods in the speaker's namespace. When
+	// set, the speaker joins their IPs (see podJoin), read from the
+	// API when memberlist starts, instead of every other Node's
+	// InternalIP: nodes without a speaker are not tried. nil means the
+	// Nodes.
+	Pods labels.Selector
 	// SecretName names the Secret, in the speaker's namespace, whose
 	// MemberlistSecretKey encrypts the memberlist traffic. Required
 	// unless Insecure.
@@ -159,11 +165,21 @@ func (s *memberSource) secretKey(ctx context.Context) ([]byte, error) {
 }
 
 // addresses returns the address to bind and the members to join: the
-// configured ones and every other Node's InternalIP of the same family.
+// configured ones and the other speakers, from their pods when
+// cfg.Pods is set, else from the Nodes.
 func (s *memberSource) addresses(ctx context.Context) (netip.Addr, []string, error) {
 	var nodes corev1.NodeList
-	if err := s.reader.List(ctx, &nodes); err != nil {
-		return netip.Addr{}, nil, fmt.Errorf("listing nodes for memberlist: %w", err)
+	switch {
+	case s.cfg.Pods == nil:
+		if err := s.reader.List(ctx, &nodes); err != nil {
+			return netip.Addr{}, nil, fmt.Errorf("listing nodes for memberlist: %w", err)
+		}
+	case !s.cfg.BindAddr.IsValid():
+		var n corev1.Node
+		if err := s.reader.Get(ctx, client.ObjectKey{Name: s.node}, &n); err != nil {
+			return netip.Addr{}, nil, fmt.Errorf("reading node %s for the memberlist address: %w", s.node, err)
+		}
+		nodes.Items = []corev1.Node{n}
 	}
 	bind := s.cfg.BindAddr
 	if !bind.IsValid() {
@@ -179,17 +195,14 @@ func (s *memberSource) addresses(ctx context.Context) (netip.Addr, []string, err
 			return netip.Addr{}, nil, fmt.Errorf("memberlist: node %s has no InternalIP to bind to; set the bind address", s.node)
 		}
 	}
-	join := slices.Clone(s.cfg.Join)
-	for _, n := range nodes.Items {
-		if n.Name == s.node {
-			continue
-		}
-		if ip := internalIP(&n, bind.Is4()); ip.IsValid() {
-			join = append(join, net.JoinHostPort(ip.String(), strconv.Itoa(s.cfg.BindPort)))
-		}
+	if s.cfg.Pods == nil {
+		return bind, nodeJoin(nodes.Items, s.node, bind, s.cfg.BindPort, s.cfg.Join), nil
 	}
-	slices.Sort(join)
-	return bind, slices.Compact(join), nil
+	var pods corev1.PodList
+	if err := s.reader.List(ctx, &pods, client.InNamespace(s.ns), client.MatchingLabelsSelector{Selector: s.cfg.Pods}); err != nil {
+		return netip.Addr{}, nil, fmt.Errorf("listing the speaker pods %q in %s for memberlist: %w", s.cfg.Pods, s.ns, err)
+	}
+	return bind, podJoin(pods.Items, s.node, bind, s.cfg.BindPort, s.cfg.Join), nil
 }
 
 // internalIP returns the node's first InternalIP of a family.

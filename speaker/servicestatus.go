@@ -47,7 +47,9 @@ type statusKind[T any, V any] struct {
 
 // syncStatuses makes the node's status objects of one kind match want:
 // one per Service, holding its value. Objects of Services no longer in
-// want, and duplicates, are deleted.
+// want, and duplicates, are deleted. k.list may return the cache's own
+// objects (listed without deep copies, as this runs on every
+// reconcile): only copies are changed.
 func syncStatuses[T any, P interface {
 	*T
 	client.Object
@@ -71,6 +73,8 @@ func syncStatuses[T any, P interface {
 		if k.equal(k.value(obj), v) {
 			continue
 		}
+		// The list holds the cache's own objects: change a copy.
+		obj = (*T)(P(obj).DeepCopyObject().(P))
 		k.set(obj, ref, v)
 		if err := c.Status().Update(ctx, P(obj)); err != nil {
 			errs = append(errs, fmt.Errorf("updating %s %s: %w", k.name, P(obj).GetName(), err))
@@ -101,7 +105,7 @@ func syncBGPStatuses(ctx context.Context, c client.Client, ns, node string, want
 		name: "ServiceBGPStatus",
 		list: func(ctx context.Context) ([]*v1beta1.ServiceBGPStatus, error) {
 			var l v1beta1.ServiceBGPStatusList
-			err := c.List(ctx, &l, client.InNamespace(ns), client.MatchingLabels{labelNode: node})
+			err := c.List(ctx, &l, client.InNamespace(ns), client.MatchingLabels{labelNode: node}, client.UnsafeDisableDeepCopy)
 			return pointers(l.Items), err
 		},
 		make: func(name string, labels map[string]string) *v1beta1.ServiceBGPStatus {
@@ -126,7 +130,7 @@ func syncL2Statuses(ctx context.Context, c client.Client, ns, node string, want 
 		name: "ServiceL2Status",
 		list: func(ctx context.Context) ([]*v1beta1.ServiceL2Status, error) {
 			var l v1beta1.ServiceL2StatusList
-			err := c.List(ctx, &l, client.InNamespace(ns), client.MatchingLabels{labelNode: node})
+			err := c.List(ctx, &l, client.InNamespace(ns), client.MatchingLabels{labelNode: node}, client.UnsafeDisableDeepCopy)
 			return pointers(l.Items), err
 		},
 		make: func(name string, labels map[string]string) *v1beta1.ServiceL2Status {

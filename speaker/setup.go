@@ -64,8 +64,13 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	})
 	b := ctrl.NewControllerManagedBy(mgr).Named("speaker").
 		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
-		Watches(&corev1.Service{}, one).
-		Watches(&discoveryv1.EndpointSlice{}, one).
+		Watches(&corev1.Service{}, one, builder.WithPredicates(serviceChanged())).
+		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			if !endpointsOfAnnounced(ctx, mgr.GetClient(), o) {
+				return nil
+			}
+			return []reconcile.Request{nodeKey}
+		})).
 		Watches(&corev1.Node{}, one, builder.WithPredicates(nodeChanged())).
 		Watches(&corev1.Secret{}, inNamespace).
 		WatchesRawSource(source.Channel(s.trigger, one))

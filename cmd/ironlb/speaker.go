@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -38,6 +39,7 @@ type speakerConfig struct {
 	sessionInterval time.Duration
 	metricsAddr     string
 	healthAddr      string
+	pprofAddr       string
 	logLevel        slog.Level
 	l2              l2Flags
 }
@@ -53,6 +55,9 @@ type l2Flags struct {
 	secret   string
 	insecure bool
 	profile  members.Profile
+	// pods selects the speaker pods whose IPs are joined; nil joins
+	// the Nodes' InternalIPs.
+	pods labels.Selector
 }
 
 func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
@@ -60,7 +65,8 @@ func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
 	fs.DurationVar(&f.handoverGrace, "l2-handover-grace", announcer.DefaultHandoverGrace, "how long a draining node keeps answering for the IPs it hands over")
 	fs.StringVar(&f.bind, "memberlist-bind", "", `memberlist address (default: the node's InternalIP); "off" disables memberlist, and the nodes' Ready condition says which speakers live`)
 	fs.IntVar(&f.port, "memberlist-port", members.DefaultPort, "memberlist port (UDP and TCP), also used to join the other nodes")
-	join := fs.String("memberlist-join", "", "extra memberlist members to join, host:port, comma-separated (the other Nodes' InternalIPs are joined anyway)")
+	join := fs.String("memberlist-join", "", "extra memberlist members to join, host:port, comma-separated (the other speakers are joined anyway: see -memberlist-pods)")
+	pods := fs.String("memberlist-pods", "", "label selector of the speaker pods in the namespace: memberlist joins their IPs (read when it starts); empty joins every other Node's InternalIP")
 	fs.StringVar(&f.secret, "memberlist-secret", "", `Secret in the namespace whose "secretkey" encrypts memberlist (required unless -memberlist-insecure)`)
 	fs.BoolVar(&f.insecure, "memberlist-insecure", false, "run memberlist without encryption: anyone who reaches the port can join and fake failures")
 	profile := fs.String("memberlist-profile", "fast-lan", "memberlist failure detection: fast-lan (about 0.5s) or lan (5s or more, fewer false alarms)")
@@ -70,6 +76,13 @@ func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
 			if j = strings.TrimSpace(j); j != "" {
 				f.join = append(f.join, j)
 			}
+		}
+		if sel := strings.TrimSpace(*pods); sel != "" {
+			s, err := labels.Parse(sel)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("-memberlist-pods %q is not a label selector: %w", sel, err))
+			}
+			f.pods = s
 		}
 		p, err := members.ProfileNamed(*profile)
 		if err != nil {
@@ -100,7 +113,7 @@ func (f *l2Flags) config(log *slog.Logger) *speaker.L2Config {
 	if f.bind != "off" {
 		bind, _ := netip.ParseAddr(f.bind) // checked; zero for "": the node's IP
 		c.Memberlist = &speaker.MemberlistConfig{
-			BindAddr: bind, BindPort: f.port, Join: f.join,
+			BindAddr: bind, BindPort: f.port, Join: f.join, Pods: f.pods,
 			SecretName: f.secret, Insecure: f.insecure, Profile: f.profile,
 		}
 	}
@@ -122,6 +135,7 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	fs.DurationVar(&c.sessionInterval, "session-interval", 10*time.Second, "how often BGP session state is read from FRR")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7474", "address of the Prometheus metrics endpoint (0 disables)")
 	fs.StringVar(&c.healthAddr, "health-addr", ":7475", "address of the /healthz and /readyz endpoints (0 disables)")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address of Go's /debug/pprof endpoints, for profiling (empty disables)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	finishL2 := c.l2.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -176,6 +190,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		Logger:                 logr.FromSlogHandler(log.Handler()),
 		Metrics:                metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress: c.healthAddr,
+		PprofBindAddress:       c.pprofAddr,
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)

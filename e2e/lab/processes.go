@@ -154,6 +154,8 @@ func (l *Lab) nodeProcesses(n Node) []procSpec {
 				"--drain-delay=3s",
 				"--session-interval=2s",
 				"--memberlist-secret=" + MemberlistSecret,
+				// Only inside the node's namespace: for profiling benchmarks.
+				"--pprof-addr=127.0.0.1:7476",
 			},
 			ready: func(ctx context.Context) error {
 				return httpOK(ctx, n.Name, "http://127.0.0.1:7475/readyz", "ok")
