@@ -53,6 +53,9 @@ type reconciler struct {
 	withdrawn     chan struct{}
 	closeWithdraw sync.Once
 
+	// statuses writes the status objects after the reconciles.
+	statuses *statusWriter
+
 	mu        sync.Mutex
 	lastApply *v1beta1.ApplyResult
 }
@@ -82,14 +85,15 @@ func (r *reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 			left = wake
 		}
 	}
+	status := statusState{phase: ph}
 	if r.cfg.FRR != nil {
-		if err := r.reconcileBGP(ctx, cluster, ph); err != nil {
+		want, err := r.reconcileBGP(ctx, cluster, ph)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		status.bgp = want
 	}
-	if err := r.writeSpeakerStatus(ctx, ph); err != nil {
-		errs = append(errs, err)
-	}
+	r.statuses.submit(status)
 	if err := errors.Join(errs...); err != nil {
 		return reconcile.Result{}, err
 	}
@@ -131,25 +135,27 @@ func (r *reconciler) readCluster(ctx context.Context) (*state.Cluster, error) {
 	return state.Build(r.model, nodes.Items, svcs.Items, eps.Items, r.cfg.LBClass), nil
 }
 
-// reconcileBGP renders the node's frr.conf and applies it.
-func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, ph frr.Phase) error {
+// reconcileBGP renders the node's frr.conf and applies it. It returns
+// the peers of each Service announced, for the ServiceBGPStatus objects;
+// nil when nothing was applied.
+func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, ph frr.Phase) (map[serviceRef][]string, error) {
 	fc, err := frr.Build(cluster, r.cfg.NodeName, frr.BuildOptions{Phase: ph, RouterID: r.cfg.RouterID})
 	r.nodeConfigErr = err
 	if err != nil {
 		// Peers that clash on this node: the user must fix them. FRR
 		// keeps running the last configuration applied.
 		r.log.Error("building frr.conf", "node", r.cfg.NodeName, "error", err)
-		return reconcile.TerminalError(err)
+		return nil, reconcile.TerminalError(err)
 	}
 	text, err := r.renderer.Render(fc)
 	if err != nil {
-		return reconcile.TerminalError(fmt.Errorf("rendering frr.conf: %w", err))
+		return nil, reconcile.TerminalError(fmt.Errorf("rendering frr.conf: %w", err))
 	}
 	res, applyErr := r.cfg.FRR.Apply(ctx, text)
 	r.recordApply(res, applyErr)
 	if applyErr != nil {
 		r.log.Error("applying frr.conf", "node", r.cfg.NodeName, "path", res.Path, "error", applyErr)
-		return fmt.Errorf("applying frr.conf: %w", applyErr)
+		return nil, fmt.Errorf("applying frr.conf: %w", applyErr)
 	}
 	r.log.Debug("frr.conf applied", "node", r.cfg.NodeName, "path", res.Path, "commands", res.Commands, "duration", res.Duration)
 	if ph == frr.PhaseWithdrawn && r.stopping.Load() {
@@ -162,7 +168,7 @@ func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, p
 		want[serviceRef{Namespace: ns, Name: name}] = sp.Peers
 	}
 	r.metrics.announced.Set(float64(len(want)))
-	return syncBGPStatuses(ctx, r.client, r.cfg.Namespace, r.cfg.NodeName, want)
+	return want, nil
 }
 
 func (r *reconciler) recordApply(res apply.Result, err error) {
@@ -185,6 +191,17 @@ func (r *reconciler) recordApply(res apply.Result, err error) {
 	r.mu.Unlock()
 }
 
+// writeStatuses writes what a reconcile left for the status objects; the
+// statusWriter calls it.
+func (r *reconciler) writeStatuses(ctx context.Context, s statusState) error {
+	var errs []error
+	if s.bgp != nil {
+		errs = append(errs, syncBGPStatuses(ctx, r.client, r.cfg.Namespace, r.cfg.NodeName, s.bgp))
+	}
+	errs = append(errs, r.writeSpeakerStatus(ctx, s.phase))
+	return errors.Join(errs...)
+}
+
 // writeSpeakerStatus records the phase and last apply in the node's
 // SpeakerStatus.
 func (r *reconciler) writeSpeakerStatus(ctx context.Context, ph frr.Phase) error {
@@ -203,12 +220,18 @@ func (r *reconciler) writeSpeakerStatus(ctx context.Context, ph frr.Phase) error
 // applies mutate to its status. The reconciler and the session poller
 // both write it, so a conflict is retried on a fresh copy.
 func updateSpeakerStatus(ctx context.Context, c client.Client, ns, node string, mutate func(*v1beta1.SpeakerStatusStatus)) error {
-	obj := &v1beta1.SpeakerStatus{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: node, Labels: map[string]string{labelNode: node}}}
-	if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating SpeakerStatus %s: %w", node, err)
-	}
+	key := client.ObjectKey{Namespace: ns, Name: node}
+	obj := &v1beta1.SpeakerStatus{}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+		err := c.Get(ctx, key, obj)
+		if apierrors.IsNotFound(err) {
+			obj = &v1beta1.SpeakerStatus{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: node, Labels: map[string]string{labelNode: node}}}
+			if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("creating: %w", err)
+			}
+			err = c.Get(ctx, key, obj)
+		}
+		if err != nil {
 			return err
 		}
 		before := obj.Status.DeepCopy()

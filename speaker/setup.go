@@ -55,6 +55,10 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 		},
 		trigger: make(chan event.GenericEvent, 1),
 	}
+	s.r.statuses = newStatusWriter(s.r.writeStatuses, cfg.Log)
+	if err := mgr.Add(s.r.statuses); err != nil {
+		return nil, fmt.Errorf("adding the status writer: %w", err)
+	}
 	one := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request { return []reconcile.Request{nodeKey} })
 	inNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		if o.GetNamespace() != cfg.Namespace {

@@ -30,11 +30,19 @@ func ReportState(ctx context.Context, c client.Client, ref StateRef, buildErr er
 	if ref.Node != "" {
 		labels["metallb.io/node-name"] = ref.Node
 	}
-	cs := &v1beta1.ConfigurationState{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name, Labels: labels}}
-	if err := c.Create(ctx, cs); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating ConfigurationState %s: %w", ref.Name, err)
+	cs := &v1beta1.ConfigurationState{}
+	key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
+	// Read first: this runs on every reconcile, and the object exists
+	// but for the first time.
+	err := c.Get(ctx, key, cs)
+	if apierrors.IsNotFound(err) {
+		cs = &v1beta1.ConfigurationState{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name, Labels: labels}}
+		if err := c.Create(ctx, cs); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating ConfigurationState %s: %w", ref.Name, err)
+		}
+		err = c.Get(ctx, key, cs)
 	}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(cs), cs); err != nil {
+	if err != nil {
 		return fmt.Errorf("reading ConfigurationState %s: %w", ref.Name, err)
 	}
 	want := cs.Status.DeepCopy()

@@ -113,8 +113,27 @@ func Build(model *config.Model, nodes []corev1.Node, svcs []corev1.Service, eps 
 		s.ServingNodes = serving[s.Key()]
 		c.Services = append(c.Services, s)
 	}
-	slices.SortFunc(c.Services, func(a, b Service) int { return cmp.Compare(a.Key(), b.Key()) })
+	slices.SortFunc(c.Services, compareKeys)
 	return c
+}
+
+// compareKeys orders Services as their Keys compare, without building
+// the "namespace/name" strings: sorting 10,000 Services made 280,000 of
+// them on every reconcile. Kubernetes names never hold a '/'.
+func compareKeys(a, b Service) int {
+	if a.Namespace == b.Namespace {
+		return cmp.Compare(a.Name, b.Name)
+	}
+	n := min(len(a.Namespace), len(b.Namespace))
+	if c := cmp.Compare(a.Namespace[:n], b.Namespace[:n]); c != 0 {
+		return c
+	}
+	// One namespace starts the other: in the Keys, the shorter one is
+	// followed by '/', the longer one by its next byte.
+	if len(a.Namespace) == n {
+		return cmp.Compare(byte('/'), b.Namespace[n])
+	}
+	return cmp.Compare(a.Namespace[n], byte('/'))
 }
 
 func node(n *corev1.Node) Node {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -88,5 +89,24 @@ func TestBuild(t *testing.T) {
 	}
 	if !got.Services[1].ServedOn("n3") || got.Services[1].ServedOn("n1") {
 		t.Error("ServedOn wrong")
+	}
+}
+
+// TestCompareKeys checks compareKeys against comparing the Keys, over
+// names with bytes below and above '/' (which no Kubernetes name holds).
+func TestCompareKeys(t *testing.T) {
+	parts := []string{"", "a", "ab", "a-b", "a.b", "b", "a0", "a!", "a~"}
+	var svcs []Service
+	for _, ns := range parts {
+		for _, name := range parts {
+			svcs = append(svcs, Service{Namespace: ns, Name: name})
+		}
+	}
+	for _, a := range svcs {
+		for _, b := range svcs {
+			if got, want := compareKeys(a, b), strings.Compare(a.Key(), b.Key()); got != want {
+				t.Errorf("compareKeys(%q, %q) = %d, want %d", a.Key(), b.Key(), got, want)
+			}
+		}
 	}
 }
