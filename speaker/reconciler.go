@@ -225,13 +225,13 @@ func updateSpeakerStatus(ctx context.Context, c client.Client, ns, node string, 
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		err := c.Get(ctx, key, obj)
 		if apierrors.IsNotFound(err) {
+			// Create answers with the stored object: no read from a
+			// cache that may not have it yet.
 			obj = &v1beta1.SpeakerStatus{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: node, Labels: map[string]string{labelNode: node}}}
-			if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			if err := c.Create(ctx, obj); err != nil {
 				return fmt.Errorf("creating: %w", err)
 			}
-			err = c.Get(ctx, key, obj)
-		}
-		if err != nil {
+		} else if err != nil {
 			return err
 		}
 		before := obj.Status.DeepCopy()

@@ -36,13 +36,13 @@ func ReportState(ctx context.Context, c client.Client, ref StateRef, buildErr er
 	// but for the first time.
 	err := c.Get(ctx, key, cs)
 	if apierrors.IsNotFound(err) {
+		// Create answers with the stored object: no read from a cache
+		// that may not have it yet.
 		cs = &v1beta1.ConfigurationState{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name, Labels: labels}}
-		if err := c.Create(ctx, cs); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err = c.Create(ctx, cs); err != nil {
 			return fmt.Errorf("creating ConfigurationState %s: %w", ref.Name, err)
 		}
-		err = c.Get(ctx, key, cs)
-	}
-	if err != nil {
+	} else if err != nil {
 		return fmt.Errorf("reading ConfigurationState %s: %w", ref.Name, err)
 	}
 	want := cs.Status.DeepCopy()
