@@ -17,6 +17,7 @@ import (
 
 	"github.com/ironlb/ironlb/frr/apply"
 	"github.com/ironlb/ironlb/internal/frrproc"
+	"github.com/ironlb/ironlb/internal/testenv"
 )
 
 func TestPidFiles(t *testing.T) {
@@ -163,7 +164,8 @@ func TestAgentReappliesAfterBGPDRestart(t *testing.T) {
 	if _, err := c.Apply(ctx, []byte(restartConfig)); err != nil {
 		t.Fatal(err)
 	}
-	announced := func(ctx context.Context) (bool, string) {
+	announced := func() (bool, string) {
+		ctx := t.Context()
 		var table struct {
 			Routes map[string]json.RawMessage `json:"routes"`
 		}
@@ -173,33 +175,18 @@ func TestAgentReappliesAfterBGPDRestart(t *testing.T) {
 		_, ok := table.Routes["198.51.100.10/32"]
 		return ok, fmt.Sprintf("routes %v", slices.Collect(maps.Keys(table.Routes)))
 	}
-	waitFor(t, "the network in bgpd's table", announced)
+	testenv.Eventually(t, "the network in bgpd's table", announced)
 	old := f.Pid("bgpd")
 	if err := f.Kill("bgpd"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a reapply after the restart", func(ctx context.Context) (bool, string) {
+	testenv.Eventually(t, "a reapply after the restart", func() (bool, string) {
+		ctx := t.Context()
 		st, err := c.Status(ctx)
 		if err != nil {
 			return false, err.Error()
 		}
 		return f.Pid("bgpd") != old && st.LastResync != nil, fmt.Sprintf("bgpd %d, last resync %+v", f.Pid("bgpd"), st.LastResync)
 	})
-	waitFor(t, "the network back in the restarted bgpd's table", announced)
-}
-
-func waitFor(t *testing.T, what string, cond func(ctx context.Context) (bool, string)) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	last := ""
-	for ctx.Err() == nil {
-		ok, seen := cond(ctx)
-		if ok {
-			return
-		}
-		last = seen
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("waiting for %s; last seen: %s", what, last)
+	testenv.Eventually(t, "the network back in the restarted bgpd's table", announced)
 }
