@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"net/netip"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -73,6 +74,22 @@ func (m *Model) Pool(name string) *Pool {
 		return nil
 	}
 	return &m.Pools[i]
+}
+
+// PoolHolding returns the name of the first pool whose ranges hold ip,
+// or "": the pool of a Service whose pool the controller did not record.
+func (m *Model) PoolHolding(ip netip.Addr) string {
+	if m == nil {
+		return ""
+	}
+	for _, p := range m.Pools {
+		for _, r := range p.Ranges {
+			if r.Contains(ip) {
+				return p.Name
+			}
+		}
+	}
+	return ""
 }
 
 // Peer returns the BGP peer of that name, or nil.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
+	"github.com/ironlb/ironlb/controller/ipam"
 )
 
 // fullObjects is a valid configuration that uses every kind of object.
@@ -266,4 +267,31 @@ func FuzzBuild(f *testing.F) {
 			t.Fatalf("Build returned model %v and error %v", m, err)
 		}
 	})
+}
+
+func TestPoolHolding(t *testing.T) {
+	rng := func(first, last string) ipam.Range {
+		return ipam.Range{First: netip.MustParseAddr(first), Last: netip.MustParseAddr(last)}
+	}
+	m := &Model{Pools: []Pool{
+		{Name: "a", Ranges: []ipam.Range{rng("192.0.2.0", "192.0.2.9"), rng("2001:db8::", "2001:db8::ff")}},
+		{Name: "b", Ranges: []ipam.Range{rng("192.0.2.5", "192.0.2.20")}},
+	}}
+	for _, tc := range []struct {
+		model *Model
+		ip    string
+		want  string
+	}{
+		{m, "192.0.2.0", "a"},
+		{m, "192.0.2.7", "a"}, // in both: the first pool
+		{m, "192.0.2.20", "b"},
+		{m, "192.0.2.21", ""},
+		{m, "2001:db8::ff", "a"},
+		{m, "2001:db8::100", ""},
+		{nil, "192.0.2.1", ""},
+	} {
+		if got := tc.model.PoolHolding(netip.MustParseAddr(tc.ip)); got != tc.want {
+			t.Errorf("PoolHolding(%s) = %q, want %q", tc.ip, got, tc.want)
+		}
+	}
 }

@@ -23,9 +23,11 @@ func TestAllocateReleaseAndRetry(t *testing.T) {
 
 	cl.create(service("default", "a"))
 	cl.waitIngress("default", "a", "192.0.2.10")
-	if _, p := cl.ingress("default", "a"); p != "small" {
-		t.Errorf("pool annotation = %q, want small", p)
-	}
+	// The annotation follows the status (see serviceReconciler.write).
+	cl.eventually("the pool annotation", func() (bool, string) {
+		_, p := cl.ingress("default", "a")
+		return p == "small", p
+	})
 	cl.waitEvent("default", "a", "IPAllocated", `Assigned IP 192.0.2.10 from pool "small"`)
 	cl.create(service("default", "b"))
 	cl.waitIngress("default", "b", "192.0.2.11")

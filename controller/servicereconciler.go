@@ -92,9 +92,21 @@ func (r *serviceReconciler) ensure(s assign.Service) (res, before assign.Result,
 }
 
 // write puts the assignment into the Service's status and annotation,
-// and reports a change with an event.
+// and reports a change with an event. The status goes first: it is what
+// the speakers announce, so a new Service's route waits for one API
+// round trip, not two. Until the annotation follows, the speakers find
+// the pool by the IP, which only one pool can hold.
 func (r *serviceReconciler) write(ctx context.Context, svc *corev1.Service, res assign.Result) error {
 	key := svc.Namespace + "/" + svc.Name
+	if !slices.Equal(request.IngressIPs(svc), res.IPs) {
+		patch := client.MergeFrom(svc.DeepCopy())
+		svc.Status.LoadBalancer.Ingress = ingress(res.IPs)
+		if err := r.client.Status().Patch(ctx, svc, patch); err != nil {
+			return fmt.Errorf("writing status of service %s: %w", key, err)
+		}
+		r.log.Info("service IPs assigned", "service", key, "ip", res.IPs, "pool", res.Pool)
+		r.events.Eventf(svc, nil, corev1.EventTypeNormal, "IPAllocated", "Allocate", "Assigned IP %s from pool %q", ipList(res.IPs), res.Pool)
+	}
 	if svc.Annotations[request.AnnotationAllocatedFromPool] != res.Pool {
 		patch := client.MergeFrom(svc.DeepCopy())
 		if svc.Annotations == nil {
@@ -105,21 +117,9 @@ func (r *serviceReconciler) write(ctx context.Context, svc *corev1.Service, res 
 			return fmt.Errorf("annotating service %s: %w", key, err)
 		}
 	}
-	if slices.Equal(request.IngressIPs(svc), res.IPs) {
-		return nil
-	}
-	patch := client.MergeFrom(svc.DeepCopy())
-	svc.Status.LoadBalancer.Ingress = ingress(res.IPs)
-	if err := r.client.Status().Patch(ctx, svc, patch); err != nil {
-		return fmt.Errorf("writing status of service %s: %w", key, err)
-	}
-	r.log.Info("service IPs assigned", "service", key, "ip", res.IPs, "pool", res.Pool)
-	r.events.Eventf(svc, nil, corev1.EventTypeNormal, "IPAllocated", "Allocate", "Assigned IP %s from pool %q", ipList(res.IPs), res.Pool)
 	return nil
 }
 
-// unhandled releases the IPs of a Service that ironlb no longer serves
-// (deleted, another type or class) and clears what it wrote.
 func (r *serviceReconciler) unhandled(ctx context.Context, svc *corev1.Service) error {
 	key := svc.Namespace + "/" + svc.Name
 	held := r.release(key, svc)

@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"maps"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,6 +19,7 @@ import (
 	"github.com/vishvananda/netns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
@@ -96,6 +100,48 @@ func (w *routeWatch) forget(ip netip.Addr) {
 	delete(w.seen, ip)
 }
 
+// ipWatch records when Services in a namespace first show an ingress IP,
+// to tell the controller's part of the latency from the speakers'.
+type ipWatch struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+func watchServiceIPs(b *testing.B, l *lab.Lab, namespace string) *ipWatch {
+	b.Helper()
+	cs, err := kubernetes.NewForConfig(l.RESTConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	wi, err := cs.CoreV1().Services(namespace).Watch(b.Context(), metav1.ListOptions{})
+	if err != nil {
+		b.Fatalf("watching Services: %v", err)
+	}
+	b.Cleanup(wi.Stop)
+	w := &ipWatch{seen: map[string]time.Time{}}
+	go func() {
+		for ev := range wi.ResultChan() {
+			svc, ok := ev.Object.(*corev1.Service)
+			if !ok || len(svc.Status.LoadBalancer.Ingress) == 0 {
+				continue
+			}
+			now := time.Now()
+			w.mu.Lock()
+			if _, dup := w.seen[svc.Name]; !dup {
+				w.seen[svc.Name] = now
+			}
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+func (w *ipWatch) at(name string) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seen[name]
+}
+
 // benchExisting reads the numbers of existing Services to measure with
 // from IRONLB_BENCH_EXISTING (comma-separated; default 0 and 10000).
 func benchExisting(b *testing.B) []int {
@@ -119,7 +165,7 @@ func benchExisting(b *testing.B) []int {
 // with 0 and with 10,000 Services already announced. It reports p50 and
 // p99 over the iterations. Run it with:
 //
-//	go test ./e2e/ -run '^$' -bench ServiceToRoute -benchtime 50x -timeout 60m
+//	IRONLB_BENCH_EXISTING=0,10000 go test ./e2e/ -run '^$' -bench ServiceToRoute -benchtime 60x -timeout 80m -v
 func BenchmarkServiceToRoute(b *testing.B) {
 	if testing.Short() {
 		b.Skip("the lab is not run with -short")
@@ -139,6 +185,7 @@ func BenchmarkServiceToRoute(b *testing.B) {
 		}
 	}
 	w := watchRouterRoutes(b)
+	ipw := watchServiceIPs(b, l, "lab")
 	next := 0
 	// submitNamed creates a Service and its endpoints, and returns when
 	// it was created. It may run on other goroutines, so it returns its
@@ -171,13 +218,13 @@ func BenchmarkServiceToRoute(b *testing.B) {
 		}
 		return name, start
 	}
-	create := func(prefix string) (netip.Addr, time.Time) {
+	create := func(prefix string) (string, netip.Addr, time.Time) {
 		name, start := submit(prefix)
 		ips, err := l.WaitServiceIPs(ctx, "lab", name, 1)
 		if err != nil {
 			b.Fatal(err)
 		}
-		return ips[0], start
+		return name, ips[0], start
 	}
 	for _, existing := range benchExisting(b) {
 		b.Run(fmt.Sprintf("existing=%d", existing), func(b *testing.B) {
@@ -225,71 +272,104 @@ func BenchmarkServiceToRoute(b *testing.B) {
 				next = existing - 1
 			}
 			if existing > 0 {
-				last, _ = create("bulk")
+				_, last, _ = create("bulk")
 				select {
 				case <-w.wait(last):
 				case <-time.After(20 * time.Minute):
 					b.Fatalf("the %d existing Services were not all routed", existing)
 				}
 			}
-			var lat []time.Duration
+			// lat is create to route; toIP create to the IP in the
+			// Service's status (the controller's part).
+			var lat, toIP []time.Duration
 			if dir := os.Getenv("IRONLB_BENCH_PROFILE"); dir != "" && existing > 0 {
-				go profileSpeaker(b, dir, fmt.Sprintf("speaker-ilb-n1-existing-%d.pprof", existing))
+				profileLab(b, dir, existing)
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				ip, start := create("probe")
+				name, ip, start := create("probe")
 				select {
 				case <-w.wait(ip):
 				case <-time.After(time.Minute):
 					b.Fatalf("no route for %s", ip)
 				}
 				lat = append(lat, w.at(ip).Sub(start))
+				toIP = append(toIP, ipw.at(name).Sub(start))
 			}
 			b.StopTimer()
-			slices.Sort(lat)
-			pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
+			pct := func(d []time.Duration, p float64) float64 {
+				d = slices.Sorted(slices.Values(d))
+				return float64(d[int(p*float64(len(d)-1))].Milliseconds())
+			}
 			logReconcileTimes(b)
-			b.ReportMetric(float64(pct(0.5).Milliseconds()), "p50-ms")
-			b.ReportMetric(float64(pct(0.99).Milliseconds()), "p99-ms")
+			b.ReportMetric(pct(lat, 0.5), "p50-ms")
+			b.ReportMetric(pct(lat, 0.99), "p99-ms")
+			b.ReportMetric(pct(toIP, 0.5), "ip-p50-ms")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
 }
 
-// logReconcileTimes logs each speaker's reconcile count and mean time
-// (controller-runtime's histogram), to tell where the time goes.
+// logReconcileTimes logs the reconcile count and mean time of each
+// speaker and of the controller's reconcilers (controller-runtime's
+// histograms), to tell where the time goes.
 func logReconcileTimes(b *testing.B) {
+	type source struct{ netns, url, name string }
+	srcs := []source{{lab.ControlPlaneNetns, "http://" + net.JoinHostPort(lab.ControlPlaneIPv4, strconv.Itoa(lab.ControllerMetricsPort)) + "/metrics", "controller"}}
 	for _, n := range lab.Nodes() {
-		body, err := lab.HTTPGet(b.Context(), n.Name, "http://127.0.0.1:7474/metrics")
+		srcs = append(srcs, source{n.Name, "http://127.0.0.1:7474/metrics", n.Name})
+	}
+	for _, src := range srcs {
+		body, err := lab.HTTPGet(b.Context(), src.netns, src.url)
 		if err != nil {
-			b.Logf("%s: metrics: %v", n.Name, err)
+			b.Logf("%s: metrics: %v", src.name, err)
 			continue
 		}
-		var sum, count float64
+		sums, counts := map[string]float64{}, map[string]float64{}
 		for _, line := range strings.Split(body, "\n") {
-			if v, ok := strings.CutPrefix(line, `controller_runtime_reconcile_time_seconds_sum{controller="speaker"} `); ok {
-				sum, _ = strconv.ParseFloat(v, 64)
-			}
-			if v, ok := strings.CutPrefix(line, `controller_runtime_reconcile_time_seconds_count{controller="speaker"} `); ok {
-				count, _ = strconv.ParseFloat(v, 64)
+			for prefix, into := range map[string]map[string]float64{
+				"controller_runtime_reconcile_time_seconds_sum{controller=\"":   sums,
+				"controller_runtime_reconcile_time_seconds_count{controller=\"": counts,
+			} {
+				rest, ok := strings.CutPrefix(line, prefix)
+				if !ok {
+					continue
+				}
+				name, v, ok := strings.Cut(rest, "\"} ")
+				if ok {
+					into[name], _ = strconv.ParseFloat(v, 64)
+				}
 			}
 		}
-		if count > 0 {
-			b.Logf("%s: %.0f reconciles, mean %.1f ms", n.Name, count, 1000*sum/count)
+		for _, name := range slices.Sorted(maps.Keys(counts)) {
+			if c := counts[name]; c > 0 {
+				b.Logf("%s: %s: %.0f reconciles, mean %.1f ms", src.name, name, c, 1000*sums[name]/c)
+			}
 		}
 	}
 }
 
-// profileSpeaker writes a 10 s CPU profile of ilb-n1's speaker into dir,
-// taken while the benchmark runs (IRONLB_BENCH_PROFILE=dir).
-func profileSpeaker(b *testing.B, dir, name string) {
-	body, err := lab.HTTPGet(b.Context(), "ilb-n1", "http://127.0.0.1:7476/debug/pprof/profile?seconds=10")
-	if err != nil {
-		b.Logf("profiling the speaker: %v", err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-		b.Logf("writing the profile: %v", err)
+// profileLab starts 10 s CPU profiles of ilb-n1's speaker and of the
+// controller, taken while the probes run (IRONLB_BENCH_PROFILE=dir), and
+// writes them into dir. They outlive the benchmark's context; run enough
+// probes (-benchtime) to fill the 10 s.
+func profileLab(b *testing.B, dir string, existing int) {
+	for _, p := range []struct{ netns, url, name string }{
+		{"ilb-n1", "http://127.0.0.1:7476", "speaker-ilb-n1"},
+		{lab.ControlPlaneNetns, "http://" + net.JoinHostPort(lab.ControlPlaneIPv4, strconv.Itoa(lab.ControllerPprofPort)), "controller"},
+	} {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			body, err := lab.HTTPGet(ctx, p.netns, p.url+"/debug/pprof/profile?seconds=10")
+			if err != nil {
+				b.Logf("profiling %s: %v", p.name, err)
+				return
+			}
+			file := filepath.Join(dir, fmt.Sprintf("%s-existing-%d.pprof", p.name, existing))
+			if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+				b.Logf("writing the profile: %v", err)
+			}
+		}()
 	}
 }

@@ -101,3 +101,31 @@ func BenchmarkOneServiceDelta(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBuilderOneServiceChange is a Builder's cost per reconcile
+// when one Service comes or goes among N: each iteration alternately
+// adds and removes one Service (between two others) to a Builder that
+// holds N already.
+func BenchmarkBuilderOneServiceChange(b *testing.B) {
+	added := state.Service{Namespace: "ns-5", Name: "svc-new", IPs: []netip.Addr{v6Addr(1001)}, Pool: "v6", ServingNodes: []string{node2}}
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			without := scaleCluster(b, n)
+			with := scaleCluster(b, n, added)
+			with.Model = without.Model
+			bl := NewBuilder()
+			if _, err := bl.Build(without, node1, BuildOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			clusters := [2]*state.Cluster{with, without}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bl.Build(clusters[i%2], node1, BuildOptions{}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

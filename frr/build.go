@@ -65,23 +65,31 @@ type BuildOptions struct {
 // depend on which peers meet on one node) are reported as
 // config.FieldErrors, joined; Build then returns no Config.
 func Build(c *state.Cluster, node string, opts BuildOptions) (*Config, error) {
-	cfg, err := build(c, node, opts)
+	cfg, _, err := build(c, node, opts)
 	if err != nil {
-		return nil, fmt.Errorf("building frr.conf for node %q: %w", node, err)
+		return nil, buildError(node, err)
 	}
 	return cfg, nil
 }
 
-func build(c *state.Cluster, node string, opts BuildOptions) (*Config, error) {
+// buildError names the operation of a Build error.
+func buildError(node string, err error) error {
+	return fmt.Errorf("building frr.conf for node %q: %w", node, err)
+}
+
+// build computes the Config, and returns the builder it used, which
+// Builder reuses; the builder's groups are nil when the node announces
+// nothing.
+func build(c *state.Cluster, node string, opts BuildOptions) (*Config, *builder, error) {
 	if c == nil || c.Model == nil {
-		return nil, errors.New("the cluster state has no configuration model")
+		return nil, nil, errors.New("the cluster state has no configuration model")
 	}
 	n, ok := c.Node(node)
 	if !ok {
-		return nil, errors.New("no such node")
+		return nil, nil, errors.New("no such node")
 	}
 	if err := opts.fill(node); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b := &builder{model: c.Model, node: n, opts: opts}
 	cfg := &Config{Hostname: opts.Hostname, LogLevel: opts.LogLevel}
@@ -89,7 +97,7 @@ func build(c *state.Cluster, node string, opts BuildOptions) (*Config, error) {
 	b.advertisements()
 	cfg.BFDProfiles = b.bfdProfiles()
 	if err := b.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	announce := opts.Phase != PhaseWithdrawn && (n.MayAnnounce() || opts.Phase == PhaseGracefulShutdown)
 	var pfx *prefixes
@@ -100,7 +108,7 @@ func build(c *state.Cluster, node string, opts BuildOptions) (*Config, error) {
 	}
 	cfg.RouteMaps = b.routeMaps()
 	if err := b.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg.Routers = b.routers(pfx)
 	for _, r := range cfg.Routers {
@@ -108,7 +116,7 @@ func build(c *state.Cluster, node string, opts BuildOptions) (*Config, error) {
 			cfg.VRFs = append(cfg.VRFs, r.VRF)
 		}
 	}
-	return cfg, nil
+	return cfg, b, nil
 }
 
 // fill checks the options and fills in their defaults.

@@ -18,52 +18,28 @@ type prefixes struct {
 	announced []ServicePeers
 }
 
-// prefixes computes the routes of the Services the node announces: each
-// IP of a Service, in every group of its pool, masked to the group's
-// length. A Service with externalTrafficPolicy Cluster is announced
-// while any node serves it, one with Local only while this node does.
-// It then numbers the classes.
+// prefixes computes the routes of the Services the node announces (see
+// serviceRoutes), giving a prefix that several classes produce the union
+// of those classes, and lists the peers of each Service. It then numbers
+// the classes.
 func (b *builder) prefixes(services []state.Service) *prefixes {
 	px := &prefixes{class: make(map[netip.Prefix]*class, len(services)), announced: make([]ServicePeers, 0, len(services))}
+	var routes []svcRoute
 	var peers []int
 	for i := range services {
 		s := &services[i]
-		gs, ok := b.groups[s.Pool]
-		if !ok || !b.serves(s) {
-			continue
-		}
-		peers = peers[:0]
-		for _, ip := range s.IPs {
-			ip = ip.Unmap().WithZone("")
-			if !ip.IsValid() {
-				continue
-			}
-			f := familyOf(ip)
-			for _, g := range gs[f] {
-				p := netip.PrefixFrom(ip, g.bits).Masked()
-				switch cur, ok := px.class[p]; {
-				case !ok:
-					px.class[p] = g.class
-				case cur != g.class:
-					px.class[p] = b.union(cur, g.class)
-				}
-				for _, r := range g.class.receivers {
-					if b.peerList[r].active[f] {
-						peers = append(peers, r)
-					}
-				}
+		routes, peers = b.serviceRoutes(s, routes[:0], peers[:0])
+		for _, rt := range routes {
+			switch cur, ok := px.class[rt.prefix]; {
+			case !ok:
+				px.class[rt.prefix] = rt.class
+			case cur != rt.class:
+				px.class[rt.prefix] = b.union(cur, rt.class)
 			}
 		}
-		if len(peers) == 0 {
-			continue
+		if sp, ok := b.servicePeers(s, peers); ok {
+			px.announced = append(px.announced, sp)
 		}
-		slices.Sort(peers)
-		peers = slices.Compact(peers)
-		names := make([]string, len(peers))
-		for j, r := range peers {
-			names[j] = b.peerList[r].Name
-		}
-		px.announced = append(px.announced, ServicePeers{Service: s.Key(), Peers: names})
 	}
 	slices.SortFunc(px.announced, func(x, y ServicePeers) int { return cmp.Compare(x.Service, y.Service) })
 	for p := range px.class {
@@ -75,6 +51,58 @@ func (b *builder) prefixes(services []state.Service) *prefixes {
 	}
 	b.numberClasses()
 	return px
+}
+
+// svcRoute is a prefix one Service produces, with the class of the group
+// that produces it (before any union).
+type svcRoute struct {
+	prefix netip.Prefix
+	class  *class
+}
+
+// serviceRoutes appends to routes the routes of Service s, and to peers
+// the indexes of the peers they go to, unsorted and repeated: each IP of
+// the Service, in every group of its pool, masked to the group's length.
+// A Service with externalTrafficPolicy Cluster is announced while any
+// node serves it, one with Local only while this node does; it appends
+// nothing for a Service the node does not announce.
+func (b *builder) serviceRoutes(s *state.Service, routes []svcRoute, peers []int) ([]svcRoute, []int) {
+	gs, ok := b.groups[s.Pool]
+	if !ok || !b.serves(s) {
+		return routes, peers
+	}
+	for _, ip := range s.IPs {
+		ip = ip.Unmap().WithZone("")
+		if !ip.IsValid() {
+			continue
+		}
+		f := familyOf(ip)
+		for _, g := range gs[f] {
+			routes = append(routes, svcRoute{prefix: netip.PrefixFrom(ip, g.bits).Masked(), class: g.class})
+			for _, r := range g.class.receivers {
+				if b.peerList[r].active[f] {
+					peers = append(peers, r)
+				}
+			}
+		}
+	}
+	return routes, peers
+}
+
+// servicePeers returns the Announced entry of Service s from the peer
+// indexes serviceRoutes found, which it sorts in place, or false when
+// there are none.
+func (b *builder) servicePeers(s *state.Service, peers []int) (ServicePeers, bool) {
+	if len(peers) == 0 {
+		return ServicePeers{}, false
+	}
+	slices.Sort(peers)
+	peers = slices.Compact(peers)
+	names := make([]string, len(peers))
+	for j, r := range peers {
+		names[j] = b.peerList[r].Name
+	}
+	return ServicePeers{Service: s.Key(), Peers: names}, true
 }
 
 // serves reports whether the node announces the Service, by its traffic

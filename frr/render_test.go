@@ -3,6 +3,7 @@ package frr
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -58,5 +59,39 @@ func TestPasswordOnlyInTheFile(t *testing.T) {
 	}
 	if !strings.Contains(string(out), " neighbor 192.0.2.253 password "+secret+"\n") {
 		t.Errorf("the rendered file lacks the password line:\n%s", out)
+	}
+}
+
+// TestNetworkStatements checks the template function networks against
+// what the template's former range wrote through fmt.
+func TestNetworkStatements(t *testing.T) {
+	nw := func(p, rm string) Network { return Network{Prefix: netip.MustParsePrefix(p), RouteMap: rm} }
+	tests := []struct {
+		name     string
+		networks []Network
+		want     string
+	}{
+		{name: "none", want: ""},
+		{name: "IPv4", networks: []Network{nw("198.51.100.10/32", "ironlb-adv-a")}, want: "  network 198.51.100.10/32 route-map ironlb-adv-a"},
+		{
+			name:     "several",
+			networks: []Network{nw("198.51.100.0/24", "ironlb-adv-a+b"), nw("2001:db8::/32", "ironlb-advh-0123456789abcdef"), nw("::/0", "m")},
+			want:     "  network 198.51.100.0/24 route-map ironlb-adv-a+b\n  network 2001:db8::/32 route-map ironlb-advh-0123456789abcdef\n  network ::/0 route-map m",
+		},
+		{name: "zero prefix", networks: []Network{{RouteMap: "m"}}, want: "  network invalid Prefix route-map m"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var viaFmt []string
+			for _, n := range tc.networks {
+				viaFmt = append(viaFmt, fmt.Sprintf("  network %v route-map %v", n.Prefix, n.RouteMap))
+			}
+			if got := strings.Join(viaFmt, "\n"); got != tc.want {
+				t.Fatalf("the case is wrong: fmt writes %q", got)
+			}
+			if got := networkStatements(tc.networks); got != tc.want {
+				t.Errorf("networkStatements = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -2,66 +2,65 @@ package speaker
 
 import (
 	"context"
-	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/ironlb/ironlb/speaker/state"
 )
 
-// Every event starts a reconcile that reads and rebuilds the whole node
-// state, so events that cannot change it are dropped here: with 10,000
-// Services, a Service created without an IP yet, or the endpoints of a
-// ClusterIP Service, would each cost a full rebuild.
+// Services and EndpointSlices do not reach the reconcile as objects: each
+// event updates the state.Store first, and only an event that changed
+// the state there starts a reconcile. A Service created without an IP
+// yet, a status write that changes nothing the speaker reads, or the
+// endpoints of a ClusterIP Service then cost nothing, and the reconcile
+// reads the state without listing 10,000 objects.
+//
+// The handlers run on the informers' goroutines before the request is
+// queued, so a reconcile always sees the events that started it. The
+// controller starts reconciling only once the handlers have seen every
+// object of the first list (source.Kind waits for that), so a speaker
+// that restarts never announces a partial state.
 
-// announced reports whether a Service has load-balancer IPs: only those
-// are announced.
-func announced(o client.Object) bool {
-	s, ok := o.(*corev1.Service)
-	return !ok || len(s.Status.LoadBalancer.Ingress) > 0
-}
-
-// serviceChanged passes the Service events that can change announcements:
-// of Services with IPs before or after, a change of spec (generation),
-// status, labels or annotations.
-func serviceChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc: func(e event.CreateEvent) bool { return announced(e.Object) },
-		DeleteFunc: func(e event.DeleteEvent) bool { return announced(e.Object) },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, ok1 := e.ObjectOld.(*corev1.Service)
-			n, ok2 := e.ObjectNew.(*corev1.Service)
-			if !ok1 || !ok2 {
-				return true
-			}
-			if !announced(o) && !announced(n) {
-				return false
-			}
-			return o.Generation != n.Generation ||
-				!equality.Semantic.DeepEqual(o.Status, n.Status) ||
-				!maps.Equal(o.Labels, n.Labels) ||
-				!maps.Equal(o.Annotations, n.Annotations)
+// storeSources returns the sources that feed st and queue the node's
+// request.
+func storeSources(c cache.Cache, st *state.Store) []source.Source {
+	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+	kick := func(q queue, changed bool) {
+		if changed {
+			q.Add(nodeKey)
+		}
+	}
+	svcs := handler.TypedFuncs[*corev1.Service, reconcile.Request]{
+		CreateFunc: func(_ context.Context, e event.TypedCreateEvent[*corev1.Service], q queue) {
+			kick(q, st.SetService(e.Object))
+		},
+		UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[*corev1.Service], q queue) {
+			kick(q, st.SetService(e.ObjectNew))
+		},
+		DeleteFunc: func(_ context.Context, e event.TypedDeleteEvent[*corev1.Service], q queue) {
+			kick(q, st.DeleteService(e.Object.Namespace, e.Object.Name))
 		},
 	}
-}
-
-// endpointsOfAnnounced reports whether an EndpointSlice event matters:
-// its Service has IPs, as the reader (the cache) sees it now. When the
-// Service gets its IPs later, that event brings the reconcile, which then
-// sees these endpoints.
-func endpointsOfAnnounced(ctx context.Context, r client.Reader, o client.Object) bool {
-	name := o.GetLabels()[discoveryv1.LabelServiceName]
-	if name == "" {
-		return false
+	slices := handler.TypedFuncs[*discoveryv1.EndpointSlice, reconcile.Request]{
+		CreateFunc: func(_ context.Context, e event.TypedCreateEvent[*discoveryv1.EndpointSlice], q queue) {
+			kick(q, st.SetEndpointSlice(e.Object))
+		},
+		UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[*discoveryv1.EndpointSlice], q queue) {
+			kick(q, st.SetEndpointSlice(e.ObjectNew))
+		},
+		DeleteFunc: func(_ context.Context, e event.TypedDeleteEvent[*discoveryv1.EndpointSlice], q queue) {
+			kick(q, st.DeleteEndpointSlice(e.Object.Namespace, e.Object.Name))
+		},
 	}
-	var svc corev1.Service
-	err := r.Get(ctx, client.ObjectKey{Namespace: o.GetNamespace(), Name: name}, &svc)
-	if apierrors.IsNotFound(err) {
-		return false // its deletion brings its own event
+	return []source.Source{
+		source.Kind(c, &corev1.Service{}, handler.TypedEventHandler[*corev1.Service, reconcile.Request](svcs)),
+		source.Kind(c, &discoveryv1.EndpointSlice{}, handler.TypedEventHandler[*discoveryv1.EndpointSlice, reconcile.Request](slices)),
 	}
-	return err != nil || announced(&svc)
 }

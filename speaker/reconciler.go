@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"reflect"
 	"sync"
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,7 +32,12 @@ type reconciler struct {
 	cfg      Config
 	renderer *frr.Renderer
 	metrics  *metrics
-	log      *slog.Logger
+	// store holds the Services, fed by the informers (see events.go).
+	store *state.Store
+	// build computes the node's frr.conf model (frr.Build's contract;
+	// the speaker uses an frr.Builder, which reuses its last build).
+	build func(*state.Cluster, string, frr.BuildOptions) (*frr.Config, error)
+	log   *slog.Logger
 
 	// l2 is the Layer 2 side; nil when disabled.
 	l2 *l2Runtime
@@ -53,8 +57,10 @@ type reconciler struct {
 	withdrawn     chan struct{}
 	closeWithdraw sync.Once
 
-	// statuses writes the status objects after the reconciles.
-	statuses *statusWriter
+	// statuses writes the status objects after the reconciles, the
+	// ServiceBGPStatus ones through bgpStatuses.
+	statuses    *statusWriter
+	bgpStatuses *bgpStatuses
 
 	mu        sync.Mutex
 	lastApply *v1beta1.ApplyResult
@@ -114,32 +120,29 @@ func (r *reconciler) readCluster(ctx context.Context) (*state.Cluster, error) {
 		r.log.Error("configuration invalid, keeping the last valid one", "error", buildErr)
 	} else {
 		r.metrics.configValid.Set(1)
-		r.model = model
+		// An unchanged configuration keeps its model: the store and the
+		// frr.conf builder reuse their work only for the same model.
+		if !reflect.DeepEqual(model, r.model) {
+			r.model = model
+		}
 	}
 	if r.model == nil {
 		return nil, nil
 	}
-	var (
-		nodes corev1.NodeList
-		svcs  corev1.ServiceList
-		eps   discoveryv1.EndpointSliceList
-	)
-	// The cache's objects themselves, not copies: state.Build only reads
-	// them, and copying 10k Services and EndpointSlices on every
-	// reconcile costs more than building the state from them.
-	for _, l := range []client.ObjectList{&nodes, &svcs, &eps} {
-		if err := r.client.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
-			return nil, fmt.Errorf("listing %T: %w", l, err)
-		}
+	var nodes corev1.NodeList
+	// The cache's objects themselves, not copies: state.Nodes only
+	// reads them.
+	if err := r.client.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
 	}
-	return state.Build(r.model, nodes.Items, svcs.Items, eps.Items, r.cfg.LBClass), nil
+	return &state.Cluster{Model: r.model, Nodes: state.Nodes(nodes.Items), Services: r.store.Services(r.model)}, nil
 }
 
 // reconcileBGP renders the node's frr.conf and applies it. It returns
 // the peers of each Service announced, for the ServiceBGPStatus objects;
 // nil when nothing was applied.
-func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, ph frr.Phase) (map[serviceRef][]string, error) {
-	fc, err := frr.Build(cluster, r.cfg.NodeName, frr.BuildOptions{Phase: ph, RouterID: r.cfg.RouterID})
+func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, ph frr.Phase) ([]frr.ServicePeers, error) {
+	fc, err := r.build(cluster, r.cfg.NodeName, frr.BuildOptions{Phase: ph, RouterID: r.cfg.RouterID})
 	r.nodeConfigErr = err
 	if err != nil {
 		// Peers that clash on this node: the user must fix them. FRR
@@ -162,13 +165,11 @@ func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, p
 		r.closeWithdraw.Do(func() { close(r.withdrawn) })
 	}
 
-	want := map[serviceRef][]string{}
-	for _, sp := range fc.Announced {
-		ns, name := splitKey(sp.Service)
-		want[serviceRef{Namespace: ns, Name: name}] = sp.Peers
+	r.metrics.announced.Set(float64(len(fc.Announced)))
+	if fc.Announced == nil {
+		return []frr.ServicePeers{}, nil // applied, announcing nothing
 	}
-	r.metrics.announced.Set(float64(len(want)))
-	return want, nil
+	return fc.Announced, nil
 }
 
 func (r *reconciler) recordApply(res apply.Result, err error) {
@@ -196,7 +197,7 @@ func (r *reconciler) recordApply(res apply.Result, err error) {
 func (r *reconciler) writeStatuses(ctx context.Context, s statusState) error {
 	var errs []error
 	if s.bgp != nil {
-		errs = append(errs, syncBGPStatuses(ctx, r.client, r.cfg.Namespace, r.cfg.NodeName, s.bgp))
+		errs = append(errs, r.bgpStatuses.write(ctx, s.bgp))
 	}
 	errs = append(errs, r.writeSpeakerStatus(ctx, s.phase))
 	return errors.Join(errs...)
@@ -256,9 +257,4 @@ func (r *reconciler) reportConfigState(ctx context.Context) {
 	if err := k8sconfig.ReportState(ctx, r.client, ref, errors.Join(r.configErr, r.nodeConfigErr)); err != nil {
 		r.log.Error("reporting configuration state", "error", err)
 	}
-}
-
-func splitKey(key string) (string, string) {
-	ns, name, _ := strings.Cut(key, "/")
-	return ns, name
 }

@@ -50,11 +50,22 @@ type statusKind[T any, V any] struct {
 // want, and duplicates, are deleted. k.list may return the cache's own
 // objects (listed without deep copies, as this runs on every
 // reconcile): only copies are changed.
+//
+// When only is not nil, just the Services in it are looked at: their
+// objects are read by name instead of listing every object of the node,
+// and want must hold their values (it may hold more).
 func syncStatuses[T any, P interface {
 	*T
 	client.Object
-}, V any](ctx context.Context, c client.Client, ns, node, prefix string, k statusKind[T, V], want map[serviceRef]V) error {
-	objs, err := k.list(ctx)
+}, V any](ctx context.Context, c client.Client, ns, node, prefix string, k statusKind[T, V], want map[serviceRef]V, only []serviceRef) error {
+	var objs []*T
+	var err error
+	if only == nil {
+		objs, err = k.list(ctx)
+	} else {
+		objs, err = getStatuses[T, P](ctx, c, ns, statusPrefix(prefix, node), node, only)
+		want = restrict(want, only)
+	}
 	if err != nil {
 		return fmt.Errorf("listing %s: %w", k.name, err)
 	}
@@ -85,7 +96,7 @@ func syncStatuses[T any, P interface {
 			continue
 		}
 		labels := map[string]string{labelNode: node, labelServiceName: ref.Name, labelServiceNamespace: ref.Namespace}
-		obj := k.make(statusObjectName(prefix+"-"+node, node, ref), labels)
+		obj := k.make(statusObjectName(statusPrefix(prefix, node), node, ref), labels)
 		if err := c.Create(ctx, P(obj)); err != nil && !apierrors.IsAlreadyExists(err) {
 			errs = append(errs, fmt.Errorf("creating %s for %s/%s: %w", k.name, ref.Namespace, ref.Name, err))
 			continue
@@ -98,9 +109,45 @@ func syncStatuses[T any, P interface {
 	return errors.Join(errs...)
 }
 
+// statusPrefix is the name prefix of a node's status objects of a kind.
+func statusPrefix(kind, node string) string { return kind + "-" + node }
+
+// getStatuses reads the status objects of the Services refs by their
+// names; the missing ones are left out.
+func getStatuses[T any, P interface {
+	*T
+	client.Object
+}](ctx context.Context, c client.Client, ns, prefix, node string, refs []serviceRef) ([]*T, error) {
+	var out []*T
+	for _, ref := range refs {
+		obj := P(new(T))
+		err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: statusObjectName(prefix, node, ref)}, obj)
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return nil, err
+		default:
+			out = append(out, (*T)(obj))
+		}
+	}
+	return out, nil
+}
+
+// restrict returns the entries of want for refs.
+func restrict[V any](want map[serviceRef]V, refs []serviceRef) map[serviceRef]V {
+	out := make(map[serviceRef]V, len(refs))
+	for _, ref := range refs {
+		if v, ok := want[ref]; ok {
+			out[ref] = v
+		}
+	}
+	return out
+}
+
 // syncBGPStatuses makes the node's ServiceBGPStatus objects match want:
-// one per Service announced by the node, listing its peers.
-func syncBGPStatuses(ctx context.Context, c client.Client, ns, node string, want map[serviceRef][]string) error {
+// one per Service announced by the node, listing its peers. With only
+// not nil, just those Services are looked at (see syncStatuses).
+func syncBGPStatuses(ctx context.Context, c client.Client, ns, node string, want map[serviceRef][]string, only []serviceRef) error {
 	k := statusKind[v1beta1.ServiceBGPStatus, []string]{
 		name: "ServiceBGPStatus",
 		list: func(ctx context.Context) ([]*v1beta1.ServiceBGPStatus, error) {
@@ -120,7 +167,7 @@ func syncBGPStatuses(ctx context.Context, c client.Client, ns, node string, want
 		},
 		equal: slices.Equal[[]string],
 	}
-	return syncStatuses[v1beta1.ServiceBGPStatus](ctx, c, ns, node, "bgp", k, want)
+	return syncStatuses[v1beta1.ServiceBGPStatus](ctx, c, ns, node, "bgp", k, want, only)
 }
 
 // syncL2Statuses makes the node's ServiceL2Status objects match want:
@@ -155,7 +202,7 @@ func syncL2Statuses(ctx context.Context, c client.Client, ns, node string, want 
 		},
 		equal: slices.Equal[[]string],
 	}
-	return syncStatuses[v1beta1.ServiceL2Status](ctx, c, ns, node, "l2", k, want)
+	return syncStatuses[v1beta1.ServiceL2Status](ctx, c, ns, node, "l2", k, want, nil)
 }
 
 func pointers[T any](items []T) []*T {

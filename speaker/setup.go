@@ -6,7 +6,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -22,6 +21,7 @@ import (
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/frr"
+	"github.com/ironlb/ironlb/speaker/state"
 )
 
 // Speaker is a speaker added to a manager; Run runs both.
@@ -51,11 +51,13 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 		cfg: cfg,
 		r: &reconciler{
 			client: mgr.GetClient(), cfg: cfg, renderer: renderer, metrics: m, log: cfg.Log,
+			store: state.NewStore(cfg.LBClass), build: frr.NewBuilder().Build,
 			drain: drainClock{delay: cfg.DrainDelay}, withdrawn: make(chan struct{}),
 		},
 		trigger: make(chan event.GenericEvent, 1),
 	}
 	s.r.statuses = newStatusWriter(s.r.writeStatuses, cfg.Log)
+	s.r.bgpStatuses = &bgpStatuses{client: mgr.GetClient(), ns: cfg.Namespace, node: cfg.NodeName, fullEvery: 5 * time.Minute, now: cfg.Now}
 	if err := mgr.Add(s.r.statuses); err != nil {
 		return nil, fmt.Errorf("adding the status writer: %w", err)
 	}
@@ -68,16 +70,12 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	})
 	b := ctrl.NewControllerManagedBy(mgr).Named("speaker").
 		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
-		Watches(&corev1.Service{}, one, builder.WithPredicates(serviceChanged())).
-		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			if !endpointsOfAnnounced(ctx, mgr.GetClient(), o) {
-				return nil
-			}
-			return []reconcile.Request{nodeKey}
-		})).
 		Watches(&corev1.Node{}, one, builder.WithPredicates(nodeChanged())).
 		Watches(&corev1.Secret{}, inNamespace).
 		WatchesRawSource(source.Channel(s.trigger, one))
+	for _, src := range storeSources(mgr.GetCache(), s.r.store) {
+		b = b.WatchesRawSource(src)
+	}
 	specOrLabels := builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))
 	for _, o := range []client.Object{&v1beta1.IPAddressPool{}, &v1beta2.BGPPeer{}, &v1beta1.BGPAdvertisement{}, &v1beta1.L2Advertisement{}, &v1beta1.BFDProfile{}, &v1beta1.Community{}} {
 		b = b.Watches(o, inNamespace, specOrLabels)

@@ -60,32 +60,28 @@ func (f *recordingFRR) all() []string {
 	return append([]string(nil), f.applies...)
 }
 
-func TestSpeakerAnnouncesAndDrains(t *testing.T) {
-	env := testenv.Start(t, testenv.Options{})
-	ctx := context.Background()
-	c := env.Client
+// seedBGP creates ironlb's namespace, node n1 with labels, a BGP pool
+// 203.0.113.0/25, a peer and an advertisement of every pool, and returns
+// a function that creates more objects or fails the test.
+func seedBGP(t *testing.T, c client.Client, labels map[string]string) func(client.Object) {
 	create := func(o client.Object) {
 		t.Helper()
-		if err := c.Create(ctx, o); err != nil {
+		if err := c.Create(t.Context(), o); err != nil {
 			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
 		}
 	}
 	create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-	create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1", Labels: map[string]string{"rack": "a"}}})
+	create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1", Labels: labels}})
 	create(&v1beta1.IPAddressPool{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bgp"}, Spec: v1beta1.IPAddressPoolSpec{Addresses: []string{"203.0.113.0/25"}}})
 	create(&v1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "router"}, Spec: v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64500, Address: "192.0.2.1"}})
 	create(&v1beta1.BGPAdvertisement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "all"}})
+	return create
+}
 
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"},
-		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}},
-	}
-	create(svc)
-	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "203.0.113.5"}}
-	if err := c.Status().Update(ctx, svc); err != nil {
-		t.Fatal(err)
-	}
-
+// startSpeaker runs a speaker for node n1 against env until the test
+// ends, and returns the FRR it applies to.
+func startSpeaker(t *testing.T, env *testenv.Env) *recordingFRR {
+	t.Helper()
 	frr := &recordingFRR{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
@@ -99,13 +95,33 @@ func TestSpeakerAnnouncesAndDrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
+	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sp.Run(runCtx, mgr, true) }()
 	t.Cleanup(func() {
 		stop()
 		<-done
 	})
+	return frr
+}
+
+func TestSpeakerAnnouncesAndDrains(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	ctx := context.Background()
+	c := env.Client
+	create := seedBGP(t, c, map[string]string{"rack": "a"})
+
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"},
+		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}},
+	}
+	create(svc)
+	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "203.0.113.5"}}
+	if err := c.Status().Update(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+
+	frr := startSpeaker(t, env)
 
 	// No serving endpoint yet: the peer is configured, the IP not announced.
 	testenv.Eventually(t, "a config with the peer", func() (bool, string) {
@@ -191,5 +207,64 @@ func TestSpeakerAnnouncesAndDrains(t *testing.T) {
 	testenv.Eventually(t, "announced again", func() (bool, string) {
 		l := frr.last()
 		return strings.Contains(l, "network 203.0.113.5/32") && !strings.Contains(l, "graceful-shutdown"), l
+	})
+}
+
+// TestSpeakerStartsWithEveryService checks that a speaker started in a
+// cluster that already has Services applies them all in its first
+// config, never a part of them (which would withdraw routes the node
+// announced before it restarted), and that later changes of single
+// Services and endpoints reach FRR.
+func TestSpeakerStartsWithEveryService(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	ctx := t.Context()
+	c := env.Client
+	create := seedBGP(t, c, nil)
+	const n = 100
+	for i := range n {
+		name := fmt.Sprintf("svc-%03d", i)
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}},
+		}
+		create(svc)
+		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: fmt.Sprintf("203.0.113.%d", i)}}
+		if err := c.Status().Update(ctx, svc); err != nil {
+			t.Fatal(err)
+		}
+		create(&discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Namespace: "default", Name: name + "-1", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}, NodeName: ptr.To("n1"), Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
+		})
+	}
+
+	frr := startSpeaker(t, env)
+	testenv.Eventually(t, "a first apply", func() (bool, string) { return len(frr.all()) > 0, "" })
+	first := frr.all()[0]
+	if got := strings.Count(first, "\n  network 203.0.113."); got != n {
+		t.Fatalf("the first config applied announces %d Services, want all %d:\n%s", got, n, first)
+	}
+
+	// One Service deleted, one losing its endpoints, one moved to a new IP.
+	if err := c.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "svc-000"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "svc-001-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	var moved corev1.Service
+	if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "svc-002"}, &moved); err != nil {
+		t.Fatal(err)
+	}
+	moved.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "203.0.113.120"}}
+	if err := c.Status().Update(ctx, &moved); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the three changes applied", func() (bool, string) {
+		l := frr.last()
+		return !strings.Contains(l, "network 203.0.113.0/32") && !strings.Contains(l, "network 203.0.113.1/32") &&
+			!strings.Contains(l, "network 203.0.113.2/32") && strings.Contains(l, "network 203.0.113.120/32") &&
+			strings.Count(l, "\n  network 203.0.113.") == n-2, l
 	})
 }

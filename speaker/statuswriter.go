@@ -15,26 +15,36 @@ import (
 // each reconcile's time, so a new Service's route waited for the status
 // writes of the previous one. The latest state wins: a write still
 // waiting is replaced by a newer one, and a failed one is tried again.
+//
+// Writes are at least gap apart: every apply changes the SpeakerStatus
+// (its lastApply), and while Services keep coming, a write per reconcile
+// on every node loaded the API server that the next Service's IP and
+// endpoints go through.
 type statusWriter struct {
 	write func(ctx context.Context, s statusState) error
 	log   *slog.Logger
 	retry time.Duration
+	gap   time.Duration
 
 	mu      sync.Mutex
 	pending *statusState
 	kick    chan struct{}
+	// last is when the last write started; only Start uses it.
+	last time.Time
 }
 
 // statusState is what one reconcile wants the status objects to say.
 type statusState struct {
 	phase frr.Phase
-	// bgp is nil when BGP mode is off or the reconcile did not get as far
-	// as an apply: the ServiceBGPStatus objects are then left as they are.
-	bgp map[serviceRef][]string
+	// bgp lists the Services announced and their peers (frr.Config's
+	// Announced, not empty when nothing is). It is nil when BGP mode is
+	// off or the reconcile did not get as far as an apply: the
+	// ServiceBGPStatus objects are then left as they are.
+	bgp []frr.ServicePeers
 }
 
 func newStatusWriter(write func(context.Context, statusState) error, log *slog.Logger) *statusWriter {
-	return &statusWriter{write: write, log: log, retry: time.Second, kick: make(chan struct{}, 1)}
+	return &statusWriter{write: write, log: log, retry: time.Second, gap: 500 * time.Millisecond, kick: make(chan struct{}, 1)}
 }
 
 // submit hands over the state of a reconcile. A pending one without BGP
@@ -63,6 +73,9 @@ func (w *statusWriter) Start(ctx context.Context) error {
 		case <-retry:
 		}
 		retry = nil
+		if !w.pause(ctx) {
+			return nil
+		}
 		w.mu.Lock()
 		s := w.pending
 		w.pending = nil
@@ -70,6 +83,7 @@ func (w *statusWriter) Start(ctx context.Context) error {
 		if s == nil {
 			continue
 		}
+		w.last = time.Now()
 		if err := w.write(ctx, *s); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -84,6 +98,22 @@ func (w *statusWriter) Start(ctx context.Context) error {
 			w.mu.Unlock()
 			retry = time.After(w.retry)
 		}
+	}
+}
+
+// pause waits out the gap after the last write; false when ctx ended.
+func (w *statusWriter) pause(ctx context.Context) bool {
+	wait := time.Until(w.last.Add(w.gap))
+	if wait <= 0 {
+		return true
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -47,6 +47,7 @@ func (r *recordingWrites) write(_ context.Context, s statusState) error {
 func startWriter(t *testing.T, rec *recordingWrites) *statusWriter {
 	w := newStatusWriter(rec.write, slog.New(slog.DiscardHandler))
 	w.retry = time.Millisecond
+	w.gap = 0
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Start(ctx) }()
@@ -68,8 +69,8 @@ func waitWrites(t *testing.T, rec *recordingWrites, n int) {
 func TestStatusWriterLatestWins(t *testing.T) {
 	rec := &recordingWrites{done: make(chan struct{}, 16), block: make(chan struct{}), started: make(chan struct{}, 16)}
 	w := startWriter(t, rec)
-	a := map[serviceRef][]string{{"ns", "a"}: {"p"}}
-	b := map[serviceRef][]string{{"ns", "b"}: {"p"}}
+	a := []frr.ServicePeers{{Service: "ns/a", Peers: []string{"p"}}}
+	b := []frr.ServicePeers{{Service: "ns/b", Peers: []string{"p"}}}
 	w.submit(statusState{phase: frr.PhaseNormal, bgp: a})
 	// The first write is under way (blocked); the next two wait, and the
 	// second replaces the first, keeping its BGP statuses.
@@ -89,12 +90,40 @@ func TestStatusWriterLatestWins(t *testing.T) {
 func TestStatusWriterRetries(t *testing.T) {
 	rec := &recordingWrites{fail: 2, done: make(chan struct{}, 16)}
 	w := startWriter(t, rec)
-	a := map[serviceRef][]string{{"ns", "a"}: {"p"}}
+	a := []frr.ServicePeers{{Service: "ns/a", Peers: []string{"p"}}}
 	w.submit(statusState{phase: frr.PhaseNormal, bgp: a})
 	waitWrites(t, rec, 3)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if diff := cmp.Diff([]statusState{{phase: frr.PhaseNormal, bgp: a}}, rec.written, cmp.AllowUnexported(statusState{})); diff != "" {
 		t.Errorf("writes after two failures (-want +got):\n%s", diff)
+	}
+}
+
+// TestStatusWriterKeepsGap checks that writes are at least the gap apart,
+// the states submitted meanwhile coalescing into the next.
+func TestStatusWriterKeepsGap(t *testing.T) {
+	rec := &recordingWrites{done: make(chan struct{}, 16)}
+	w := newStatusWriter(rec.write, slog.New(slog.DiscardHandler))
+	w.gap = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Start(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	w.submit(statusState{phase: frr.PhaseNormal})
+	waitWrites(t, rec, 1)
+	w.submit(statusState{phase: frr.PhaseGracefulShutdown})
+	w.submit(statusState{phase: frr.PhaseWithdrawn})
+	select {
+	case <-rec.done:
+		t.Fatal("a second write within the gap")
+	case <-time.After(200 * time.Millisecond):
+	}
+	w.mu.Lock()
+	pending := w.pending
+	w.mu.Unlock()
+	if pending == nil || pending.phase != frr.PhaseWithdrawn {
+		t.Errorf("pending = %+v, want the latest state, withdrawn", pending)
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"text/template"
 )
 
-// TestTemplatesParse parses the files with the one function package frr
-// provides, and checks the partials the root calls are defined.
+// TestTemplatesParse parses the files with stand-ins of the functions
+// package frr provides, and checks the partials the root calls are
+// defined.
 func TestTemplatesParse(t *testing.T) {
 	join := func(sep string, v []string) string { return strings.Join(v, sep) }
-	tmpl, err := template.New(Root).Option("missingkey=error").Funcs(template.FuncMap{"join": join}).ParseFS(Files(), Pattern)
+	networks := func(any) string { return "" }
+	tmpl, err := template.New(Root).Option("missingkey=error").Funcs(template.FuncMap{"join": join, "networks": networks}).ParseFS(Files(), Pattern)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ type controllerConfig struct {
 	lbClass     string
 	metricsAddr string
 	healthAddr  string
+	pprofAddr   string
 	webhookPort int
 	certDir     string
 	leaderElect bool
@@ -69,6 +70,7 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	fs.StringVar(&c.lbClass, "lb-class", "", "also serve Services of this loadBalancerClass")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7472", "address of the Prometheus metrics endpoint (0 disables)")
 	fs.StringVar(&c.healthAddr, "health-addr", ":7473", "address of the /healthz and /readyz endpoints (0 disables)")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address of Go's /debug/pprof endpoints, for profiling (empty disables)")
 	fs.IntVar(&c.webhookPort, "webhook-port", 9443, "port of the validating webhook (0 disables)")
 	fs.StringVar(&c.certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "folder with tls.crt and tls.key for the webhook")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "run leader election, for more than one replica")
@@ -117,6 +119,7 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 		Logger:                  logr.FromSlogHandler(log.Handler()),
 		Metrics:                 metricsserver.Options{BindAddress: c.metricsAddr},
 		HealthProbeBindAddress:  c.healthAddr,
+		PprofBindAddress:        c.pprofAddr,
 		LeaderElection:          c.leaderElect,
 		LeaderElectionID:        "ironlb-controller.metallb.io",
 		LeaderElectionNamespace: c.namespace,

@@ -99,6 +99,7 @@ func (l *Lab) workloads() []procSpec {
 			"--webhook-port=0",
 			"--metrics-addr=" + cpAddr(ControllerMetricsPort),
 			"--health-addr=" + cpAddr(ControllerHealthPort),
+			"--pprof-addr=" + cpAddr(ControllerPprofPort),
 		},
 		ready: func(ctx context.Context) error {
 			return httpOK(ctx, ControlPlaneNetns, "http://"+cpAddr(ControllerHealthPort)+"/readyz", "ok")

@@ -66,6 +66,7 @@ const (
 	EtcdPeerPort          = 2380
 	ControllerMetricsPort = 7472
 	ControllerHealthPort  = 7473
+	ControllerPprofPort   = 7477
 	// ServicePort is where the kube-proxy stand-in answers HTTP, on every
 	// address of a node.
 	ServicePort = 8080

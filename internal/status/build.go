@@ -197,17 +197,7 @@ func poolOf(model *config.Model, svc *corev1.Service, ips []netip.Addr) string {
 	if p := svc.Annotations[request.AnnotationAllocatedFromPool]; p != "" {
 		return p
 	}
-	if model == nil {
-		return ""
-	}
-	for _, p := range model.Pools {
-		for _, r := range p.Ranges {
-			if r.Contains(ips[0]) {
-				return p.Name
-			}
-		}
-	}
-	return ""
+	return model.PoolHolding(ips[0])
 }
 
 // allocationFailures maps "namespace/name" of each Service to the note

@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/controller/request"
 )
 
 // LabelExcludeFromLB marks nodes that must not announce any Service.
@@ -84,43 +83,33 @@ func (c *Cluster) Node(name string) (Node, bool) {
 
 // Build makes the cluster state from the objects. Services of another
 // type or class and Services without IPs are left out; lbClass is the
-// controller's --lb-class.
+// controller's --lb-class. The speaker keeps a Store instead, which
+// gives the same Services without a pass over every object.
 func Build(model *config.Model, nodes []corev1.Node, svcs []corev1.Service, eps []discoveryv1.EndpointSlice, lbClass string) *Cluster {
-	c := &Cluster{Model: model}
-	for i := range nodes {
-		c.Nodes = append(c.Nodes, node(&nodes[i]))
-	}
-	slices.SortFunc(c.Nodes, func(a, b Node) int { return cmp.Compare(a.Name, b.Name) })
-
-	serving := servingNodes(eps)
+	st := NewStore(lbClass)
 	for i := range svcs {
-		svc := &svcs[i]
-		if !request.Handled(svc, lbClass) {
-			continue
-		}
-		ips := request.IngressIPs(svc)
-		if len(ips) == 0 {
-			continue
-		}
-		slices.SortFunc(ips, func(a, b netip.Addr) int { return a.Compare(b) })
-		s := Service{
-			Namespace: svc.Namespace,
-			Name:      svc.Name,
-			IPs:       ips,
-			Pool:      poolOf(model, svc, ips),
-			ETPLocal:  svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal,
-		}
-		s.ServingNodes = serving[s.Key()]
-		c.Services = append(c.Services, s)
+		st.SetService(&svcs[i])
 	}
-	slices.SortFunc(c.Services, compareKeys)
-	return c
+	for i := range eps {
+		st.SetEndpointSlice(&eps[i])
+	}
+	return &Cluster{Model: model, Nodes: Nodes(nodes), Services: st.Services(model)}
 }
 
-// compareKeys orders Services as their Keys compare, without building
+// Nodes returns the state of the nodes, sorted by name.
+func Nodes(nodes []corev1.Node) []Node {
+	out := make([]Node, 0, len(nodes))
+	for i := range nodes {
+		out = append(out, node(&nodes[i]))
+	}
+	slices.SortFunc(out, func(a, b Node) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// CompareKeys orders Services as their Keys compare, without building
 // the "namespace/name" strings: sorting 10,000 Services made 280,000 of
 // them on every reconcile. Kubernetes names never hold a '/'.
-func compareKeys(a, b Service) int {
+func CompareKeys(a, b Service) int {
 	if a.Namespace == b.Namespace {
 		return cmp.Compare(a.Name, b.Name)
 	}
@@ -146,52 +135,6 @@ func node(n *corev1.Node) Node {
 		case corev1.NodeReady:
 			out.Ready = c.Status == corev1.ConditionTrue
 		}
-	}
-	return out
-}
-
-// poolOf returns the pool the controller wrote into the annotation, or
-// the model's pool that holds the first IP.
-func poolOf(model *config.Model, svc *corev1.Service, ips []netip.Addr) string {
-	if p := svc.Annotations[request.AnnotationAllocatedFromPool]; p != "" {
-		return p
-	}
-	if model == nil {
-		return ""
-	}
-	for _, p := range model.Pools {
-		for _, r := range p.Ranges {
-			if r.Contains(ips[0]) {
-				return p.Name
-			}
-		}
-	}
-	return ""
-}
-
-// servingNodes maps each Service key to the sorted nodes that have a
-// serving endpoint for it. An endpoint serves when it is ready, or
-// serving and not terminating.
-func servingNodes(eps []discoveryv1.EndpointSlice) map[string][]string {
-	out := map[string][]string{}
-	for i := range eps {
-		es := &eps[i]
-		svc := es.Labels[discoveryv1.LabelServiceName]
-		if svc == "" {
-			continue
-		}
-		key := es.Namespace + "/" + svc
-		for _, ep := range es.Endpoints {
-			if ep.NodeName == nil || *ep.NodeName == "" || !serves(ep.Conditions) {
-				continue
-			}
-			if !slices.Contains(out[key], *ep.NodeName) {
-				out[key] = append(out[key], *ep.NodeName)
-			}
-		}
-	}
-	for k := range out {
-		slices.Sort(out[k])
 	}
 	return out
 }

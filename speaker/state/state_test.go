@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -24,9 +25,14 @@ func lbService(ns, name string, ips ...string) corev1.Service {
 	return s
 }
 
+var sliceCount int
+
+// slice makes an EndpointSlice of svc; its name is svc-<n>, n counting
+// the slices made so far, so that each is distinct as in a cluster.
 func slice(ns, svc string, eps ...discoveryv1.Endpoint) discoveryv1.EndpointSlice {
+	sliceCount++
 	return discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: svc + "-x", Labels: map[string]string{discoveryv1.LabelServiceName: svc}},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-%d", svc, sliceCount), Labels: map[string]string{discoveryv1.LabelServiceName: svc}},
 		Endpoints:  eps,
 	}
 }
@@ -92,7 +98,7 @@ func TestBuild(t *testing.T) {
 	}
 }
 
-// TestCompareKeys checks compareKeys against comparing the Keys, over
+// TestCompareKeys checks CompareKeys against comparing the Keys, over
 // names with bytes below and above '/' (which no Kubernetes name holds).
 func TestCompareKeys(t *testing.T) {
 	parts := []string{"", "a", "ab", "a-b", "a.b", "b", "a0", "a!", "a~"}
@@ -104,8 +110,8 @@ func TestCompareKeys(t *testing.T) {
 	}
 	for _, a := range svcs {
 		for _, b := range svcs {
-			if got, want := compareKeys(a, b), strings.Compare(a.Key(), b.Key()); got != want {
-				t.Errorf("compareKeys(%q, %q) = %d, want %d", a.Key(), b.Key(), got, want)
+			if got, want := CompareKeys(a, b), strings.Compare(a.Key(), b.Key()); got != want {
+				t.Errorf("CompareKeys(%q, %q) = %d, want %d", a.Key(), b.Key(), got, want)
 			}
 		}
 	}
