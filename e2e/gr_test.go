@@ -162,15 +162,31 @@ func testGracefulRestart(t *testing.T, l *lab.Lab) {
 		// run without BFD here: graceful restart alone is under test.
 		setPeersBFD(t, l, "")
 		t.Cleanup(func() { setPeersBFD(t, l, "lab") })
+		// The router keeps BFD on its side: each node's session goes
+		// down when the node stops answering BFD, which may reset its BGP
+		// session. Wait until that happened on every node (no BFD session
+		// up at the router) and every session is back with its path, so
+		// that only the bgpd kill below touches the route.
 		var base vtyshjson.BGPNeighbor
-		waitCond(t, "ilb-n1's session up without BFD and its path fresh", func(ctx context.Context) (bool, string) {
-			n, err := routerNeighbor(ctx, l, peer)
-			if err != nil {
-				return false, err.Error()
+		waitCond(t, "every session up without BFD and the route via all three", func(ctx context.Context) (bool, string) {
+			for _, hop := range all {
+				st, err := routerBFD(ctx, l, hop)
+				if err == nil && st == "up" {
+					return false, "BFD still up to " + hop
+				}
+				n, err := routerNeighbor(ctx, l, hop)
+				if err != nil {
+					return false, err.Error()
+				}
+				if !n.Established() {
+					return false, fmt.Sprintf("%s: state %s", hop, n.State)
+				}
+				if hop == peer {
+					base = n
+				}
 			}
-			base = n
 			gws, err := nextHops(ctx, ip)
-			return err == nil && n.Established() && slices.Equal(gws, all), fmt.Sprintf("state %s, hops %v %v", n.State, gws, err)
+			return err == nil && slices.Equal(gws, all), fmt.Sprintf("hops %v %v", gws, err)
 		})
 		w := watchHop(t, ip, peer)
 		pidFile := "/var/run/frr/ilb-n1/bgpd.pid"
