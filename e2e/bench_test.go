@@ -24,7 +24,6 @@ import (
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/e2e/lab"
-	"github.com/ironlb/ironlb/internal/frrproc"
 )
 
 // routeWatch records when routes appear in the router's kernel table.
@@ -167,13 +166,7 @@ func benchExisting(b *testing.B) []int {
 //
 //	IRONLB_BENCH_EXISTING=0,10000 go test ./e2e/ -run '^$' -bench ServiceToRoute -benchtime 60x -timeout 80m -v
 func BenchmarkServiceToRoute(b *testing.B) {
-	if testing.Short() {
-		b.Skip("the lab is not run with -short")
-	}
-	frrproc.SkipUnlessRoot(b)
-	cfg := labConfig(b)
-	cfg.Speakers = true
-	l := startLab(b, cfg)
+	l := startSpeakerLab(b)
 	ctx := b.Context()
 	kube := l.Kube()
 	for _, o := range []client.Object{

@@ -13,7 +13,6 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/ironlb/ironlb/e2e/lab"
-	"github.com/ironlb/ironlb/internal/frrproc"
 )
 
 // hopLoss records when the router's kernel route to one IP last changed
@@ -96,13 +95,7 @@ func (w *hopLoss) when() time.Time {
 //
 //	go test ./e2e/ -run '^$' -bench BFDLinkCut -benchtime 20x -timeout 30m
 func BenchmarkBFDLinkCut(b *testing.B) {
-	if testing.Short() {
-		b.Skip("the lab is not run with -short")
-	}
-	frrproc.SkipUnlessRoot(b)
-	cfg := labConfig(b)
-	cfg.Speakers = true
-	l := startLab(b, cfg)
+	l := startSpeakerLab(b)
 	ip, all := serviceOnAllNodes(b, l, "bfd-bench")
 	n1, _ := lab.NodeByName("ilb-n1")
 	w := watchHopLoss(b, ip, n1.IPv4)

@@ -25,10 +25,7 @@ import (
 // TestBGP runs the lab with speakers and checks, from the router and the
 // clients, what BGP mode promises.
 func TestBGP(t *testing.T) {
-	skipUnlessLabCanRun(t)
-	cfg := labConfig(t)
-	cfg.Speakers = true
-	l := startLab(t, cfg)
+	l := startSpeakerLab(t)
 
 	waitSessions(t, l)
 	t.Run("ETP Cluster: three ECMP next hops, HTTP spreads", func(t *testing.T) { testECMP(t, l) })

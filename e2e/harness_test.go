@@ -29,7 +29,7 @@ func repoRoot(t testing.TB) string {
 
 // skipUnlessLabCanRun skips t when the lab cannot run here: not root,
 // -short, or no FRR or iproute2.
-func skipUnlessLabCanRun(t *testing.T) {
+func skipUnlessLabCanRun(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("the lab is not run with -short")
@@ -82,6 +82,16 @@ func labConfig(t testing.TB) lab.Config {
 		Manifests:  []string{filepath.Join(root, "examples", "lab")},
 		Log:        slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}
+}
+
+// startSpeakerLab skips unless the lab can run, then brings it up with
+// the speakers for t (see startLab).
+func startSpeakerLab(t testing.TB) *lab.Lab {
+	t.Helper()
+	skipUnlessLabCanRun(t)
+	cfg := labConfig(t)
+	cfg.Speakers = true
+	return startLab(t, cfg)
 }
 
 // startLab brings the lab up for t and takes it down when t ends, after

@@ -28,7 +28,6 @@ import (
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/e2e/lab"
-	"github.com/ironlb/ironlb/internal/frrproc"
 )
 
 // l2Namespace holds the Services of the Layer 2 tests.
@@ -38,10 +37,7 @@ const l2Namespace = "l2e2e"
 // benchmark) and takes it down when tb ends.
 func startL2Lab(tb testing.TB) *lab.Lab {
 	tb.Helper()
-	if testing.Short() {
-		tb.Skip("the lab is not run with -short")
-	}
-	frrproc.SkipUnlessRoot(tb)
+	skipUnlessLabCanRun(tb)
 	root := repoRoot(tb)
 	bin := filepath.Join(tb.TempDir(), "ironlb")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/ironlb")

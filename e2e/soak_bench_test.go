@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ironlb/ironlb/e2e/lab"
-	"github.com/ironlb/ironlb/internal/frrproc"
 )
 
 // BenchmarkL2Soak runs the lab for IRONLB_SOAK (default 10m) with both
@@ -21,10 +20,7 @@ import (
 //
 //	go test ./e2e/ -run '^$' -bench L2Soak -benchtime 1x -timeout 30m
 func BenchmarkL2Soak(b *testing.B) {
-	if testing.Short() {
-		b.Skip("the lab is not run with -short")
-	}
-	frrproc.SkipUnlessRoot(b)
+	skipUnlessLabCanRun(b)
 	soak := 10 * time.Minute
 	if v := os.Getenv("IRONLB_SOAK"); v != "" {
 		d, err := time.ParseDuration(v)

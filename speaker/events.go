@@ -7,6 +7,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -31,36 +32,27 @@ import (
 // storeSources returns the sources that feed st and queue the node's
 // request.
 func storeSources(c cache.Cache, st *state.Store) []source.Source {
+	return []source.Source{
+		source.Kind(c, &corev1.Service{}, storeHandler(st.SetService, st.DeleteService)),
+		source.Kind(c, &discoveryv1.EndpointSlice{}, storeHandler(st.SetEndpointSlice, st.DeleteEndpointSlice)),
+	}
+}
+
+// storeHandler passes the events of one kind to the store (set for
+// creates and updates, del for deletes) and queues the node's request
+// when the store reports a change.
+func storeHandler[T client.Object](set func(T) bool, del func(namespace, name string) bool) handler.TypedEventHandler[T, reconcile.Request] {
 	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 	kick := func(q queue, changed bool) {
 		if changed {
 			q.Add(nodeKey)
 		}
 	}
-	svcs := handler.TypedFuncs[*corev1.Service, reconcile.Request]{
-		CreateFunc: func(_ context.Context, e event.TypedCreateEvent[*corev1.Service], q queue) {
-			kick(q, st.SetService(e.Object))
+	return handler.TypedFuncs[T, reconcile.Request]{
+		CreateFunc: func(_ context.Context, e event.TypedCreateEvent[T], q queue) { kick(q, set(e.Object)) },
+		UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[T], q queue) { kick(q, set(e.ObjectNew)) },
+		DeleteFunc: func(_ context.Context, e event.TypedDeleteEvent[T], q queue) {
+			kick(q, del(e.Object.GetNamespace(), e.Object.GetName()))
 		},
-		UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[*corev1.Service], q queue) {
-			kick(q, st.SetService(e.ObjectNew))
-		},
-		DeleteFunc: func(_ context.Context, e event.TypedDeleteEvent[*corev1.Service], q queue) {
-			kick(q, st.DeleteService(e.Object.Namespace, e.Object.Name))
-		},
-	}
-	slices := handler.TypedFuncs[*discoveryv1.EndpointSlice, reconcile.Request]{
-		CreateFunc: func(_ context.Context, e event.TypedCreateEvent[*discoveryv1.EndpointSlice], q queue) {
-			kick(q, st.SetEndpointSlice(e.Object))
-		},
-		UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[*discoveryv1.EndpointSlice], q queue) {
-			kick(q, st.SetEndpointSlice(e.ObjectNew))
-		},
-		DeleteFunc: func(_ context.Context, e event.TypedDeleteEvent[*discoveryv1.EndpointSlice], q queue) {
-			kick(q, st.DeleteEndpointSlice(e.Object.Namespace, e.Object.Name))
-		},
-	}
-	return []source.Source{
-		source.Kind(c, &corev1.Service{}, handler.TypedEventHandler[*corev1.Service, reconcile.Request](svcs)),
-		source.Kind(c, &discoveryv1.EndpointSlice{}, handler.TypedEventHandler[*discoveryv1.EndpointSlice, reconcile.Request](slices)),
 	}
 }
