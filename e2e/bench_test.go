@@ -100,39 +100,72 @@ func (w *routeWatch) forget(ip netip.Addr) {
 }
 
 // ipWatch records when Services in a namespace first show an ingress IP,
-// to tell the controller's part of the latency from the speakers'.
+// to tell the controller's part of the latency from the speakers', and
+// hands the IP to whoever waits for it (no polling: the API server's
+// time goes to the Services measured).
 type ipWatch struct {
 	mu   sync.Mutex
 	seen map[string]time.Time
+	ips  map[string]netip.Addr
+	want map[string]chan struct{}
 }
 
-func watchServiceIPs(b *testing.B, l *lab.Lab, namespace string) *ipWatch {
+func watchServiceIPs(b *testing.B, cs kubernetes.Interface, namespace string) *ipWatch {
 	b.Helper()
-	cs, err := kubernetes.NewForConfig(l.RESTConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
 	wi, err := cs.CoreV1().Services(namespace).Watch(b.Context(), metav1.ListOptions{})
 	if err != nil {
 		b.Fatalf("watching Services: %v", err)
 	}
 	b.Cleanup(wi.Stop)
-	w := &ipWatch{seen: map[string]time.Time{}}
+	w := &ipWatch{seen: map[string]time.Time{}, ips: map[string]netip.Addr{}, want: map[string]chan struct{}{}}
 	go func() {
 		for ev := range wi.ResultChan() {
 			svc, ok := ev.Object.(*corev1.Service)
-			if !ok || len(svc.Status.LoadBalancer.Ingress) == 0 {
+			if !ok {
+				continue
+			}
+			ips := lab.ServiceIPs(svc)
+			if len(ips) == 0 {
 				continue
 			}
 			now := time.Now()
 			w.mu.Lock()
 			if _, dup := w.seen[svc.Name]; !dup {
-				w.seen[svc.Name] = now
+				w.seen[svc.Name], w.ips[svc.Name] = now, ips[0]
+				if c, ok := w.want[svc.Name]; ok {
+					close(c)
+					delete(w.want, svc.Name)
+				}
 			}
 			w.mu.Unlock()
 		}
 	}()
 	return w
+}
+
+// wait returns the first IP of the Service, once it has one.
+func (w *ipWatch) wait(ctx context.Context, name string) (netip.Addr, error) {
+	w.mu.Lock()
+	c, ok := w.want[name]
+	if !ok {
+		c = make(chan struct{})
+		if _, seen := w.seen[name]; seen {
+			close(c)
+		} else {
+			w.want[name] = c
+		}
+	}
+	w.mu.Unlock()
+	select {
+	case <-c:
+	case <-ctx.Done():
+		return netip.Addr{}, fmt.Errorf("waiting for the IP of %s: %w", name, ctx.Err())
+	case <-time.After(lab.DefaultWait):
+		return netip.Addr{}, fmt.Errorf("service %s got no IP in %v", name, lab.DefaultWait)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ips[name], nil
 }
 
 func (w *ipWatch) at(name string) time.Time {
@@ -178,12 +211,19 @@ func BenchmarkServiceToRoute(b *testing.B) {
 		}
 	}
 	w := watchRouterRoutes(b)
-	ipw := watchServiceIPs(b, l, "lab")
+	cs, err := kubernetes.NewForConfig(l.RESTConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ipw := watchServiceIPs(b, cs, "lab")
 	next := 0
 	// submitNamed creates a Service and its endpoints, and returns when
 	// it was created. It may run on other goroutines, so it returns its
 	// error rather than failing b.
 	noNodePorts := false
+	// created and endpoints collect the time from start to the Service's
+	// Create answer and to the EndpointSlice's, for the probes.
+	var created, endpoints []time.Duration
 	submitNamed := func(name string) (time.Time, error) {
 		single := corev1.IPFamilyPolicySingleStack
 		svc := &corev1.Service{
@@ -200,7 +240,14 @@ func BenchmarkServiceToRoute(b *testing.B) {
 		if err := kube.Create(ctx, svc); err != nil {
 			return start, fmt.Errorf("creating %s: %w", name, err)
 		}
-		return start, l.CreateEndpoints(ctx, "lab", name, "ilb-n1", "ilb-n2", "ilb-n3")
+		c := time.Since(start)
+		if err := l.CreateEndpointsOf(ctx, svc, "ilb-n1", "ilb-n2", "ilb-n3"); err != nil {
+			return start, err
+		}
+		if strings.HasPrefix(name, "probe") {
+			created, endpoints = append(created, c), append(endpoints, time.Since(start))
+		}
+		return start, nil
 	}
 	submit := func(prefix string) (string, time.Time) {
 		name := fmt.Sprintf("%s-%05d", prefix, next)
@@ -213,11 +260,11 @@ func BenchmarkServiceToRoute(b *testing.B) {
 	}
 	create := func(prefix string) (string, netip.Addr, time.Time) {
 		name, start := submit(prefix)
-		ips, err := l.WaitServiceIPs(ctx, "lab", name, 1)
+		ip, err := ipw.wait(ctx, name)
 		if err != nil {
 			b.Fatal(err)
 		}
-		return name, ips[0], start
+		return name, ip, start
 	}
 	for _, existing := range benchExisting(b) {
 		b.Run(fmt.Sprintf("existing=%d", existing), func(b *testing.B) {
@@ -275,9 +322,11 @@ func BenchmarkServiceToRoute(b *testing.B) {
 			// lat is create to route; toIP create to the IP in the
 			// Service's status (the controller's part).
 			var lat, toIP []time.Duration
+			created, endpoints = nil, nil
 			if dir := os.Getenv("IRONLB_BENCH_PROFILE"); dir != "" && existing > 0 {
 				profileLab(b, dir, existing)
 			}
+			cpu, reqs := readProcessCPU(), readAPIRequests(b, cs)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				name, ip, start := create("probe")
@@ -295,9 +344,13 @@ func BenchmarkServiceToRoute(b *testing.B) {
 				return float64(d[int(p*float64(len(d)-1))].Milliseconds())
 			}
 			logReconcileTimes(b)
+			logProcessCPU(b, cpu, readProcessCPU(), len(lat))
+			logAPIRequests(b, reqs, readAPIRequests(b, cs), len(lat))
 			b.ReportMetric(pct(lat, 0.5), "p50-ms")
 			b.ReportMetric(pct(lat, 0.99), "p99-ms")
 			b.ReportMetric(pct(toIP, 0.5), "ip-p50-ms")
+			b.ReportMetric(pct(created, 0.5), "create-p50-ms")
+			b.ReportMetric(pct(endpoints, 0.5), "endpoints-p50-ms")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
@@ -349,6 +402,7 @@ func logReconcileTimes(b *testing.B) {
 func profileLab(b *testing.B, dir string, existing int) {
 	for _, p := range []struct{ netns, url, name string }{
 		{"ilb-n1", "http://127.0.0.1:7476", "speaker-ilb-n1"},
+		{"ilb-n1", "http://127.0.0.1:7478", "frr-agent-ilb-n1"},
 		{lab.ControlPlaneNetns, "http://" + net.JoinHostPort(lab.ControlPlaneIPv4, strconv.Itoa(lab.ControllerPprofPort)), "controller"},
 	} {
 		go func() {

@@ -13,6 +13,8 @@ import (
 )
 
 // FRR gets a desired frr.conf into the node's FRR: the frr-agent client.
+// Apply must not keep desired once it returns: the speaker renders every
+// config into the same buffer.
 type FRR interface {
 	Apply(ctx context.Context, desired []byte) (apply.Result, error)
 }

@@ -153,21 +153,25 @@ func TestElectL2DrainingWithoutMemberlist(t *testing.T) {
 
 func TestL2StatusWant(t *testing.T) {
 	ip := netip.MustParseAddr
+	// Sorted by key, as package state builds the list.
 	c := &state.Cluster{Services: []state.Service{
 		{Namespace: "a", Name: "dual", IPs: []netip.Addr{ip("192.0.2.10"), ip("2001:db8::10")}},
-		{Namespace: "a", Name: "pending", IPs: []netip.Addr{ip("192.0.2.11")}},
 		{Namespace: "a", Name: "other", IPs: []netip.Addr{ip("192.0.2.12")}},
+		{Namespace: "a", Name: "pending", IPs: []netip.Addr{ip("192.0.2.11")}},
 		{Namespace: "b", Name: "handover", IPs: []netip.Addr{ip("192.0.2.13")}},
+		{Namespace: "b", Name: "plain", IPs: []netip.Addr{ip("192.0.2.14")}},
 	}}
-	owned := map[serviceRef]bool{{"a", "dual"}: true, {"a", "pending"}: true, {"b", "handover"}: true}
+	// b/gone was deleted since the election.
+	owned := map[serviceRef]bool{{"a", "dual"}: true, {"a", "pending"}: true, {"b", "handover"}: true, {"b", "gone"}: true, {"b", "plain"}: true}
 	st := []announcer.IPStatus{
 		{IP: ip("192.0.2.10"), Interfaces: []string{"eth1"}},
 		{IP: ip("2001:db8::10"), Interfaces: []string{"eth0", "eth1"}},
 		{IP: ip("192.0.2.11")},
 		{IP: ip("192.0.2.12"), Interfaces: []string{"eth0"}},
 		{IP: ip("192.0.2.13"), Interfaces: []string{"eth0"}, Handover: true},
+		{IP: ip("192.0.2.14"), Interfaces: []string{"eth2"}},
 	}
-	want := map[serviceRef][]string{{"a", "dual"}: {"eth0", "eth1"}}
+	want := map[serviceRef][]string{{"a", "dual"}: {"eth0", "eth1"}, {"b", "plain"}: {"eth2"}}
 	if diff := cmp.Diff(want, l2StatusWant(c, owned, st)); diff != "" {
 		t.Errorf("l2StatusWant (-want +got):\n%s", diff)
 	}

@@ -1,6 +1,7 @@
 package speaker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +38,11 @@ type reconciler struct {
 	// build computes the node's frr.conf model (frr.Build's contract;
 	// the speaker uses an frr.Builder, which reuses its last build).
 	build func(*state.Cluster, string, frr.BuildOptions) (*frr.Config, error)
-	log   *slog.Logger
+	// text holds the last rendered frr.conf. Its buffer is reused: with
+	// 10,000 Services a config is about a megabyte, and a new one per
+	// reconcile was a good part of the garbage the speaker made.
+	text bytes.Buffer
+	log  *slog.Logger
 
 	// l2 is the Layer 2 side; nil when disabled.
 	l2 *l2Runtime
@@ -150,11 +155,11 @@ func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, p
 		r.log.Error("building frr.conf", "node", r.cfg.NodeName, "error", err)
 		return nil, reconcile.TerminalError(err)
 	}
-	text, err := r.renderer.Render(fc)
-	if err != nil {
-		return nil, reconcile.TerminalError(fmt.Errorf("rendering frr.conf: %w", err))
+	r.text.Reset()
+	if err := r.renderer.Write(&r.text, fc); err != nil {
+		return nil, reconcile.TerminalError(err) // names the operation
 	}
-	res, applyErr := r.cfg.FRR.Apply(ctx, text)
+	res, applyErr := r.cfg.FRR.Apply(ctx, r.text.Bytes())
 	r.recordApply(res, applyErr)
 	if applyErr != nil {
 		r.log.Error("applying frr.conf", "node", r.cfg.NodeName, "path", res.Path, "error", applyErr)

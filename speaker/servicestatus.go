@@ -15,6 +15,10 @@ import (
 	"github.com/ironlb/ironlb/api/v1beta1"
 )
 
+// NodeLabel names the node of a per-node status object (SpeakerStatus,
+// ServiceBGPStatus, ServiceL2Status), as MetalLB sets it.
+const NodeLabel = labelNode
+
 // Labels of the per-Service status objects, as MetalLB sets them.
 const (
 	labelNode             = "metallb.io/node"

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"reflect"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/speaker"
 )
 
 // TestCacheStripsManagedFields checks that cached objects lose their
@@ -25,5 +32,41 @@ func TestCacheStripsManagedFields(t *testing.T) {
 	svc := out.(*corev1.Service)
 	if svc.ManagedFields != nil || svc.Name != "web" || svc.Annotations["a"] != "b" {
 		t.Errorf("transformed = %+v, want the Service without managedFields", svc.ObjectMeta)
+	}
+}
+
+// TestSpeakerCacheHoldsOwnBGPStatuses checks that a speaker caches only
+// its node's ServiceBGPStatus objects, and every ServiceL2Status (it
+// clears other nodes' stale ones).
+func TestSpeakerCacheHoldsOwnBGPStatuses(t *testing.T) {
+	opts := speakerCache("metallb-system", "n1")
+	for _, tc := range []struct {
+		obj       client.Object
+		nodeLabel string
+		want      bool
+	}{
+		{obj: &v1beta1.ServiceBGPStatus{}, nodeLabel: "n1", want: true},
+		{obj: &v1beta1.ServiceBGPStatus{}, nodeLabel: "n2", want: false},
+		{obj: &v1beta1.ServiceBGPStatus{}, nodeLabel: "", want: false},
+		{obj: &v1beta1.ServiceL2Status{}, nodeLabel: "n2", want: true},
+		{obj: &v1beta1.SpeakerStatus{}, nodeLabel: "n2", want: true},
+	} {
+		var cfg *cache.Config
+		for o, by := range opts.ByObject {
+			if reflect.TypeOf(o) == reflect.TypeOf(tc.obj) {
+				c, ok := by.Namespaces["metallb-system"]
+				if !ok || len(by.Namespaces) != 1 {
+					t.Fatalf("%T: namespaces %v, want metallb-system only", tc.obj, by.Namespaces)
+				}
+				cfg = &c
+			}
+		}
+		if cfg == nil {
+			t.Fatalf("%T: not in the cache options", tc.obj)
+		}
+		got := cfg.LabelSelector == nil || cfg.LabelSelector.Matches(labels.Set{speaker.NodeLabel: tc.nodeLabel})
+		if got != tc.want {
+			t.Errorf("%T of node %q cached = %v, want %v", tc.obj, tc.nodeLabel, got, tc.want)
+		}
 	}
 }

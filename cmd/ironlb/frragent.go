@@ -8,6 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/ironlb/ironlb/frr/agent"
@@ -24,6 +27,7 @@ type frrAgentConfig struct {
 	vtysh              string
 	frrReload          string
 	logLevel           slog.Level
+	pprofAddr          string
 }
 
 func parseFRRAgentFlags(args []string, stderr io.Writer) (frrAgentConfig, error) {
@@ -38,6 +42,7 @@ func parseFRRAgentFlags(args []string, stderr io.Writer) (frrAgentConfig, error)
 	fs.StringVar(&c.vtysh, "vtysh", "/usr/bin/vtysh", "vtysh binary")
 	fs.StringVar(&c.frrReload, "frr-reload", "/usr/lib/frr/frr-reload.py", "frr-reload.py script")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address of Go's /debug/pprof endpoints, for profiling (empty disables)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -90,5 +95,33 @@ func runFRRAgent(ctx context.Context, args []string, _ io.Reader, _, stderr io.W
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	if c.pprofAddr != "" {
+		stop, err := servePprof(c.pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return srv.Run(ctx)
+}
+
+// servePprof serves Go's profiling endpoints on addr until stop is
+// called.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for pprof on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serving pprof", "addr", addr, "error", err)
+		}
+	}()
+	return func() { srv.Close() }, nil
 }

@@ -78,6 +78,29 @@ func (l *Lab) CreateEndpoints(ctx context.Context, namespace, service string, no
 	return l.SetEndpoints(ctx, namespace, service, eps)
 }
 
+// CreateEndpointsOf makes the first endpoints of a Service that has none
+// yet, one ready endpoint per given node, from the Service object (as
+// Create returned it): one Create per EndpointSlice and no reads, as
+// Kubernetes' EndpointSlice controller works from its cache. Benchmarks
+// use it, so that their latencies hold only the API server's time to
+// create the slices.
+func (l *Lab) CreateEndpointsOf(ctx context.Context, svc *corev1.Service, nodes ...string) error {
+	eps := make([]Endpoint, 0, len(nodes))
+	for _, n := range nodes {
+		eps = append(eps, Endpoint{Node: n})
+	}
+	want, err := endpointSlices(svc, eps)
+	if err != nil {
+		return fmt.Errorf("creating endpoints of %s/%s: %w", svc.Namespace, svc.Name, err)
+	}
+	for i := range want {
+		if err := l.kube.Create(ctx, &want[i]); err != nil {
+			return fmt.Errorf("creating endpoints of %s/%s: %w", svc.Namespace, svc.Name, err)
+		}
+	}
+	return nil
+}
+
 // SetEndpoints makes eps the Service's whole set of endpoints: one
 // EndpointSlice per IP family of the Service, named SERVICE-lab-ipv4 or
 // -ipv6, created or replaced. An empty eps leaves the slices empty.

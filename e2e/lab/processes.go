@@ -140,7 +140,9 @@ func (l *Lab) nodeProcesses(n Node) []procSpec {
 			name:  n.Name + "-frr-agent",
 			netns: n.Name,
 			tier:  tierWorkloads,
-			argv:  []string{c.Binary, "frr-agent", "--socket=" + agentSocket, "--pathspace=" + n.Name},
+			argv: []string{c.Binary, "frr-agent", "--socket=" + agentSocket, "--pathspace=" + n.Name,
+				// Only inside the node's namespace: for profiling benchmarks.
+				"--pprof-addr=127.0.0.1:7478"},
 		},
 		procSpec{
 			name:  n.Name + "-speaker",

@@ -2,9 +2,12 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -267,5 +270,42 @@ func TestNewValidates(t *testing.T) {
 				t.Errorf("New = %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestApplyRequestErrors(t *testing.T) {
+	fa := &fakeApplier{}
+	s, err := New(Config{Socket: "unused.sock", MaxConfigBytes: 32}, fa, &fakeShower{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, contentType, body string
+		wantCode                int
+		wantError               string
+	}{
+		{name: "json is refused", contentType: "application/json", body: `{"config":"router bgp 1\n"}`, wantCode: http.StatusUnsupportedMediaType, wantError: `content type "application/json"`},
+		{name: "no content type", body: "router bgp 1\n", wantCode: http.StatusUnsupportedMediaType, wantError: `content type ""`},
+		{name: "too large", contentType: "text/plain", body: strings.Repeat("x", 33), wantCode: http.StatusRequestEntityTooLarge, wantError: "reading apply request"},
+		{name: "text is applied", contentType: "text/plain; charset=utf-8", body: "router bgp 1\n", wantCode: http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/apply", strings.NewReader(tc.body))
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tc.wantCode {
+				t.Fatalf("status = %d, want %d; body %s", rec.Code, tc.wantCode, rec.Body)
+			}
+			var eb errorBody
+			if tc.wantError != "" && (json.Unmarshal(rec.Body.Bytes(), &eb) != nil || !strings.Contains(eb.Error, tc.wantError)) {
+				t.Errorf("body = %s, want an error containing %q", rec.Body, tc.wantError)
+			}
+		})
+	}
+	if diff := cmp.Diff([]string{"router bgp 1\n"}, fa.applied); diff != "" {
+		t.Errorf("applied (-want +got):\n%s", diff)
 	}
 }

@@ -37,12 +37,8 @@ const base = "http://frr-agent"
 // Result and an *apply.Error, as apply.Applier.Apply does; a failure to
 // reach the agent returns an error of its own.
 func (c *Client) Apply(ctx context.Context, desired []byte) (apply.Result, error) {
-	body, err := json.Marshal(ApplyRequest{Config: string(desired)})
-	if err != nil {
-		return apply.Result{}, fmt.Errorf("encoding apply request: %w", err)
-	}
 	var resp ApplyResponse
-	if err := c.do(ctx, http.MethodPost, "/apply", body, &resp); err != nil {
+	if err := c.do(ctx, http.MethodPost, "/apply", desired, &resp); err != nil {
 		return apply.Result{}, fmt.Errorf("applying frr config through the agent: %w", err)
 	}
 	if f := resp.Result.Failure; f != nil {
@@ -82,7 +78,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, v any
 		return err
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", applyContentType)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -3,9 +3,11 @@
 // live, and the speaker (in another container sharing the socket's
 // volume) is its Client.
 //
-// The protocol is HTTP/1.1 with JSON bodies over the unix socket:
+// The protocol is HTTP/1.1 over the unix socket. Answers are JSON; the
+// apply request's body is the frr.conf text itself (text/plain), which
+// spares encoding a config of megabytes as a JSON string:
 //
-//	POST /apply    {"config": "<frr.conf text>"} -> ApplyResponse (apply.Result)
+//	POST /apply    <frr.conf text> -> ApplyResponse (apply.Result)
 //	GET  /status   -> Status: BGP sessions, BFD peers, last apply, last resync
 //	GET  /healthz  -> 200 when vtysh answers, 503 with the reason when not
 //

@@ -1,9 +1,12 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"mime"
 	"net/http"
 	"time"
 
@@ -11,10 +14,10 @@ import (
 	"github.com/ironlb/ironlb/frr/vtyshjson"
 )
 
-// ApplyRequest is the body of POST /apply.
-type ApplyRequest struct {
-	Config string `json:"config"`
-}
+// applyContentType is the media type of POST /apply's body: the
+// frr.conf text itself, sent as it is (a JSON string would escape and
+// copy a config of megabytes twice more).
+const applyContentType = "text/plain; charset=utf-8"
 
 // ApplyResponse is the answer to POST /apply. A failed apply has
 // Result.Failure set.
@@ -51,22 +54,25 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
-	var req ApplyRequest
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxConfigBytes)
-	if err := json.NewDecoder(body).Decode(&req); err != nil {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "text/plain" {
+		writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("apply request: content type %q, want %q", r.Header.Get("Content-Type"), applyContentType)})
+		return
+	}
+	config, err := readBody(w, r, s.cfg.MaxConfigBytes)
+	if err != nil {
 		code := http.StatusBadRequest
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			code = http.StatusRequestEntityTooLarge
 		}
-		writeJSON(w, code, errorBody{Error: "decoding apply request: " + err.Error()})
+		writeJSON(w, code, errorBody{Error: "reading apply request: " + err.Error()})
 		return
 	}
 	// An apply runs to its end even when the client goes away: a vtysh
 	// killed halfway leaves FRR in a state nobody asked for.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), applyTimeout)
 	defer cancel()
-	res, err := s.applier.Apply(ctx, []byte(req.Config))
+	res, err := s.applier.Apply(ctx, config)
 	if err != nil && res.Failure == nil {
 		// Not an apply failure FRR reported (e.g. the request was
 		// cancelled): still answer with a typed failure.
@@ -119,4 +125,15 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// readBody reads a request body of at most limit bytes, in one
+// allocation when the client said its length.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit)+1))
+	if _, err := buf.ReadFrom(body); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

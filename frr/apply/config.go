@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"bufio"
 	"bytes"
 	"net/netip"
 	"strings"
@@ -32,12 +31,13 @@ func (n *Node) child(line string) *Node {
 }
 
 // add appends a child unless one with the same line exists, and returns
-// the child that holds the line.
-func (n *Node) add(line string, k kind) *Node {
+// the child that holds the line. New nodes come from slab.
+func (n *Node) add(line string, k kind, slab *nodeSlab) *Node {
 	if c := n.index[line]; c != nil {
 		return c
 	}
-	c := &Node{Line: line, kind: k}
+	c := slab.next()
+	c.Line, c.kind = line, k
 	if n.index == nil {
 		n.index = map[string]*Node{}
 	}
@@ -47,6 +47,19 @@ func (n *Node) add(line string, k kind) *Node {
 }
 
 func (n *Node) isContext() bool { return n.kind != kindLine }
+
+// nodeSlab hands out Nodes allocated a chunk at a time: a config of
+// 10,000 networks is 10,000 Nodes, parsed on every apply.
+type nodeSlab struct{ free []Node }
+
+func (s *nodeSlab) next() *Node {
+	if len(s.free) == 0 {
+		s.free = make([]Node, 256)
+	}
+	n := &s.free[0]
+	s.free = s.free[1:]
+	return n
+}
 
 // open is a context being filled while parsing.
 type open struct {
@@ -81,11 +94,13 @@ func parse(text []byte, norm func(string) string, keep func(string) bool) *Confi
 		}
 		return stack[len(stack)-1].node
 	}
-	text = trimShowPreamble(text)
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		raw := sc.Text()
+	var slab nodeSlab
+	// One string for the whole text: the lines are its substrings, not
+	// an allocation each.
+	rest := string(trimShowPreamble(text))
+	for rest != "" {
+		var raw string
+		raw, rest, _ = strings.Cut(rest, "\n")
 		indent := len(raw) - len(strings.TrimLeft(raw, " \t"))
 		line := norm(raw)
 		if line == "" {
@@ -159,7 +174,7 @@ func parse(text []byte, norm func(string) string, keep func(string) bool) *Confi
 		if k == kindLine && keep != nil && !keep(line) {
 			continue
 		}
-		n := parent.add(line, k)
+		n := parent.add(line, k, &slab)
 		if k != kindLine {
 			stack = append(stack, &open{node: n, indent: indent})
 		}

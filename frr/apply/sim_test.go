@@ -14,6 +14,7 @@ import (
 func simulate(cfg *Config, script []byte) (*Config, error) {
 	root := Parse(cfg.Bytes()).Root // a copy
 	stack := []*Node{root}
+	var slab nodeSlab
 	sc := bufio.NewScanner(strings.NewReader(string(script)))
 	for n := 1; sc.Scan(); n++ {
 		line := normalize(sc.Text())
@@ -30,7 +31,7 @@ func simulate(cfg *Config, script []byte) (*Config, error) {
 		default:
 			k := opensIn(cur.kind, line)
 			if k != kindLine {
-				stack = append(stack, cur.add(line, k))
+				stack = append(stack, cur.add(line, k, &slab))
 				continue
 			}
 			if key, ok := valueKey(line); ok {
@@ -42,7 +43,7 @@ func simulate(cfg *Config, script []byte) (*Config, error) {
 					continue // `bgp x` after `no bgp x`: back to default
 				}
 			}
-			cur.add(line, kindLine)
+			cur.add(line, kindLine, &slab)
 		}
 	}
 	return &Config{Root: root}, nil

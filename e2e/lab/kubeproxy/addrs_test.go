@@ -27,61 +27,76 @@ func addrs(ss ...string) []netip.Addr {
 func TestServiceAddrs(t *testing.T) {
 	tests := []struct {
 		name string
-		svcs []*corev1.Service
+		svc  *corev1.Service
 		want []netip.Addr
 	}{{
 		name: "none",
+		svc:  lbService(corev1.ServiceTypeLoadBalancer),
 	}, {
 		name: "sorted, distinct, both families",
-		svcs: []*corev1.Service{
-			lbService(corev1.ServiceTypeLoadBalancer, "2001:db8:0:100::1", "203.0.113.7"),
-			lbService(corev1.ServiceTypeLoadBalancer, "192.0.2.200"),
-			lbService(corev1.ServiceTypeLoadBalancer, "203.0.113.7"), // shared IP
-		},
-		want: addrs("192.0.2.200", "203.0.113.7", "2001:db8:0:100::1"),
+		svc:  lbService(corev1.ServiceTypeLoadBalancer, "2001:db8:0:100::1", "203.0.113.7", "203.0.113.7"),
+		want: addrs("203.0.113.7", "2001:db8:0:100::1"),
 	}, {
-		name: "only LoadBalancer Services; hostnames and junk skipped",
-		svcs: []*corev1.Service{
-			lbService(corev1.ServiceTypeClusterIP, "192.0.2.201"),
-			lbService(corev1.ServiceTypeLoadBalancer, "", "not-an-ip", "::ffff:192.0.2.202"),
-		},
+		name: "not a LoadBalancer",
+		svc:  lbService(corev1.ServiceTypeClusterIP, "192.0.2.201"),
+	}, {
+		name: "hostnames and junk skipped, mapped IPv4 unmapped",
+		svc:  lbService(corev1.ServiceTypeLoadBalancer, "", "not-an-ip", "::ffff:192.0.2.202"),
 		want: addrs("192.0.2.202"),
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := ServiceAddrs(tc.svcs)
-			if diff := cmp.Diff(tc.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
-				t.Errorf("ServiceAddrs() mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, serviceAddrs(tc.svc), cmpAddr); diff != "" {
+				t.Errorf("serviceAddrs() mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-func TestDiff(t *testing.T) {
-	tests := []struct {
-		name             string
-		have, want       []netip.Addr
+var cmpAddr = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
+
+// TestAddrIndex runs steps on one index: each sets a Service's
+// addresses (or marks addresses), then takes the pending changes.
+func TestAddrIndex(t *testing.T) {
+	type step struct {
+		key              string
+		addrs            []netip.Addr
+		mark             []netip.Addr
 		wantAdd, wantDel []netip.Addr
-	}{{
-		name: "equal",
-		have: addrs("192.0.2.1"), want: addrs("192.0.2.1"),
-	}, {
-		name:    "add and remove",
-		have:    addrs("2001:db8::2", "192.0.2.9", "192.0.2.1"),
-		want:    addrs("192.0.2.1", "192.0.2.3", "2001:db8::1"),
-		wantAdd: addrs("192.0.2.3", "2001:db8::1"),
-		wantDel: addrs("192.0.2.9", "2001:db8::2"),
-	}}
-	cmpAddr := cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			add, del := diff(tc.have, tc.want)
-			if d := cmp.Diff(tc.wantAdd, add, cmpAddr); d != "" {
-				t.Errorf("add mismatch (-want +got):\n%s", d)
-			}
-			if d := cmp.Diff(tc.wantDel, del, cmpAddr); d != "" {
-				t.Errorf("del mismatch (-want +got):\n%s", d)
-			}
-		})
+	}
+	steps := []step{
+		{key: "lab/a", addrs: addrs("192.0.2.1", "2001:db8::1"), wantAdd: addrs("192.0.2.1", "2001:db8::1")},
+		// A shared IP: already there.
+		{key: "lab/b", addrs: addrs("192.0.2.1")},
+		// One of two holders goes: the address stays.
+		{key: "lab/a", addrs: addrs("2001:db8::1")},
+		// The last holder goes: it is removed.
+		{key: "lab/b", wantDel: addrs("192.0.2.1")},
+		// Unchanged: nothing to do.
+		{key: "lab/a", addrs: addrs("2001:db8::1")},
+		// Stale addresses of the table (and a failed change) are looked at
+		// again: held ones added, others removed.
+		{mark: addrs("192.0.2.99", "2001:db8::1"), wantAdd: addrs("2001:db8::1"), wantDel: addrs("192.0.2.99")},
+		// Deleted.
+		{key: "lab/a", wantDel: addrs("2001:db8::1")},
+		// A Service that was never seen, deleted: nothing.
+		{key: "lab/never"},
+	}
+	x := newAddrIndex()
+	for i, s := range steps {
+		if s.key != "" {
+			x.set(s.key, s.addrs)
+		}
+		x.mark(s.mark...)
+		add, del := x.take()
+		if d := cmp.Diff(s.wantAdd, add, cmpAddr); d != "" {
+			t.Errorf("step %d: add (-want +got):\n%s", i, d)
+		}
+		if d := cmp.Diff(s.wantDel, del, cmpAddr); d != "" {
+			t.Errorf("step %d: del (-want +got):\n%s", i, d)
+		}
+	}
+	if len(x.bySvc) != 0 || len(x.refs) != 0 {
+		t.Errorf("index not empty at the end: %v, %v", x.bySvc, x.refs)
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"k8s.io/apimachinery/pkg/labels"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -45,11 +47,9 @@ type Config struct {
 type Proxy struct {
 	cfg   Config
 	table AddrTable
-	// have is what the table held after the last sync that went
-	// through; nil makes the next sync read the table. Reading it costs
-	// a netlink dump of every address, which with 10,000 Services made
-	// this stand-in the busiest process of the lab.
-	have []netip.Addr
+
+	mu    sync.Mutex
+	index *addrIndex
 }
 
 // New returns a Proxy; it does nothing until Run.
@@ -69,7 +69,7 @@ func New(cfg Config, table AddrTable) (*Proxy, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Proxy{cfg: cfg, table: table}, nil
+	return &Proxy{cfg: cfg, table: table, index: newAddrIndex()}, nil
 }
 
 // Run serves HTTP and syncs the addresses until ctx ends.
@@ -110,29 +110,51 @@ func (p *Proxy) serve(ctx context.Context, ln net.Listener) error {
 func (p *Proxy) watch(ctx context.Context) error {
 	factory := informers.NewSharedInformerFactory(p.cfg.Client, 0)
 	defer factory.Shutdown()
-	svcs := factory.Core().V1().Services()
+	inf := factory.Core().V1().Services().Informer()
+	// Only the Services' IPs matter here.
+	strip := func(obj any) (any, error) {
+		if m, ok := obj.(metav1.Object); ok {
+			m.SetManagedFields(nil)
+		}
+		return obj, nil
+	}
+	if err := inf.SetTransform(strip); err != nil {
+		return fmt.Errorf("kube-proxy: watching services: %w", err)
+	}
 	dirty := make(chan struct{}, 1)
-	mark := func() {
+	// update records obj's addresses, or none when it is gone.
+	update := func(obj any, gone bool) {
+		key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+		if err != nil {
+			return
+		}
+		var addrs []netip.Addr
+		if svc, ok := obj.(*corev1.Service); ok && !gone {
+			addrs = serviceAddrs(svc)
+		}
+		p.mu.Lock()
+		p.index.set(key, addrs)
+		p.mu.Unlock()
 		select {
 		case dirty <- struct{}{}:
 		default:
 		}
 	}
-	_, err := svcs.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { mark() },
-		UpdateFunc: func(any, any) { mark() },
-		DeleteFunc: func(any) { mark() },
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { update(obj, false) },
+		UpdateFunc: func(_, obj any) { update(obj, false) },
+		DeleteFunc: func(obj any) { update(obj, true) },
 	})
 	if err != nil {
 		return fmt.Errorf("kube-proxy: watching services: %w", err)
 	}
 	factory.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), svcs.Informer().HasSynced) {
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 		return nil // ctx ended
 	}
-	mark()
+	// The table may hold addresses of an earlier run.
+	stale := true
 	retry := time.NewTimer(0)
-	<-retry.C
 	for {
 		select {
 		case <-ctx.Done():
@@ -141,46 +163,51 @@ func (p *Proxy) watch(ctx context.Context) error {
 		case <-dirty:
 		case <-retry.C:
 		}
-		list, err := svcs.Lister().List(labels.Everything())
-		if err != nil {
-			return fmt.Errorf("kube-proxy: listing services: %w", err)
+		if stale {
+			have, err := p.table.Addrs()
+			if err != nil {
+				p.cfg.Log.Error("reading service addresses failed", "node", p.cfg.Node, "error", err)
+				retry.Reset(p.cfg.RetryInterval)
+				continue
+			}
+			p.mu.Lock()
+			p.index.mark(have...)
+			p.mu.Unlock()
+			stale = false
 		}
-		if err := p.sync(ServiceAddrs(list)); err != nil {
+		if err := p.sync(); err != nil {
 			p.cfg.Log.Error("syncing service addresses failed", "node", p.cfg.Node, "error", err)
 			retry.Reset(p.cfg.RetryInterval)
 		}
 	}
 }
 
-// sync makes the table hold exactly want.
-func (p *Proxy) sync(want []netip.Addr) error {
-	have := p.have
-	if have == nil {
-		var err error
-		if have, err = p.table.Addrs(); err != nil {
-			return err
-		}
-	}
-	p.have = nil
-	add, del := diff(have, want)
+// sync applies the pending address changes to the table; those that
+// fail stay pending.
+func (p *Proxy) sync() error {
+	p.mu.Lock()
+	add, del := p.index.take()
+	p.mu.Unlock()
 	var errs []error
+	var failed []netip.Addr
 	for _, ip := range add {
 		if err := p.table.Add(ip); err != nil {
-			errs = append(errs, err)
+			errs, failed = append(errs, err), append(failed, ip)
 			continue
 		}
 		p.cfg.Log.Info("service address added", "node", p.cfg.Node, "ip", ip.String())
 	}
 	for _, ip := range del {
 		if err := p.table.Del(ip); err != nil {
-			errs = append(errs, err)
+			errs, failed = append(errs, err), append(failed, ip)
 			continue
 		}
 		p.cfg.Log.Info("service address removed", "node", p.cfg.Node, "ip", ip.String())
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	if len(failed) > 0 {
+		p.mu.Lock()
+		p.index.mark(failed...)
+		p.mu.Unlock()
 	}
-	p.have = append([]netip.Addr{}, want...)
-	return nil
+	return errors.Join(errs...)
 }
