@@ -35,6 +35,7 @@ func TestBGP(t *testing.T) {
 	t.Run("BFD: a cut link drops the node's next hop", func(t *testing.T) { testBFDLinkCut(t, l) })
 	t.Run("wrong password: session down, clear status, no crash", func(t *testing.T) { testWrongPassword(t, l) })
 	t.Run("1000 services created and deleted: no session reset", func(t *testing.T) { testChurnNoResets(t, l) })
+	t.Run("FRR container restarted: the speaker applies its config again", func(st *testing.T) { testFRRContainerRestart(st, t, l) })
 	// Last: it leaves ilb-n1's speaker run by the test, stopped with it.
 	t.Run("graceful restart: speaker and bgpd restarts keep the routes", func(t *testing.T) { testGracefulRestart(t, l) })
 }

@@ -197,6 +197,14 @@ func (r *reconciler) recordApply(res apply.Result, err error) {
 	r.mu.Unlock()
 }
 
+// appliedOnce reports whether the speaker has sent FRR a config (whether
+// or not FRR took it).
+func (r *reconciler) appliedOnce() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastApply != nil
+}
+
 // writeStatuses writes what a reconcile left for the status objects; the
 // statusWriter calls it.
 func (r *reconciler) writeStatuses(ctx context.Context, s statusState) error {

@@ -31,6 +31,10 @@ type sessionPoller struct {
 	metrics  *metrics
 	log      *slog.Logger
 	now      func() time.Time
+	// agentFresh is called when the agent has applied nothing since it
+	// started: a restarted agent (with its FRR container) lost the
+	// config the speaker gave it, and nothing else tells the speaker.
+	agentFresh func()
 }
 
 // Start polls until ctx ends.
@@ -52,6 +56,9 @@ func (p *sessionPoller) poll(ctx context.Context) {
 	if err != nil {
 		p.log.Warn("reading FRR session state", "node", p.node, "error", err)
 		return
+	}
+	if st.LastApply == nil && p.agentFresh != nil {
+		p.agentFresh()
 	}
 	sessions := sessionsFrom(st, p.now())
 	p.metrics.sessionUp.Reset()

@@ -92,12 +92,26 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 		}
 	}
 	if cfg.Sessions != nil {
-		p := &sessionPoller{client: mgr.GetClient(), source: cfg.Sessions, ns: cfg.Namespace, node: cfg.NodeName, interval: cfg.SessionInterval, metrics: m, log: cfg.Log, now: cfg.Now}
+		p := &sessionPoller{
+			client: mgr.GetClient(), source: cfg.Sessions, ns: cfg.Namespace, node: cfg.NodeName, interval: cfg.SessionInterval, metrics: m, log: cfg.Log, now: cfg.Now,
+			agentFresh: s.reapplyIfApplied,
+		}
 		if err := mgr.Add(p); err != nil {
 			return nil, fmt.Errorf("adding session poller: %w", err)
 		}
 	}
 	return s, nil
+}
+
+// reapplyIfApplied reconciles again when the speaker has applied a
+// config before: the agent that reports no apply since it started was
+// restarted, and its FRR with it, so FRR may run no config at all. Before
+// the speaker's first apply it does nothing: that apply is coming.
+func (s *Speaker) reapplyIfApplied() {
+	if s.r.appliedOnce() {
+		s.cfg.Log.Warn("the frr agent has no config from this speaker (restarted?); applying again", "node", s.cfg.NodeName)
+		s.poke()
+	}
 }
 
 // nodeChanged passes node events that can change announcements: labels,

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
+	"github.com/ironlb/ironlb/frr/agent"
 	"github.com/ironlb/ironlb/frr/apply"
 	"github.com/ironlb/ironlb/internal/testenv"
 	"github.com/ironlb/ironlb/speaker"
@@ -36,13 +37,43 @@ const ns = "metallb-system"
 type recordingFRR struct {
 	mu      sync.Mutex
 	applies []string
+	// fresh: no apply since the (pretended) agent started, as its
+	// Status tells.
+	fresh bool
 }
 
 func (f *recordingFRR) Apply(_ context.Context, desired []byte) (apply.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.applies = append(f.applies, string(desired))
+	f.fresh = false
 	return apply.Result{Path: apply.PathFast, Duration: time.Millisecond}, nil
+}
+
+// Status answers as the agent does: LastApply is nil until its first
+// apply.
+func (f *recordingFRR) Status(context.Context) (agent.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fresh || len(f.applies) == 0 {
+		return agent.Status{}, nil
+	}
+	return agent.Status{LastApply: &agent.Record{At: time.Now()}}, nil
+}
+
+// restart pretends the agent (and its FRR) started again: it forgot
+// every apply.
+func (f *recordingFRR) restart() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fresh = true
+	return len(f.applies)
+}
+
+func (f *recordingFRR) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.applies)
 }
 
 func (f *recordingFRR) last() string {
@@ -79,8 +110,8 @@ func seedBGP(t *testing.T, c client.Client, labels map[string]string) func(clien
 }
 
 // startSpeaker runs a speaker for node n1 against env until the test
-// ends, and returns the FRR it applies to.
-func startSpeaker(t *testing.T, env *testenv.Env) *recordingFRR {
+// ends, and returns the FRR it applies to. opts change its Config.
+func startSpeaker(t *testing.T, env *testenv.Env, opts ...func(*speaker.Config)) *recordingFRR {
 	t.Helper()
 	frr := &recordingFRR{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -91,7 +122,11 @@ func startSpeaker(t *testing.T, env *testenv.Env) *recordingFRR {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := speaker.Setup(mgr, speaker.Config{NodeName: "n1", Namespace: ns, DrainDelay: 2 * time.Second, FRR: frr, Registerer: prometheus.NewRegistry(), Log: log})
+	cfg := speaker.Config{NodeName: "n1", Namespace: ns, DrainDelay: 2 * time.Second, FRR: frr, Registerer: prometheus.NewRegistry(), Log: log}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sp, err := speaker.Setup(mgr, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +138,25 @@ func startSpeaker(t *testing.T, env *testenv.Env) *recordingFRR {
 		<-done
 	})
 	return frr
+}
+
+// TestSpeakerReappliesToARestartedAgent restarts the agent (with its
+// FRR) behind the speaker's back: no cluster event follows, yet the
+// speaker must give FRR its config again.
+func TestSpeakerReappliesToARestartedAgent(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	seedBGP(t, env.Client, nil)
+	frr := startSpeaker(t, env, func(c *speaker.Config) {
+		c.Sessions, c.SessionInterval = c.FRR.(*recordingFRR), 50*time.Millisecond
+	})
+	testenv.Eventually(t, "a config with the peer", func() (bool, string) {
+		return strings.Contains(frr.last(), "neighbor 192.0.2.1 remote-as 64500"), frr.last()
+	})
+	want := frr.last()
+	before := frr.restart()
+	testenv.Eventually(t, "the config applied again", func() (bool, string) {
+		return frr.count() > before && frr.last() == want, fmt.Sprintf("%d applies, last:\n%s", frr.count(), frr.last())
+	})
 }
 
 func TestSpeakerAnnouncesAndDrains(t *testing.T) {

@@ -125,6 +125,16 @@ func (s *Server) checkRestart(ctx context.Context, w *restartWatch) {
 			}
 		}
 	}
+	if s.cfg.Loader != nil && slices.Contains(names, "bfdd") && !slices.Contains(names, "bgpd") {
+		// The running bgpd may not register its BFD sessions with the
+		// new bfdd: take its BFD lines away, and the reconcile adds
+		// them back (apply.NeighborBFDOff).
+		if off := apply.NeighborBFDOff(desired); off != nil {
+			if out, err := s.cfg.Loader.Load(ctx, off, "bgpd"); err != nil {
+				s.log.Info("removing bgpd's BFD lines after a bfdd restart", "error", err, "output", apply.Redact(strings.TrimSpace(string(out))))
+			}
+		}
+	}
 	if s.cfg.Loader != nil && slices.Contains(names, "bgpd") {
 		s.waitSessions(ctx)
 	}

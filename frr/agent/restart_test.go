@@ -74,10 +74,17 @@ func (f *fakeDaemons) PIDs() (map[string]string, error) {
 }
 
 // fakeLoader records the daemons it loaded.
-type fakeLoader struct{ loaded []string }
+// fakeLoader records the daemons it loaded into, and what bgpd got.
+type fakeLoader struct {
+	loaded []string
+	bgpd   []string
+}
 
 func (f *fakeLoader) Load(_ context.Context, config []byte, daemon string) ([]byte, error) {
 	f.loaded = append(f.loaded, daemon)
+	if daemon == "bgpd" {
+		f.bgpd = append(f.bgpd, string(config))
+	}
 	return nil, nil
 }
 
@@ -85,13 +92,30 @@ func TestCheckRestart(t *testing.T) {
 	a := map[string]string{"zebra": "1", "bgpd": "2", "bfdd": "3"}
 	b := map[string]string{"zebra": "1", "bgpd": "7", "bfdd": "3"}
 	c := map[string]string{"zebra": "8", "bgpd": "9", "bfdd": "3"}
+	d := map[string]string{"zebra": "1", "bgpd": "2", "bfdd": "4"}
+	e := map[string]string{"zebra": "1", "bgpd": "5", "bfdd": "6"}
+	const withBFD = "router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\n neighbor 192.0.2.1 bfd profile lab\nexit\n"
 	for _, tc := range []struct {
 		name       string
 		seen       []map[string]string
 		noDesired  bool
+		desired    string
 		wantLoads  []string
+		wantBGPD   []string
 		reconciles int
 	}{
+		// bgpd keeps its BFD lines but may not register them with the new
+		// bfdd: they are taken away, and the reconcile adds them back.
+		{
+			name: "bfdd restarted alone", seen: []map[string]string{a, d}, desired: withBFD,
+			wantLoads: []string{"bfdd", "bgpd"}, wantBGPD: []string{"router bgp 64512\n no neighbor 192.0.2.1 bfd\nexit\n"}, reconciles: 1,
+		},
+		// A new bgpd is loaded without BFD lines anyway.
+		{
+			name: "bfdd and bgpd restarted", seen: []map[string]string{a, e}, desired: withBFD,
+			wantLoads: []string{"bfdd", "bgpd"}, wantBGPD: []string{"router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\nexit\n!\n"}, reconciles: 1,
+		},
+		{name: "bfdd restarted, no BFD in the config", seen: []map[string]string{a, d}, wantLoads: []string{"bfdd"}, reconciles: 1},
 		{name: "same daemons", seen: []map[string]string{a, a, a}},
 		{name: "bgpd restarted", seen: []map[string]string{a, b, b}, wantLoads: []string{"bgpd"}, reconciles: 1},
 		{name: "two restarts", seen: []map[string]string{a, b, c}, wantLoads: []string{"bgpd", "bgpd", "zebra"}, reconciles: 2},
@@ -101,7 +125,10 @@ func TestCheckRestart(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fa := &fakeApplier{}
-			if !tc.noDesired {
+			switch {
+			case tc.desired != "":
+				fa.applied = []string{tc.desired}
+			case !tc.noDesired:
 				fa.applied = []string{"router bgp 64512\n"}
 			}
 			fl := &fakeLoader{}
@@ -115,6 +142,11 @@ func TestCheckRestart(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantLoads, fl.loaded); diff != "" {
 				t.Errorf("loaded daemons (-want +got):\n%s", diff)
+			}
+			if tc.wantBGPD != nil {
+				if diff := cmp.Diff(tc.wantBGPD, fl.bgpd); diff != "" {
+					t.Errorf("loaded into bgpd (-want +got):\n%s", diff)
+				}
 			}
 			if fa.reconciles != tc.reconciles {
 				t.Errorf("reconciles = %d, want %d", fa.reconciles, tc.reconciles)

@@ -55,6 +55,40 @@ func WithoutNeighborBFD(config []byte) []byte {
 	return c.Bytes()
 }
 
+// NeighborBFDOff returns the commands that take every `neighbor X bfd`
+// of config's BGP routers away (one `no neighbor X bfd` per neighbor),
+// for bgpd alone; nil when there is none. FRR 8.4's bgpd does not always
+// register its BFD sessions again with a bfdd that restarted: it keeps
+// the lines and the sessions stay down. Taking the lines away and adding
+// them back makes it register them anew.
+func NeighborBFDOff(config []byte) []byte {
+	var b strings.Builder
+	for _, r := range Parse(config).Root.Children {
+		if !strings.HasPrefix(r.Line, "router bgp") {
+			continue
+		}
+		var peers []string
+		for _, c := range r.Children {
+			f := strings.Fields(c.Line)
+			if len(f) >= 3 && f[0] == "neighbor" && f[2] == "bfd" && !slices.Contains(peers, f[1]) {
+				peers = append(peers, f[1])
+			}
+		}
+		if len(peers) == 0 {
+			continue
+		}
+		b.WriteString(r.Line + "\n")
+		for _, p := range peers {
+			b.WriteString(" no neighbor " + p + " bfd\n")
+		}
+		b.WriteString("exit\n")
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return []byte(b.String())
+}
+
 // Load sends config, policy first, line by line to one daemon only
 // (`vtysh -N NAME -d DAEMON -f FILE`), as FRR's start scripts load the
 // integrated config into a daemon they (re)started. vtysh goes on after

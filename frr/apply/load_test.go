@@ -77,3 +77,46 @@ exit
 		t.Errorf("WithoutNeighborBFD (-want +got):\n%s", diff)
 	}
 }
+
+func TestNeighborBFDOff(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{{
+		name: "neighbors with bfd, in two routers",
+		in: `router bgp 64512
+ neighbor 192.0.2.1 remote-as 64500
+ neighbor 192.0.2.1 bfd
+ neighbor 192.0.2.1 bfd profile lab
+ neighbor 2001:db8::1 remote-as 64500
+ neighbor 2001:db8::1 bfd
+ neighbor 192.0.2.9 remote-as 64501
+ neighbor 192.0.2.9 description bfd
+exit
+!
+router bgp 64512 vrf red
+ neighbor 198.51.100.1 remote-as 64500
+ neighbor 198.51.100.1 bfd profile lab
+exit
+!
+bfd
+ profile lab
+ exit
+exit
+`,
+		want: `router bgp 64512
+ no neighbor 192.0.2.1 bfd
+ no neighbor 2001:db8::1 bfd
+exit
+router bgp 64512 vrf red
+ no neighbor 198.51.100.1 bfd
+exit
+`,
+	}, {
+		name: "no bfd",
+		in:   "router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\nexit\n",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, string(NeighborBFDOff([]byte(tc.in)))); diff != "" {
+				t.Errorf("NeighborBFDOff (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
