@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -307,5 +309,60 @@ func TestApplyRequestErrors(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"router bgp 1\n"}, fa.applied); diff != "" {
 		t.Errorf("applied (-want +got):\n%s", diff)
+	}
+}
+
+// sessionShower answers `show bgp neighbors json` with one neighbor in
+// the state it is set to.
+type sessionShower struct{ state atomic.Value }
+
+func (f *sessionShower) Show(_ context.Context, cmd string) ([]byte, error) {
+	if cmd != "show bgp neighbors json" {
+		return []byte("FRRouting 8.4.4"), nil
+	}
+	return []byte(`{"192.0.2.1":{"remoteAs":64500,"localAs":64512,"bgpState":"` + f.state.Load().(string) + `"}}`), nil
+}
+
+// TestAgentHoldsBackBFDUntilSessionsUp checks that the first configs go
+// to FRR without their neighbor BFD lines, and the last one whole once
+// every session is up.
+func TestAgentHoldsBackBFDUntilSessionsUp(t *testing.T) {
+	sh := &sessionShower{}
+	sh.state.Store("Active")
+	fa := &fakeApplier{}
+	s, err := New(Config{Socket: socketPath(t), RestoreWait: time.Hour}, fa, sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := runServer(t, s)
+	conf := func(n int) string {
+		return fmt.Sprintf("router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\n neighbor 192.0.2.1 bfd profile lab\n address-family ipv4 unicast\n  network 203.0.113.%d/32\n exit-address-family\nexit\n", n)
+	}
+	for _, n := range []int{1, 2} {
+		if _, err := c.Apply(t.Context(), []byte(conf(n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fa.mu.Lock()
+	held := slices.Clone(fa.applied)
+	fa.mu.Unlock()
+	if len(held) != 2 || strings.Contains(held[0], " bfd") || strings.Contains(held[1], " bfd") || !strings.Contains(held[1], "203.0.113.2/32") {
+		t.Fatalf("while the session is down, applied %q; want both configs without their bfd lines", held)
+	}
+
+	sh.state.Store("Established")
+	deadline := time.Now().Add(30 * time.Second)
+	for fa.Desired() == nil || string(fa.Desired()) != conf(2) {
+		if time.Now().After(deadline) {
+			t.Fatalf("session up, but the last config applied is %q; want %q", fa.Desired(), conf(2))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// From then on, configs are applied whole.
+	if _, err := c.Apply(t.Context(), []byte(conf(3))); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(fa.Desired()); got != conf(3) {
+		t.Errorf("after the release, applied %q; want %q", got, conf(3))
 	}
 }

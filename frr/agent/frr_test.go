@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ironlb/ironlb/frr/apply"
 	"github.com/ironlb/ironlb/internal/frrproc"
@@ -25,7 +26,9 @@ exit
 func TestAgentRealFRR(t *testing.T) {
 	f := frrproc.StartTest(t, frrproc.Config{})
 	vty := apply.Vtysh{Pathspace: f.Name()}
-	s, err := New(Config{Socket: socketPath(t)}, apply.New(vty, apply.Options{}), vty)
+	// The neighbor never answers: the first config's BFD line follows
+	// after RestoreWait (bfdhold.go).
+	s, err := New(Config{Socket: socketPath(t), RestoreWait: 200 * time.Millisecond}, apply.New(vty, apply.Options{}), vty)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +49,16 @@ func TestAgentRealFRR(t *testing.T) {
 		t.Fatalf("running config lacks the new network (%v):\n%s", err, out)
 	}
 
-	st, err := c.Status(ctx)
-	if err != nil {
-		t.Fatal(err)
+	var st Status
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if st, err = c.Status(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.BFDPeers) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if len(st.Errors) != 0 || len(st.Sessions) != 1 || st.Sessions[0].Address != "192.0.2.9" || st.Sessions[0].RemoteAS != 64514 {
 		t.Errorf("status sessions = %+v (errors %v), want neighbor 192.0.2.9 of AS 64514", st.Sessions, st.Errors)

@@ -72,7 +72,7 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	// killed halfway leaves FRR in a state nobody asked for.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), applyTimeout)
 	defer cancel()
-	res, err := s.applier.Apply(ctx, config)
+	res, err := s.applyConfig(ctx, config)
 	if err != nil && res.Failure == nil {
 		// Not an apply failure FRR reported (e.g. the request was
 		// cancelled): still answer with a typed failure.

@@ -45,8 +45,8 @@ type Config struct {
 	Daemons              Daemons
 	Loader               Loader
 	RestartCheckInterval time.Duration
-	// RestoreWait bounds how long a restarted bgpd runs without its BFD
-	// lines while its sessions come up. Default 30s.
+	// RestoreWait bounds how long a restarted bgpd, or the first config,
+	// runs without its BFD lines while the sessions come up. Default 30s.
 	RestoreWait time.Duration
 	// MaxConfigBytes bounds an /apply body. Default 64 MiB.
 	MaxConfigBytes int64
@@ -65,6 +65,12 @@ type Server struct {
 	mu         sync.Mutex
 	lastApply  *Record
 	lastResync *Record
+
+	// applyMu orders the applies of requests and of releaseBFD; hold
+	// and held belong to it (bfdhold.go).
+	applyMu sync.Mutex
+	hold    bfdHold
+	held    []byte
 }
 
 // Record is an apply or resync with when it ended.
