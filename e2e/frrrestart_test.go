@@ -97,9 +97,26 @@ func stopLabProcess(t *testing.T, l *lab.Lab, name string, sig syscall.Signal) l
 // stops it when owner ends.
 func startProcess(t *testing.T, owner testing.TB, p labProcess) {
 	t.Helper()
+	cmd, exited := spawn(t, p)
+	owner.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+}
+
+// spawn starts p in its own session (the lab's stop does not reach it),
+// its output appended to its log, and returns it with a channel closed
+// when it has exited.
+func spawn(tb testing.TB, p labProcess) (*exec.Cmd, <-chan struct{}) {
+	tb.Helper()
 	out, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer out.Close()
 	argv := p.argv
@@ -110,20 +127,12 @@ func startProcess(t *testing.T, owner testing.TB, p labProcess) {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %v: %v", argv, err)
+		tb.Fatalf("starting %v: %v", argv, err)
 	}
 	exited := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
 		close(exited)
 	}()
-	owner.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
+	return cmd, exited
 }

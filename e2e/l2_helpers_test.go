@@ -140,7 +140,7 @@ type speakerProc struct {
 	pid  int
 	// cmd and exited are set when the harness started the process.
 	cmd    *exec.Cmd
-	exited chan struct{}
+	exited <-chan struct{}
 }
 
 // l2Harness drives the speakers of a lab: it kills and restarts them.
@@ -231,22 +231,8 @@ func (h *l2Harness) restart(tb testing.TB, node string, edit func([]string) []st
 	if edit != nil {
 		argv = edit(argv)
 	}
-	out, err := os.OpenFile(old.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer out.Close()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", node}, argv...)...)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("restarting the speaker of %s: %v", node, err)
-	}
-	s := &speakerProc{node: node, argv: old.argv, log: old.log, pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		close(s.exited)
-	}()
+	cmd, exited := spawn(tb, labProcess{netns: node, argv: argv, log: old.log})
+	s := &speakerProc{node: node, argv: old.argv, log: old.log, pid: cmd.Process.Pid, cmd: cmd, exited: exited}
 	h.mu.Lock()
 	h.speakers[node] = s
 	h.mu.Unlock()

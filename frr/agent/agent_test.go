@@ -366,3 +366,50 @@ func TestAgentHoldsBackBFDUntilSessionsUp(t *testing.T) {
 		t.Errorf("after the release, applied %q; want %q", got, conf(3))
 	}
 }
+
+// TestAgentBFDHoldEdges checks that a config without BFD lines asked for
+// during the wait is the one released, and that a first config without
+// BFD lines ends the hold.
+func TestAgentBFDHoldEdges(t *testing.T) {
+	const withBFD = "router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\n neighbor 192.0.2.1 bfd\nexit\n"
+	const noBFD = "router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\n neighbor 192.0.2.1 description r\nexit\n"
+	start := func(t *testing.T) (*Client, *fakeApplier, *sessionShower) {
+		sh := &sessionShower{}
+		sh.state.Store("Active")
+		fa := &fakeApplier{}
+		s, err := New(Config{Socket: socketPath(t), RestoreWait: time.Hour}, fa, sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return runServer(t, s), fa, sh
+	}
+	t.Run("BFD removed during the wait", func(t *testing.T) {
+		c, fa, sh := start(t)
+		for _, conf := range []string{withBFD, noBFD} {
+			if _, err := c.Apply(t.Context(), []byte(conf)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sh.state.Store("Established")
+		deadline := time.Now().Add(30 * time.Second)
+		for string(fa.Desired()) != noBFD {
+			if time.Now().After(deadline) {
+				t.Fatalf("released %q; want the last config %q", fa.Desired(), noBFD)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	t.Run("first config without BFD", func(t *testing.T) {
+		c, fa, _ := start(t)
+		for _, conf := range []string{noBFD, withBFD} {
+			if _, err := c.Apply(t.Context(), []byte(conf)); err != nil {
+				t.Fatal(err)
+			}
+			// The session stays down: only the end of the hold lets the
+			// second config in whole.
+			if got := string(fa.Desired()); got != conf {
+				t.Errorf("applied %q; want %q whole", got, conf)
+			}
+		}
+	})
+}

@@ -9,7 +9,8 @@ import (
 
 // The agent's first config goes to FRR without its `neighbor X bfd`
 // lines, and they follow once the BGP sessions are up (or RestoreWait
-// passed). A bgpd that gets them with the neighbors registers each BFD
+// passed). A first config without such lines ends the wait at once.
+// A bgpd that gets them with the neighbors registers each BFD
 // session before the BGP session is up; FRR replaces that BFD session
 // once the BGP session is up, the replaced one reports Down, and bgpd
 // ends the fresh session with Cease/BFD Down: one reset of every session
@@ -32,9 +33,21 @@ const (
 func (s *Server) applyConfig(ctx context.Context, config []byte) (apply.Result, error) {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	if s.hold == bfdHoldDone || apply.NeighborBFDOff(config) == nil {
+	switch {
+	case s.hold == bfdHoldDone:
 		return s.applier.Apply(ctx, config)
+	case s.hold == bfdHoldFirst && apply.NeighborBFDOff(config) == nil:
+		// Nothing to hold back. The sessions start without BFD, and BFD
+		// lines that come later find them up: no more parsing of every
+		// config to look for them.
+		res, err := s.applier.Apply(ctx, config)
+		if err == nil {
+			s.hold = bfdHoldDone
+		}
+		return res, err
 	}
+	// releaseBFD applies the last config asked for, whole: with or
+	// without BFD lines.
 	s.held = config
 	res, err := s.applier.Apply(ctx, apply.WithoutNeighborBFD(config))
 	if s.hold == bfdHoldFirst && err == nil {
