@@ -13,7 +13,7 @@ import (
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
-	"github.com/ironlb/ironlb/controller/ipam"
+	"github.com/ironlb/ironlb/ipam"
 )
 
 // testNS is the namespace ironlb runs in, in these tests.

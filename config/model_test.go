@@ -14,7 +14,7 @@ import (
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
-	"github.com/ironlb/ironlb/controller/ipam"
+	"github.com/ironlb/ironlb/ipam"
 )
 
 // fullObjects is a valid configuration that uses every kind of object.

@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
-	"github.com/ironlb/ironlb/controller/ipam"
+	"github.com/ironlb/ironlb/ipam"
 )
 
 // Pool is a validated IPAddressPool.

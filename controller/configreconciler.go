@@ -16,8 +16,8 @@ import (
 
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/controller/assign"
-	"github.com/ironlb/ironlb/controller/request"
 	"github.com/ironlb/ironlb/internal/k8sconfig"
+	"github.com/ironlb/ironlb/request"
 )
 
 // ConfigurationStateName is the name of the controller's

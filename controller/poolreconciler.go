@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
-	"github.com/ironlb/ironlb/controller/ipam"
+	"github.com/ironlb/ironlb/ipam"
 )
 
 // poolReconciler writes each IPAddressPool's usage into its status.

@@ -18,8 +18,8 @@ import (
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/controller/assign"
-	"github.com/ironlb/ironlb/controller/ipam"
-	"github.com/ironlb/ironlb/controller/request"
+	"github.com/ironlb/ironlb/ipam"
+	"github.com/ironlb/ironlb/request"
 )
 
 // serviceReconciler books and releases the IPs of one Service and writes

@@ -6,7 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // Phase is where the node stands in announcing: normal, draining

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // networkLines returns the network statements of cfg as "vrf|family|prefix|route-map".

@@ -8,8 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/controller/ipam"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/ipam"
+	"github.com/ironlb/ironlb/state"
 )
 
 // The nodes of the test clusters: node-1 and node-2 in zone a, node-3 in

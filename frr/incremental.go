@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // Builder computes the same Config as Build, reusing its previous

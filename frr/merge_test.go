@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 func TestPatchSorted(t *testing.T) {

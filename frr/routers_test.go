@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 func TestBuildRouters(t *testing.T) {

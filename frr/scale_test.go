@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // scaleModel is the configuration of the scale tests and benchmarks: an

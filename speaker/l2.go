@@ -27,7 +27,7 @@ import (
 	"github.com/ironlb/ironlb/l2/election"
 	"github.com/ironlb/ironlb/l2/iface"
 	"github.com/ironlb/ironlb/l2/members"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // DefaultLinkSettle is L2Config.LinkSettle's default.

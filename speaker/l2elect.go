@@ -8,7 +8,7 @@ import (
 	"github.com/ironlb/ironlb/l2/announcer"
 	"github.com/ironlb/ironlb/l2/election"
 	"github.com/ironlb/ironlb/l2/members"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // l2Inputs is what one node's Layer 2 election is computed from.

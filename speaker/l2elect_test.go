@@ -11,7 +11,7 @@ import (
 	"github.com/ironlb/ironlb/l2/announcer"
 	"github.com/ironlb/ironlb/l2/election"
 	"github.com/ironlb/ironlb/l2/members"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // Ranks of 192.0.2.10 by the election's hash: n3, n1, n2.

@@ -23,7 +23,7 @@ import (
 	"github.com/ironlb/ironlb/frr"
 	"github.com/ironlb/ironlb/frr/apply"
 	"github.com/ironlb/ironlb/internal/k8sconfig"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // reconciler computes and applies the node's announcements. It has one

@@ -11,8 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/controller/ipam"
-	"github.com/ironlb/ironlb/controller/request"
+	"github.com/ironlb/ironlb/ipam"
+	"github.com/ironlb/ironlb/request"
 )
 
 // Service is a Service with the labels of its namespace, which pool

@@ -11,7 +11,7 @@ import (
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/controller/assign"
-	"github.com/ironlb/ironlb/controller/request"
+	"github.com/ironlb/ironlb/request"
 )
 
 const testNS = "metallb-system"

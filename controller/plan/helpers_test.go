@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
-	"github.com/ironlb/ironlb/controller/request"
+	"github.com/ironlb/ironlb/request"
 )
 
 // cmpAddr compares addresses by value; nil and empty slices stay

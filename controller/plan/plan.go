@@ -13,9 +13,9 @@ import (
 
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/controller/assign"
-	"github.com/ironlb/ironlb/controller/ipam"
-	"github.com/ironlb/ironlb/controller/request"
 	"github.com/ironlb/ironlb/internal/manifest"
+	"github.com/ironlb/ironlb/ipam"
+	"github.com/ironlb/ironlb/request"
 )
 
 // DefaultNamespace is the namespace ironlb reads its configuration from

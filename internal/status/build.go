@@ -14,7 +14,7 @@ import (
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/controller/request"
+	"github.com/ironlb/ironlb/request"
 )
 
 // ReasonAllocationFailed is the reason of the controller's event for a

@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // ifaces is the set of interfaces a node may announce an IP on.

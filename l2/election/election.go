@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/speaker/state"
+	"github.com/ironlb/ironlb/state"
 )
 
 // Target is one IP to announce and where.

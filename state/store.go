@@ -10,7 +10,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/controller/request"
+	"github.com/ironlb/ironlb/request"
 )
 
 // Store keeps the Services of a cluster as the speaker computes from

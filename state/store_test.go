@@ -14,7 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ironlb/ironlb/config"
-	"github.com/ironlb/ironlb/controller/ipam"
+	"github.com/ironlb/ironlb/ipam"
 )
 
 var addrEqual = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
