@@ -46,7 +46,7 @@ tools:
 
 ## test: every test, including the integration tests against a real API server.
 test: tools lint
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 ## test-unit: the tests that need no API server.
 test-unit:
