@@ -220,6 +220,6 @@ func (cl *cluster) waitConfigState(want v1beta1.ConfigurationStateResult, errTex
 		if err := cl.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: controller.ConfigurationStateName}, &cs); err != nil {
 			return false, err.Error()
 		}
-		return cs.Status.Result == want && strings.Contains(cs.Status.LastError, errText), fmt.Sprintf("%s %q", cs.Status.Result, cs.Status.LastError)
+		return cs.Status.Result == want && strings.Contains(cs.Status.ErrorSummary, errText), fmt.Sprintf("%s %q", cs.Status.Result, cs.Status.ErrorSummary)
 	})
 }
