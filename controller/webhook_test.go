@@ -3,9 +3,14 @@ package controller_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
@@ -84,5 +89,70 @@ func TestWebhookRejectsWhatTheModelRejects(t *testing.T) {
 				t.Fatalf("error %q does not come from the webhook", err)
 			}
 		})
+	}
+}
+
+// warningRecorder collects the warnings the API server returns.
+type warningRecorder struct {
+	mu   sync.Mutex
+	text []string
+}
+
+func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.text = append(w.text, text)
+}
+
+func (w *warningRecorder) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.text
+	w.text = nil
+	return out
+}
+
+// TestWebhookWarnsOfDeprecatedFields creates BGPPeers through the API
+// server with a client that records warnings, as kubectl prints them: a
+// peer that sets the deprecated disableMP gets a warning naming the
+// object, the field and its replacement; one that does not gets none.
+func TestWebhookWarnsOfDeprecatedFields(t *testing.T) {
+	cl := newCluster(t, true)
+	ctx := context.Background()
+	rec := &warningRecorder{}
+	cfg := rest.CopyConfig(cl.env.Config)
+	cfg.WarningHandler = rec
+	c, err := client.New(cfg, client.Options{Scheme: cl.env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := func(name, addr string, disableMP bool) *v1beta2.BGPPeer {
+		return &v1beta2.BGPPeer{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec:       v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64500, Address: addr, DisableMP: disableMP},
+		}
+	}
+
+	if err := c.Create(ctx, peer("plain", "192.0.2.1", false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.take(); len(got) != 0 {
+		t.Errorf("warnings for a peer without deprecated fields: %q", got)
+	}
+
+	old := peer("old", "192.0.2.2", true)
+	if err := c.Create(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`BGPPeer "old": spec.disableMP is deprecated and has no effect: a session carries only the routes of its own IP family unless spec.dualStackAddressFamily is set`}
+	if diff := cmp.Diff(want, rec.take()); diff != "" {
+		t.Errorf("warnings on create (-want +got):\n%s", diff)
+	}
+	old.Spec.HoldTime = &metav1.Duration{Duration: 90 * time.Second}
+	if err := c.Update(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, rec.take()); diff != "" {
+		t.Errorf("warnings on update (-want +got):\n%s", diff)
 	}
 }
