@@ -169,8 +169,11 @@ func goldenCases(t testing.TB) []goldenCase {
 					apiPeer("tor-a", "192.0.2.1", 64512, 64513, func(s *v1beta2.BGPPeerSpec) { s.BFDProfile = "fast" }),
 					apiPeer("tor-b", "192.0.2.2", 64512, 64513, func(s *v1beta2.BGPPeerSpec) { s.BFDProfile = "plain" }),
 					apiPeer("tor-c", "192.0.2.3", 64512, 64513),
-				}, BGPAdvertisements: []v1beta1.BGPAdvertisement{apiAdv("adv", all)}},
-			svcs: []state.Service{web},
+				},
+				// Echo mode is for IPv4 pools only (config rejects it towards
+				// IPv6 routes, as MetalLB does).
+				BGPAdvertisements: []v1beta1.BGPAdvertisement{apiAdv("adv", []string{"pool-b"})}},
+			svcs: []state.Service{db},
 		},
 		{
 			name: "communities",
