@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
@@ -20,6 +21,7 @@ func TestWebhookRejectsWhatTheModelRejects(t *testing.T) {
 	cl := newCluster(t, true)
 	ctx := context.Background()
 	cl.create(pool("a", "192.0.2.0/28"))
+	cl.create(pool("v6", "2001:db8::/120"))
 	cl.create(&v1beta1.BFDProfile{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fast"}})
 	cl.create(&v1beta2.BGPPeer{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "router"},
@@ -63,6 +65,32 @@ func TestWebhookRejectsWhatTheModelRejects(t *testing.T) {
 				return cl.c.Create(ctx, &v1beta1.BGPAdvertisement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "adv2"}, Spec: v1beta1.BGPAdvertisementSpec{Communities: []string{"no-such-alias"}}})
 			},
 			wantErr: "no-such-alias",
+		},
+		{
+			name: "local ASN on an iBGP peer",
+			op: func() error {
+				return cl.c.Create(ctx, &v1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "r3"}, Spec: v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64512, Address: "192.0.2.3", LocalASN: 64600}})
+			},
+			wantErr: `BGPPeer "r3": spec.localASN`,
+		},
+		{
+			name: "local ASN on an eBGP peer",
+			op: func() error {
+				return cl.c.Create(ctx, &v1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "r4"}, Spec: v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64500, Address: "192.0.2.4", LocalASN: 64600}})
+			},
+		},
+		{
+			name: "IPv6 pool announced to a peer with BFD echo mode",
+			op: func() error {
+				if err := cl.c.Create(ctx, &v1beta1.BFDProfile{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "echo"}, Spec: v1beta1.BFDProfileSpec{EchoMode: ptr.To(true)}}); err != nil {
+					return err
+				}
+				if err := cl.c.Create(ctx, &v1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "r5"}, Spec: v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64500, Address: "192.0.2.5", BFDProfile: "echo"}}); err != nil {
+					return err
+				}
+				return cl.c.Create(ctx, &v1beta1.BGPAdvertisement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "v6"}, Spec: v1beta1.BGPAdvertisementSpec{IPAddressPools: []string{"v6"}, Peers: []string{"r5"}}})
+			},
+			wantErr: `BGPPeer "r5": spec.bfdProfile: BFDProfile "echo" enables echoMode`,
 		},
 		{
 			name: "valid advertisement",
