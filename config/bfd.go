@@ -1,6 +1,8 @@
 package config
 
 import (
+	"slices"
+
 	"github.com/ironlb/ironlb/api/v1beta1"
 )
 
@@ -63,5 +65,47 @@ func (b *builder) bfdProfile(o *v1beta1.BFDProfile) BFDProfile {
 		EchoMode:         flag(s.EchoMode),
 		PassiveMode:      flag(s.PassiveMode),
 		MinimumTTL:       value("spec.minimumTtl", s.MinimumTTL, DefaultBFDMinimumTTL, 1, 254),
+	}
+}
+
+// bfdEchoTowardsIPv6 rejects, as MetalLB does, a BGPPeer whose BFD
+// profile enables echo mode when an advertisement announces a pool with
+// IPv6 addresses to it (an advertisement without peers announces to
+// every peer): FRR's BFD echo works for IPv4 only. Each such peer gets
+// one error, naming the first pool and advertisement in name order.
+func (b *builder) bfdEchoTowardsIPv6(m *Model) {
+	v6 := map[string]bool{}
+	for _, p := range m.Pools {
+		for _, r := range p.Ranges {
+			if r.First.Is6() && !r.First.Is4In6() {
+				v6[p.Name] = true
+				break
+			}
+		}
+	}
+	reported := map[string]bool{}
+	for _, a := range m.BGPAdvertisements {
+		pool := ""
+		for _, name := range a.Pools {
+			if v6[name] {
+				pool = name
+				break
+			}
+		}
+		if pool == "" {
+			continue
+		}
+		for i := range m.Peers {
+			p := &m.Peers[i]
+			if p.BFDProfile == nil || !p.BFDProfile.EchoMode || reported[p.Name] {
+				continue
+			}
+			if len(a.Peers) > 0 && !slices.Contains(a.Peers, p.Name) {
+				continue
+			}
+			reported[p.Name] = true
+			b.add(KindBGPPeer, p.Name, "spec.bfdProfile", "BFDProfile %q enables echoMode, which BFD cannot run with IPv6 routes: BGPAdvertisement %q announces pool %q, which has IPv6 addresses, to this peer",
+				p.BFDProfile.Name, a.Name, pool)
+		}
 	}
 }

@@ -63,6 +63,9 @@ type Peer struct {
 	VRF                    string
 	DualStackAddressFamily bool
 	DisableMP              bool
+	// LocalASN is the AS number the peer sees instead of MyASN, or 0 for
+	// MyASN. Only an eBGP peer has one.
+	LocalASN uint32
 }
 
 // IsIBGP reports whether the session is internal: the peer's AS number
@@ -104,6 +107,7 @@ func (b *builder) peer(o *v1beta2.BGPPeer) Peer {
 		VRF:                    s.VRFName,
 		DualStackAddressFamily: s.DualStackAddressFamily,
 		DisableMP:              s.DisableMP,
+		LocalASN:               s.LocalASN,
 	}
 	bad := func(field, format string, args ...any) { b.add(KindBGPPeer, name, field, format, args...) }
 
@@ -121,6 +125,13 @@ func (b *builder) peer(o *v1beta2.BGPPeer) Peer {
 	}
 	if s.EBGPMultiHop && p.IsIBGP() {
 		bad("spec.ebgpMultiHop", "is for eBGP sessions, and this peer is iBGP")
+	}
+	switch {
+	case s.LocalASN == 0:
+	case s.LocalASN == s.MyASN:
+		bad("spec.localASN", "%d is myASN already; leave localASN unset", s.LocalASN)
+	case p.IsIBGP():
+		bad("spec.localASN", "is for eBGP sessions, and this peer is iBGP (in myASN %d)", s.MyASN)
 	}
 
 	if s.Interface != "" {

@@ -149,6 +149,34 @@ func TestPeers(t *testing.T) {
 			},
 		},
 		{
+			name: "local ASN on eBGP",
+			peers: []v1beta2.BGPPeer{
+				with(base, func(s *v1beta2.BGPPeerSpec) { s.LocalASN = 4200000000 }),
+				with(mkPeer("q", "2001:db8::1", 64512, 0), func(s *v1beta2.BGPPeerSpec) {
+					s.DynamicASN, s.LocalASN = v1beta2.ExternalASNMode, 64600
+				}),
+			},
+			want: []Peer{
+				want(func(p *Peer) { p.LocalASN = 4200000000 }),
+				{Name: "q", MyASN: 64512, DynamicASN: v1beta2.ExternalASNMode, Address: netip.MustParseAddr("2001:db8::1"), Port: 179, LocalASN: 64600},
+			},
+		},
+		{
+			name: "local ASN conflicts",
+			peers: []v1beta2.BGPPeer{
+				with(mkPeer("a", "192.0.2.1", 64512, 64513), func(s *v1beta2.BGPPeerSpec) { s.LocalASN = 64512 }),
+				with(mkPeer("b", "192.0.2.2", 64512, 64512), func(s *v1beta2.BGPPeerSpec) { s.LocalASN = 64600 }),
+				with(mkPeer("c", "192.0.2.3", 64512, 0), func(s *v1beta2.BGPPeerSpec) {
+					s.DynamicASN, s.LocalASN = v1beta2.InternalASNMode, 64600
+				}),
+			},
+			wantErr: []FieldError{
+				{Kind: KindBGPPeer, Name: "a", Field: "spec.localASN", Reason: "64512 is myASN already; leave localASN unset"},
+				{Kind: KindBGPPeer, Name: "b", Field: "spec.localASN", Reason: "is for eBGP sessions, and this peer is iBGP (in myASN 64512)"},
+				{Kind: KindBGPPeer, Name: "c", Field: "spec.localASN", Reason: "is for eBGP sessions, and this peer is iBGP (in myASN 64512)"},
+			},
+		},
+		{
 			name: "address errors",
 			peers: []v1beta2.BGPPeer{
 				with(mkPeer("a", "", 1, 2), func(s *v1beta2.BGPPeerSpec) { s.Interface = "eth0" }),

@@ -58,6 +58,7 @@ func Build(o Objects) (*Model, error) {
 	m.Peers = b.peers(inOrder(o.BGPPeers))
 	m.BGPAdvertisements = b.bgpAdvertisements(inOrder(o.BGPAdvertisements), m.Pools)
 	m.L2Advertisements = b.l2Advertisements(inOrder(o.L2Advertisements), m.Pools)
+	b.bfdEchoTowardsIPv6(m)
 	if err := b.err(); err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ func (r *configReconciler) reportFieldErrors(objs config.Objects, err error) {
 
 // writeState records the outcome in the controller's ConfigurationState.
 func (r *configReconciler) writeState(ctx context.Context, buildErr error) error {
-	return k8sconfig.ReportState(ctx, r.client, k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: ConfigurationStateName, Component: "controller"}, buildErr)
+	return k8sconfig.ReportState(ctx, r.client, k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: ConfigurationStateName, Component: "controller", Owner: r.cfg.Owner}, buildErr)
 }
 
 // namespaceLabels maps each namespace to its labels.

@@ -220,6 +220,19 @@ func (cl *cluster) waitConfigState(want v1beta1.ConfigurationStateResult, errTex
 		if err := cl.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: controller.ConfigurationStateName}, &cs); err != nil {
 			return false, err.Error()
 		}
-		return cs.Status.Result == want && strings.Contains(cs.Status.LastError, errText), fmt.Sprintf("%s %q", cs.Status.Result, cs.Status.LastError)
+		return cs.Status.Result == want && strings.Contains(cs.Status.ErrorSummary, errText), fmt.Sprintf("%s %q", cs.Status.Result, cs.Status.ErrorSummary)
 	})
+}
+
+// TestLegacyAnnotationWarnings: a Service that uses the legacy
+// metallb.universe.tf/ spellings is served, and gets a warning event
+// with MetalLB's reason naming each with its replacement.
+func TestLegacyAnnotationWarnings(t *testing.T) {
+	cl := newCluster(t, false)
+	cl.create(pool("a", "192.0.2.0/28"))
+	cl.create(pool("b", "198.51.100.0/28"))
+	cl.create(service("default", "old", withAnnotation("metallb.universe.tf/address-pool", "b"), withAnnotation("metallb.universe.tf/allow-shared-ip", "k")))
+	cl.waitIngress("default", "old", "198.51.100.0")
+	cl.waitEvent("default", "old", "deprecatedAnnotation",
+		"Service uses deprecated annotation metallb.universe.tf/address-pool (use metallb.io/address-pool instead), metallb.universe.tf/allow-shared-ip (use metallb.io/allow-shared-ip instead)")
 }

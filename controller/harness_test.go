@@ -38,8 +38,10 @@ type cluster struct {
 	env     *testenv.Env
 	c       client.Client
 	webhook bool
-	stop    context.CancelFunc
-	done    chan error
+	// owner is the controller's Pod, owner of its ConfigurationState.
+	owner *metav1.OwnerReference
+	stop  context.CancelFunc
+	done  chan error
 }
 
 // newCluster starts an API server (with the webhook installed when asked)
@@ -108,7 +110,7 @@ func (cl *cluster) startController() {
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)
 	}
-	err = controller.Setup(mgr, controller.Config{Namespace: ns, Webhook: cl.webhook, Registerer: prometheus.NewRegistry(), Log: log})
+	err = controller.Setup(mgr, controller.Config{Namespace: ns, Webhook: cl.webhook, Registerer: prometheus.NewRegistry(), Log: log, Owner: cl.owner})
 	if err != nil {
 		t.Fatalf("setting up controller: %v", err)
 	}

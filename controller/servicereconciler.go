@@ -33,6 +33,11 @@ type serviceReconciler struct {
 	log      *slog.Logger
 	services chan<- event.GenericEvent
 	pools    chan<- event.GenericEvent
+	// warned holds, per Service key, the legacy annotations last warned
+	// about, so that a Service gets its deprecatedAnnotation events once
+	// per controller run and again only when they change. Only Reconcile
+	// uses it, from its one worker.
+	warned map[string]string
 }
 
 func (r *serviceReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
@@ -42,6 +47,7 @@ func (r *serviceReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	switch {
 	case apierrors.IsNotFound(err):
 		r.release(key, nil)
+		delete(r.warned, key)
 		return reconcile.Result{}, nil
 	case err != nil:
 		return reconcile.Result{}, fmt.Errorf("reading service %s: %w", key, err)
@@ -49,6 +55,7 @@ func (r *serviceReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	if !request.Handled(&svc, r.cfg.LBClass) || svc.DeletionTimestamp != nil {
 		return reconcile.Result{}, r.unhandled(ctx, &svc)
 	}
+	r.warnLegacy(key, &svc)
 
 	var ns corev1.Namespace
 	if err := r.client.Get(ctx, types.NamespacedName{Name: svc.Namespace}, &ns); err != nil && !apierrors.IsNotFound(err) {
@@ -179,6 +186,54 @@ func (r *serviceReconciler) release(key string, svc *corev1.Service) assign.Resu
 		r.services <- event.GenericEvent{Object: &corev1.Service{ObjectMeta: objectMeta(ns, name)}}
 	}
 	return held
+}
+
+// legacyAnnotation is a legacy metallb.universe.tf/ annotation a Service
+// sets, and its metallb.io replacement.
+type legacyAnnotation struct {
+	Legacy, Current string
+}
+
+// legacyInUse returns the legacy annotations among ann that ironlb reads,
+// in the order of their names.
+func legacyInUse(ann map[string]string) []legacyAnnotation {
+	var out []legacyAnnotation
+	for _, a := range []legacyAnnotation{
+		{request.LegacyAnnotationAddressPool, request.AnnotationAddressPool},
+		{request.LegacyAnnotationAllowSharedIP, request.AnnotationAllowSharedIP},
+		{request.LegacyAnnotationLoadBalancerIPs, request.AnnotationLoadBalancerIPs},
+	} {
+		if _, ok := ann[a.Legacy]; ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// warnLegacy puts a deprecatedAnnotation warning event (MetalLB's
+// reason) on a Service that sets legacy annotations, naming each with its
+// replacement, once per controller run and again when they change. It is
+// one event: the events API folds events of the same reason about the
+// same object into one, keeping the first note.
+func (r *serviceReconciler) warnLegacy(key string, svc *corev1.Service) {
+	legacy := legacyInUse(svc.Annotations)
+	var names, pairs []string
+	for _, a := range legacy {
+		names = append(names, a.Legacy)
+		pairs = append(pairs, a.Legacy+" (use "+a.Current+" instead)")
+	}
+	seen := strings.Join(names, ",")
+	if r.warned[key] == seen {
+		return
+	}
+	if r.warned == nil {
+		r.warned = map[string]string{}
+	}
+	r.warned[key] = seen
+	if len(legacy) > 0 {
+		r.events.Eventf(svc, nil, corev1.EventTypeWarning, "deprecatedAnnotation", "Validate",
+			"Service uses deprecated annotation %s", strings.Join(pairs, ", "))
+	}
 }
 
 func (r *serviceReconciler) poolChanged(names ...string) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -39,6 +40,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Log is the controller's logger.
 	Log *slog.Logger
+	// Owner, when set, becomes an owner of the controller's
+	// ConfigurationState (the controller's Pod, as in MetalLB).
+	Owner *metav1.OwnerReference
 }
 
 // WebhookPath is where the validating webhook is served.

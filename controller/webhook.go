@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/internal/k8sconfig"
 )
@@ -43,6 +44,10 @@ func (v *validator) Handle(ctx context.Context, req admission.Request) admission
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
+	warnings, err := v.warnings(req)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
 	_, before := config.Build(current)
 	_, after := config.Build(next)
 	old := map[string]bool{}
@@ -56,10 +61,33 @@ func (v *validator) Handle(ctx context.Context, req admission.Request) admission
 		}
 	}
 	if len(msgs) == 0 {
-		return admission.Allowed("")
+		return admission.Allowed("").WithWarnings(warnings...)
 	}
 	v.log.Info("configuration change denied", "kind", req.Kind.Kind, "name", req.Name, "operation", req.Operation, "errors", len(msgs))
-	return admission.Denied(strings.Join(msgs, "; "))
+	return admission.Denied(strings.Join(msgs, "; ")).WithWarnings(warnings...)
+}
+
+// warnings returns the admission warnings for the object a create or
+// update writes: the deprecated fields it sets.
+func (v *validator) warnings(req admission.Request) ([]string, error) {
+	if req.Operation == admissionv1.Delete || req.Kind.Kind != "BGPPeer" {
+		return nil, nil
+	}
+	var peer v1beta2.BGPPeer
+	if err := v.decoder.Decode(req, &peer); err != nil {
+		return nil, fmt.Errorf("decoding %s %q: %w", req.Kind.Kind, req.Name, err)
+	}
+	return peerDeprecations(&peer), nil
+}
+
+// peerDeprecations lists the deprecated fields a BGPPeer sets, each with
+// what to use instead, as admission warnings.
+func peerDeprecations(p *v1beta2.BGPPeer) []string {
+	var out []string
+	if p.Spec.DisableMP {
+		out = append(out, fmt.Sprintf("BGPPeer %q: spec.disableMP is deprecated and has no effect: a session carries only the routes of its own IP family unless spec.dualStackAddressFamily is set", p.Name))
+	}
+	return out
 }
 
 // apply returns the objects as they would be after the request.

@@ -80,4 +80,9 @@
 //     is applied; the router-wide form avoids that in the common case.
 //   - `log stdout LEVEL` (the speaker's sidecar logs to its stdout) and
 //     `hostname NODE`.
+//   - A BGPPeer's localASN is `neighbor X local-as N no-prepend
+//     replace-as`: the peer sees N alone, as if it were the router's AS.
+//   - `neighbor X disable-connected-check` on single-hop eBGP sessions to
+//     an IPv6 address, as MetalLB writes it (Neighbor.DisableConnectedCheck
+//     is decided in Build, not in the template).
 package frr

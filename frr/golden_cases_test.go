@@ -110,6 +110,17 @@ func goldenCases(t testing.TB) []goldenCase {
 			svcs: []state.Service{web},
 		},
 		{
+			// The peers see AS 4200000000 and 64600 instead of 64512; the
+			// IPv6 eBGP session is single-hop, so it gets
+			// disable-connected-check, as in MetalLB.
+			name: "local-asn",
+			objs: config.Objects{Pools: stdPools(), BGPPeers: []v1beta2.BGPPeer{
+				apiPeer("tor", "192.0.2.254", 64512, 64513, func(s *v1beta2.BGPPeerSpec) { s.LocalASN = 4200000000 }),
+				apiPeer("tor6", "2001:db8::fe", 64512, 64513, func(s *v1beta2.BGPPeerSpec) { s.LocalASN = 64600 }),
+			}, BGPAdvertisements: []v1beta1.BGPAdvertisement{apiAdv("adv", all)}},
+			svcs: []state.Service{web},
+		},
+		{
 			name: "session-options",
 			objs: config.Objects{Pools: stdPools(), BGPPeers: []v1beta2.BGPPeer{
 				apiPeer("far", "203.0.113.254", 64512, 64600, func(s *v1beta2.BGPPeerSpec) {
@@ -158,8 +169,11 @@ func goldenCases(t testing.TB) []goldenCase {
 					apiPeer("tor-a", "192.0.2.1", 64512, 64513, func(s *v1beta2.BGPPeerSpec) { s.BFDProfile = "fast" }),
 					apiPeer("tor-b", "192.0.2.2", 64512, 64513, func(s *v1beta2.BGPPeerSpec) { s.BFDProfile = "plain" }),
 					apiPeer("tor-c", "192.0.2.3", 64512, 64513),
-				}, BGPAdvertisements: []v1beta1.BGPAdvertisement{apiAdv("adv", all)}},
-			svcs: []state.Service{web},
+				},
+				// Echo mode is for IPv4 pools only (config rejects it towards
+				// IPv6 routes, as MetalLB does).
+				BGPAdvertisements: []v1beta1.BGPAdvertisement{apiAdv("adv", []string{"pool-b"})}},
+			svcs: []state.Service{db},
 		},
 		{
 			name: "communities",

@@ -64,6 +64,9 @@ type Neighbor struct {
 	Address string
 	// RemoteAS is an AS number, "internal" or "external".
 	RemoteAS string
+	// LocalAS is the AS number the peer sees instead of the router's,
+	// `neighbor X local-as N no-prepend replace-as`; 0 for none.
+	LocalAS uint32
 	// BFD enables BFD on the session, with BFDProfile when it is not "".
 	BFD        bool
 	BFDProfile string
@@ -75,6 +78,12 @@ type Neighbor struct {
 	EBGPMultiHop bool
 	// UpdateSource is the local address of the session, or "".
 	UpdateSource string
+	// DisableConnectedCheck is `neighbor X disable-connected-check`, as
+	// MetalLB writes it for a single-hop eBGP session to an IPv6 address:
+	// FRR then opens the session even when the peer's address is not on
+	// a connected network of the node (a global address reached through a
+	// link-local next hop, say).
+	DisableConnectedCheck bool
 	// Timers are the keepalive and hold times, or nil for FRR's defaults.
 	Timers *Timers
 	// ConnectTime is the connect retry time in seconds, or 0 for FRR's

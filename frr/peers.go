@@ -139,6 +139,10 @@ func (b *builder) checkPeer(p *config.Peer) {
 	if p.RouterID.IsValid() && !p.RouterID.Is4() {
 		bad("spec.routerID", "%s is not an IPv4 address", p.RouterID)
 	}
+	if p.LocalASN != 0 && (p.LocalASN == p.MyASN || p.IsIBGP()) {
+		// FRR refuses the local-as line for both.
+		bad("spec.localASN", "%d is for eBGP sessions with an AS number other than myASN %d", p.LocalASN, p.MyASN)
+	}
 	if why := passwordProblem(p.Password.Reveal()); p.Password.IsSet() && why != "" {
 		bad("spec.password", "the password %s", why)
 	}
@@ -229,6 +233,8 @@ func neighbor(p *peer, allGR bool) Neighbor {
 	if p.DynamicASN != "" {
 		n.RemoteAS = string(p.DynamicASN)
 	}
+	n.LocalAS = p.LocalASN
+	n.DisableConnectedCheck = familyOf(p.Address) == ipv6 && !p.ibgp && !p.EBGPMultiHop
 	if p.BFDProfile != nil {
 		n.BFD, n.BFDProfile = true, p.BFDProfile.Name
 	}

@@ -1,6 +1,7 @@
 package frr
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,7 +39,7 @@ func TestBuildRouters(t *testing.T) {
 				Neighbors: []Neighbor{
 					{Peer: "a", Address: "192.0.2.1", RemoteAS: "internal"},
 					{Peer: "b", Address: "192.0.2.2", RemoteAS: "external"},
-					{Peer: "c", Address: "2001:db8::3", RemoteAS: "64513"},
+					{Peer: "c", Address: "2001:db8::3", RemoteAS: "64513", DisableConnectedCheck: true},
 				},
 				AddressFamilies: []AddressFamily{af("ipv4 unicast", "192.0.2.1", "192.0.2.2"), af("ipv6 unicast", "2001:db8::3")},
 			}},
@@ -337,4 +338,84 @@ func rotate[T any](s []T, n int) {
 	n %= len(s)
 	tmp := append(append([]T(nil), s[n:]...), s[:n]...)
 	copy(s, tmp)
+}
+
+// TestNeighborSessionDecisions covers the per-neighbor lines decided in
+// Go: local-as, and disable-connected-check where MetalLB writes it (a
+// single-hop eBGP session to an IPv6 address).
+func TestNeighborSessionDecisions(t *testing.T) {
+	tests := []struct {
+		name string
+		peer config.Peer
+		want Neighbor
+	}{
+		{
+			name: "IPv4 eBGP",
+			peer: mkPeer("p", "192.0.2.1", 64512, 64513),
+			want: Neighbor{Peer: "p", Address: "192.0.2.1", RemoteAS: "64513"},
+		},
+		{
+			name: "IPv6 eBGP",
+			peer: mkPeer("p", "2001:db8::1", 64512, 64513),
+			want: Neighbor{Peer: "p", Address: "2001:db8::1", RemoteAS: "64513", DisableConnectedCheck: true},
+		},
+		{
+			name: "IPv6 dynamic external",
+			peer: mkPeer("p", "2001:db8::1", 64512, 0, func(p *config.Peer) { p.DynamicASN = "external" }),
+			want: Neighbor{Peer: "p", Address: "2001:db8::1", RemoteAS: "external", DisableConnectedCheck: true},
+		},
+		{
+			name: "IPv6 iBGP",
+			peer: mkPeer("p", "2001:db8::1", 64512, 64512),
+			want: Neighbor{Peer: "p", Address: "2001:db8::1", RemoteAS: "64512"},
+		},
+		{
+			name: "IPv6 dynamic internal",
+			peer: mkPeer("p", "2001:db8::1", 64512, 0, func(p *config.Peer) { p.DynamicASN = "internal" }),
+			want: Neighbor{Peer: "p", Address: "2001:db8::1", RemoteAS: "internal"},
+		},
+		{
+			name: "IPv6 eBGP multihop",
+			peer: mkPeer("p", "2001:db8::1", 64512, 64513, func(p *config.Peer) { p.EBGPMultiHop = true }),
+			want: Neighbor{Peer: "p", Address: "2001:db8::1", RemoteAS: "64513", EBGPMultiHop: true},
+		},
+		{
+			name: "local ASN",
+			peer: mkPeer("p", "192.0.2.1", 64512, 64513, func(p *config.Peer) { p.LocalASN = 4200000000 }),
+			want: Neighbor{Peer: "p", Address: "192.0.2.1", RemoteAS: "64513", LocalAS: 4200000000},
+		},
+		{
+			name: "local ASN to the peer's own AS",
+			peer: mkPeer("p", "2001:db8::1", 64512, 64513, func(p *config.Peer) { p.LocalASN = 64513 }),
+			want: Neighbor{Peer: "p", Address: "2001:db8::1", RemoteAS: "64513", LocalAS: 64513, DisableConnectedCheck: true},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Build(cluster(&config.Model{Peers: []config.Peer{tc.peer}}), node1, BuildOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Routers) != 1 || len(cfg.Routers[0].Neighbors) != 1 {
+				t.Fatalf("routers %+v, want one neighbor", cfg.Routers)
+			}
+			if diff := cmp.Diff(tc.want, cfg.Routers[0].Neighbors[0]); diff != "" {
+				t.Errorf("neighbor (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestBuildRejectsLocalASN: frr.conf cannot carry a local-as that FRR
+// refuses, even from a model config.Build did not check.
+func TestBuildRejectsLocalASN(t *testing.T) {
+	for _, p := range []config.Peer{
+		mkPeer("same", "192.0.2.1", 64512, 64513, func(p *config.Peer) { p.LocalASN = 64512 }),
+		mkPeer("ibgp", "192.0.2.1", 64512, 64512, func(p *config.Peer) { p.LocalASN = 64600 }),
+	} {
+		_, err := Build(cluster(&config.Model{Peers: []config.Peer{p}}), node1, BuildOptions{})
+		if err == nil || !strings.Contains(err.Error(), "spec.localASN") {
+			t.Errorf("peer %s: error %v, want one naming spec.localASN", p.Name, err)
+		}
+	}
 }

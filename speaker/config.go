@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ironlb/ironlb/frr/apply"
 )
@@ -48,6 +49,9 @@ type Config struct {
 	Log *slog.Logger
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
+	// Owner, when set, becomes an owner of the node's ConfigurationState
+	// (the speaker's Pod, as in MetalLB).
+	Owner *metav1.OwnerReference
 }
 
 // Validate checks the configuration.

@@ -266,7 +266,7 @@ func updateSpeakerStatus(ctx context.Context, c client.Client, ns, node string, 
 // configuration is valid: for the cluster as a whole, and for the peers
 // that meet on this node.
 func (r *reconciler) reportConfigState(ctx context.Context) {
-	ref := k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: "speaker-" + r.cfg.NodeName, Component: "speaker", Node: r.cfg.NodeName}
+	ref := k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: "speaker-" + r.cfg.NodeName, Component: "speaker", Node: r.cfg.NodeName, Owner: r.cfg.Owner}
 	if err := k8sconfig.ReportState(ctx, r.client, ref, errors.Join(r.configErr, r.nodeConfigErr)); err != nil {
 		r.log.Error("reporting configuration state", "error", err)
 	}

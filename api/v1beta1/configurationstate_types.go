@@ -22,10 +22,10 @@ type ConfigurationStateStatus struct {
 	// +optional
 	Result ConfigurationStateResult `json:"result,omitempty"`
 
-	// LastError is the error of the last invalid configuration; empty when
-	// Result is Valid.
+	// ErrorSummary holds the errors of the last invalid configuration,
+	// one per line; empty when Result is Valid. MetalLB's name for it.
 	// +optional
-	LastError string `json:"lastError,omitempty"`
+	ErrorSummary string `json:"errorSummary,omitempty"`
 
 	// Conditions of the component's reconcilers.
 	// +optional
@@ -38,12 +38,13 @@ type ConfigurationStateStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:storageversion
 // +kubebuilder:printcolumn:name="Result",type=string,JSONPath=`.status.result`
-// +kubebuilder:printcolumn:name="LastError",type=string,JSONPath=`.status.lastError`
+// +kubebuilder:printcolumn:name="ErrorSummary",type=string,JSONPath=`.status.errorSummary`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // ConfigurationState reports whether a component (the controller, or the
 // speaker of one node) accepted the current configuration. The labels
-// metallb.io/component-type and metallb.io/node-name say which.
+// metallb.io/component-type and metallb.io/node-name say which; its owner
+// reference is the component's Pod, so it goes away with it.
 type ConfigurationState struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

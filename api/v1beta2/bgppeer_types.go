@@ -139,6 +139,17 @@ type BGPPeerSpec struct {
 	// DualStackAddressFamily enables both address families on the session.
 	// +optional
 	DualStackAddressFamily bool `json:"dualStackAddressFamily,omitempty"`
+
+	// LocalASN is the AS number the peer sees on this session instead of
+	// myASN: FRR's "neighbor PEER local-as LOCALASN no-prepend
+	// replace-as". For eBGP sessions only: it must differ from myASN, and
+	// the peer must not be in myASN (peerASN equal to myASN, or
+	// dynamicASN internal).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=4294967295
+	// +kubebuilder:validation:Format=int64
+	LocalASN uint32 `json:"localASN,omitempty"`
 }
 
 // BGPPeerStatus is empty; session state is reported per node.

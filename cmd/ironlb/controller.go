@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -28,6 +29,7 @@ import (
 	"github.com/ironlb/ironlb/controller"
 	"github.com/ironlb/ironlb/controller/plan"
 	"github.com/ironlb/ironlb/internal/certs"
+	"github.com/ironlb/ironlb/internal/k8sconfig"
 	"github.com/ironlb/ironlb/internal/scheme"
 )
 
@@ -35,6 +37,7 @@ import (
 type controllerConfig struct {
 	kubeconfig  string
 	namespace   string
+	podName     string
 	lbClass     string
 	metricsAddr string
 	healthAddr  string
@@ -67,6 +70,7 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG)")
 	fs.StringVar(&c.namespace, "namespace", defaultNamespace(), "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
+	fs.StringVar(&c.podName, "pod-name", os.Getenv("POD_NAME"), "the controller's own Pod, made owner of its ConfigurationState (default: $POD_NAME; empty: no owner)")
 	fs.StringVar(&c.lbClass, "lb-class", "", "also serve Services of this loadBalancerClass")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7472", "address of the Prometheus metrics endpoint (0 disables)")
 	fs.StringVar(&c.healthAddr, "health-addr", ":7473", "address of the /healthz and /readyz endpoints (0 disables)")
@@ -132,7 +136,12 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
+	owner, err := ownPod(ctx, mgr.GetAPIReader(), c.namespace, c.podName)
+	if err != nil {
+		return err
+	}
 	err = controller.Setup(mgr, controller.Config{
+		Owner:      owner,
 		Namespace:  c.namespace,
 		LBClass:    c.lbClass,
 		Webhook:    c.webhookPort > 0,
@@ -214,6 +223,15 @@ func namespacedCache(namespace string) cache.Options {
 	// cached object: without them, a cache of 10,000 Services and their
 	// EndpointSlices is smaller and quicker to scan for the collector.
 	return cache.Options{ByObject: by, DefaultTransform: cache.TransformStripManagedFields()}
+}
+
+// ownPod is the owner reference to the component's own Pod, which it
+// reads for its UID; nil when no pod name is given (outside a cluster).
+func ownPod(ctx context.Context, r client.Reader, namespace, name string) (*metav1.OwnerReference, error) {
+	if name == "" {
+		return nil, nil
+	}
+	return k8sconfig.PodOwner(ctx, r, namespace, name)
 }
 
 // The client rate limits toward the API server.

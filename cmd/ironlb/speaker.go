@@ -33,6 +33,7 @@ type speakerConfig struct {
 	kubeconfig      string
 	nodeName        string
 	namespace       string
+	podName         string
 	lbClass         string
 	frrSocket       string
 	routerID        netip.Addr
@@ -129,6 +130,7 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG)")
 	fs.StringVar(&c.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node this speaker runs on (default: $NODE_NAME)")
 	fs.StringVar(&c.namespace, "namespace", defaultNamespace(), "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
+	fs.StringVar(&c.podName, "pod-name", os.Getenv("POD_NAME"), "the speaker's own Pod, made owner of the node's ConfigurationState (default: $POD_NAME; empty: no owner)")
 	fs.StringVar(&c.lbClass, "lb-class", "", "the controller's --lb-class")
 	fs.StringVar(&c.frrSocket, "frr-agent-socket", "/var/run/ironlb/frr-agent.sock", "unix socket of the frr-agent in the FRR container (empty disables BGP)")
 	routerID := fs.String("router-id", "", "BGP router-id when no BGPPeer sets one (an IPv4 address; default: FRR chooses)")
@@ -197,7 +199,12 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
+	owner, err := ownPod(ctx, mgr.GetAPIReader(), c.namespace, c.podName)
+	if err != nil {
+		return err
+	}
 	cfg := speaker.Config{
+		Owner:      owner,
 		NodeName:   c.nodeName,
 		Namespace:  c.namespace,
 		LBClass:    c.lbClass,

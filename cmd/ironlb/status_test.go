@@ -342,14 +342,14 @@ func createStatusObjects(t *testing.T, c client.Client) {
 		}
 	})
 
-	state := func(name, component, node string, result v1beta1.ConfigurationStateResult, lastError string) {
+	state := func(name, component, node string, result v1beta1.ConfigurationStateResult, errorSummary string) {
 		t.Helper()
 		labels := map[string]string{"metallb.io/component-type": component}
 		if node != "" {
 			labels["metallb.io/node-name"] = node
 		}
 		cs := &v1beta1.ConfigurationState{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels}}
-		withStatus(cs, func() { cs.Status = v1beta1.ConfigurationStateStatus{Result: result, LastError: lastError} })
+		withStatus(cs, func() { cs.Status = v1beta1.ConfigurationStateStatus{Result: result, ErrorSummary: errorSummary} })
 	}
 	state("controller", "controller", "", v1beta1.ConfigurationStateResultValid, "")
 	state("speaker-node-a", "speaker", "node-a", v1beta1.ConfigurationStateResultValid, "")

@@ -163,6 +163,10 @@ func testApplyRealFRR(t *testing.T, kind string) {
 		{"flags back to default", realBase(t,
 			"  no bgp ebgp-requires-policy\n", "",
 			"  no bgp network import-check\n", ""), PathFast},
+		{"add local-as and disable-connected-check", realBase(t,
+			"  neighbor 192.0.2.2 remote-as 64513\n", "  neighbor 192.0.2.2 remote-as 64513\n  neighbor 192.0.2.2 local-as 64600 no-prepend replace-as\n  neighbor 192.0.2.2 disable-connected-check\n"), PathFast},
+		{"change local-as", realBase(t,
+			"  neighbor 192.0.2.2 remote-as 64513\n", "  neighbor 192.0.2.2 remote-as 64513\n  neighbor 192.0.2.2 local-as 64601 no-prepend replace-as\n  neighbor 192.0.2.2 disable-connected-check\n"), PathFast},
 		{"back to base", realBase(t), PathFast},
 	}
 	for _, s := range steps {

@@ -240,6 +240,10 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{who: "controller", verb: "update", group: metallb, resource: "ipaddresspools", subresource: "status", namespace: ns, allowed: true},
 		{who: "controller", verb: "create", group: metallb, resource: "configurationstates", namespace: ns, allowed: true},
 		{who: "controller", verb: "update", group: metallb, resource: "configurationstates", subresource: "status", namespace: ns, allowed: true},
+		// It adds its own Pod to the owners of its ConfigurationState.
+		{who: "controller", verb: "update", group: metallb, resource: "configurationstates", namespace: ns, allowed: true},
+		{who: "controller", verb: "get", resource: "pods", namespace: ns, name: "ironlb-controller-x", allowed: true},
+		{who: "controller", verb: "get", resource: "pods", namespace: "team-a", name: "x"},
 		{who: "controller", verb: "list", resource: "secrets", namespace: ns, allowed: true},
 		{who: "controller", verb: "update", resource: "secrets", namespace: ns, name: "ironlb-webhook-cert", allowed: true},
 		{who: "controller", verb: "get", group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", name: "ironlb-webhook", allowed: true},

@@ -292,10 +292,12 @@ func TestFlagsAndEnv(t *testing.T) {
 		}
 		return out
 	}
-	if d := cmp.Diff(map[string]string{"POD_NAMESPACE": "metadata.namespace"}, envFrom(ctrl)); d != "" {
+	has(ctrl, "--pod-name=$(POD_NAME)")
+	has(speaker, "--pod-name=$(POD_NAME)")
+	if d := cmp.Diff(map[string]string{"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace"}, envFrom(ctrl)); d != "" {
 		t.Errorf("controller env (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff(map[string]string{"NODE_NAME": "spec.nodeName", "POD_NAMESPACE": "metadata.namespace"}, envFrom(speaker)); d != "" {
+	if d := cmp.Diff(map[string]string{"NODE_NAME": "spec.nodeName", "POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace"}, envFrom(speaker)); d != "" {
 		t.Errorf("speaker env (-want +got):\n%s", d)
 	}
 	// FRR outlives the speaker's drain.

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -125,7 +126,8 @@ func TestControllerRunsUnderChartRBAC(t *testing.T) {
 	// The chart's arguments, with the addresses moved to free local ports.
 	deploy := container(t, podSpec(t, render(t, c), "Deployment", "ironlb-controller"), "controller")
 	healthPort, webhookPort := freePort(t), freePort(t)
-	args := append(chartArgs(deploy, map[string]string{"POD_NAMESPACE": ns}),
+	self := createPod(t, env, ns, "ironlb-controller-x")
+	args := append(chartArgs(deploy, map[string]string{"POD_NAMESPACE": ns, "POD_NAME": self.Name}),
 		"--kubeconfig="+kubeconfigAs(t, env, ns, "ironlb-controller"),
 		"--metrics-addr=0",
 		"--health-addr=127.0.0.1:"+strconv.Itoa(healthPort),
@@ -194,6 +196,9 @@ func TestControllerRunsUnderChartRBAC(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "controller"}, &state); err != nil {
 		t.Errorf("the controller's ConfigurationState: %v", err)
 	}
+	if d := cmp.Diff([]metav1.OwnerReference{podOwner(self)}, state.OwnerReferences); d != "" {
+		t.Errorf("the controller's ConfigurationState owners (-want +got):\n%s", d)
+	}
 	var lease coordinationv1.Lease
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ironlb-controller.metallb.io"}, &lease); err != nil || lease.Spec.HolderIdentity == nil {
 		t.Errorf("the leader election Lease: %v", err)
@@ -255,6 +260,25 @@ func noneForbidden(t *testing.T, logs *lockedBuffer) {
 			t.Errorf("a request was forbidden: %s", line)
 		}
 	}
+}
+
+// createPod creates a Pod object (no kubelet runs it) standing for the
+// component's own, which owns its ConfigurationState.
+func createPod(t *testing.T, env *testenv.Env, namespace, name string) *corev1.Pod {
+	t.Helper()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "ironlb"}}},
+	}
+	if err := env.Client.Create(context.Background(), pod); err != nil {
+		t.Fatalf("creating pod %s: %v", name, err)
+	}
+	return pod
+}
+
+// podOwner is the owner reference to pod that ironlb writes.
+func podOwner(pod *corev1.Pod) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID}
 }
 
 // chartArgs returns a container's arguments with the downward-API

@@ -47,7 +47,8 @@ func TestSpeakerRunsUnderChartRBAC(t *testing.T) {
 
 	spk := container(t, podSpec(t, render(t, c), "DaemonSet", "ironlb-speaker"), "speaker")
 	healthPort := freePort(t)
-	args := append(chartArgs(spk, map[string]string{"NODE_NAME": node, "POD_NAMESPACE": ns}),
+	self := createPod(t, env, ns, "ironlb-speaker-x")
+	args := append(chartArgs(spk, map[string]string{"NODE_NAME": node, "POD_NAMESPACE": ns, "POD_NAME": self.Name}),
 		"--kubeconfig="+kubeconfigAs(t, env, ns, "ironlb-speaker"),
 		"--metrics-addr=0",
 		"--health-addr=127.0.0.1:"+strconv.Itoa(healthPort),
@@ -64,7 +65,8 @@ func TestSpeakerRunsUnderChartRBAC(t *testing.T) {
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "speaker-" + node}, &st); err != nil {
 			return false, err.Error()
 		}
-		return st.Status.Result == v1beta1.ConfigurationStateResultValid, fmt.Sprintf("%+v", st.Status)
+		owned := len(st.OwnerReferences) == 1 && st.OwnerReferences[0] == podOwner(self)
+		return st.Status.Result == v1beta1.ConfigurationStateResultValid && owned, fmt.Sprintf("%+v owners %+v", st.Status, st.OwnerReferences)
 	})
 	noneForbidden(t, logs)
 }

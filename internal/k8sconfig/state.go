@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -20,11 +21,39 @@ type StateRef struct {
 	Component string
 	// Node is the speaker's node; empty for the controller.
 	Node string
+	// Owner, when set, is added to the object's owner references (the
+	// component's Pod, as MetalLB does), so that the garbage collector
+	// removes the object once no component that wrote it is left.
+	Owner *metav1.OwnerReference
+}
+
+// PodOwner returns the owner reference to the Pod namespace/name, which
+// it reads for its UID.
+func PodOwner(ctx context.Context, r client.Reader, namespace, name string) (*metav1.OwnerReference, error) {
+	var pod corev1.Pod
+	if err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &pod); err != nil {
+		return nil, fmt.Errorf("reading own pod %s/%s: %w", namespace, name, err)
+	}
+	return &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID}, nil
+}
+
+// withOwner returns refs with owner added, and whether it was missing.
+func withOwner(refs []metav1.OwnerReference, owner *metav1.OwnerReference) ([]metav1.OwnerReference, bool) {
+	if owner == nil {
+		return refs, false
+	}
+	for _, r := range refs {
+		if r.UID == owner.UID {
+			return refs, false
+		}
+	}
+	return append(refs, *owner), true
 }
 
 // ReportState records in the component's ConfigurationState whether the
 // configuration it last saw is valid (buildErr nil) or not, in which case
-// the last valid one stays in force.
+// the last valid one stays in force. The errors go into
+// status.errorSummary, one per line.
 func ReportState(ctx context.Context, c client.Client, ref StateRef, buildErr error) error {
 	labels := map[string]string{"metallb.io/component-type": ref.Component}
 	if ref.Node != "" {
@@ -38,18 +67,27 @@ func ReportState(ctx context.Context, c client.Client, ref StateRef, buildErr er
 	if apierrors.IsNotFound(err) {
 		// Create answers with the stored object: no read from a cache
 		// that may not have it yet.
-		cs = &v1beta1.ConfigurationState{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name, Labels: labels}}
+		owners, _ := withOwner(nil, ref.Owner)
+		cs = &v1beta1.ConfigurationState{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name, Labels: labels, OwnerReferences: owners}}
 		if err = c.Create(ctx, cs); err != nil {
 			return fmt.Errorf("creating ConfigurationState %s: %w", ref.Name, err)
 		}
 	} else if err != nil {
 		return fmt.Errorf("reading ConfigurationState %s: %w", ref.Name, err)
 	}
+	// A new Pod of the component (an upgrade, a restart) adds itself;
+	// the garbage collector drops the references of Pods that are gone.
+	if owners, added := withOwner(cs.OwnerReferences, ref.Owner); added {
+		cs.OwnerReferences = owners
+		if err := c.Update(ctx, cs); err != nil {
+			return fmt.Errorf("setting the owner of ConfigurationState %s: %w", ref.Name, err)
+		}
+	}
 	want := cs.Status.DeepCopy()
 	cond := metav1.Condition{Type: "ConfigurationValid", Status: metav1.ConditionTrue, Reason: "Valid", Message: "the configuration is valid and in force"}
-	want.Result, want.LastError = v1beta1.ConfigurationStateResultValid, ""
+	want.Result, want.ErrorSummary = v1beta1.ConfigurationStateResultValid, ""
 	if buildErr != nil {
-		want.Result, want.LastError = v1beta1.ConfigurationStateResultInvalid, buildErr.Error()
+		want.Result, want.ErrorSummary = v1beta1.ConfigurationStateResultInvalid, buildErr.Error()
 		cond = metav1.Condition{Type: "ConfigurationValid", Status: metav1.ConditionFalse, Reason: "Invalid", Message: "the last valid configuration stays in force: " + buildErr.Error()}
 	}
 	meta.SetStatusCondition(&want.Conditions, cond)

@@ -357,7 +357,7 @@ func configErrors(states []v1beta1.ConfigurationState, buildErr error) []ConfigE
 		}
 	}
 	for _, cs := range invalid {
-		report(cs.Name, cmp.Or(cs.Status.LastError, "invalid (no error recorded)"))
+		report(cs.Name, cmp.Or(cs.Status.ErrorSummary, "invalid (no error recorded)"))
 	}
 	if buildErr != nil {
 		report(CurrentObjects, buildErr.Error())

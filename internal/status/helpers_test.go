@@ -81,14 +81,14 @@ func l2Status(node, svcNS, svcName string, ifaces ...string) v1beta1.ServiceL2St
 	return st
 }
 
-func configState(name, component, node string, result v1beta1.ConfigurationStateResult, lastError string) v1beta1.ConfigurationState {
+func configState(name, component, node string, result v1beta1.ConfigurationStateResult, errorSummary string) v1beta1.ConfigurationState {
 	labels := map[string]string{"metallb.io/component-type": component}
 	if node != "" {
 		labels["metallb.io/node-name"] = node
 	}
 	return v1beta1.ConfigurationState{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
-		Status:     v1beta1.ConfigurationStateStatus{Result: result, LastError: lastError},
+		Status:     v1beta1.ConfigurationStateStatus{Result: result, ErrorSummary: errorSummary},
 	}
 }
 
