@@ -18,7 +18,11 @@ func WriteText(w io.Writer, r Report) error {
 		p("  none found\n")
 	}
 	for _, m := range r.MetalLB {
-		p("  %s\t%s %s/%s\t%s\t%s\n", m.Role, m.Kind, m.Namespace, m.Name, m.Image, strings.Join(m.Flags, " "))
+		p("  %s\t%s %s/%s\t%s", m.Role, m.Kind, m.Namespace, m.Name, m.Image)
+		if len(m.Flags) > 0 {
+			p("\t--%s", strings.Join(m.Flags, " --"))
+		}
+		p("\n")
 	}
 
 	p("\nSERVICES\n")
