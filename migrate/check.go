@@ -30,6 +30,8 @@ type Input struct {
 	Nodes       []corev1.Node
 	Deployments []appsv1.Deployment
 	DaemonSets  []appsv1.DaemonSet
+	// ConfigMaps are the ConfigMaps of Namespace (MetalLB's bgpextras).
+	ConfigMaps []corev1.ConfigMap
 	// LBClass is the --lb-class ironlb will run with.
 	LBClass string
 	// IgnoreExcludeLB says whether ironlb's speakers will run with
@@ -45,6 +47,8 @@ const (
 	// ExcludeLBLabel keeps a node out of external load balancers; MetalLB's
 	// speakers honour it unless run with --ignore-exclude-lb.
 	ExcludeLBLabel = "node.kubernetes.io/exclude-from-external-load-balancers"
+	// bgpExtrasConfigMap holds FRR configuration MetalLB's FRR mode appends.
+	bgpExtrasConfigMap = "bgpextras"
 )
 
 // Check predicts what ironlb does when it takes over from MetalLB.
@@ -53,6 +57,11 @@ func Check(in Input) Report {
 	c := checker{in: in, rep: &rep}
 	metallbClass := c.metallb()
 
+	for _, cm := range in.ConfigMaps {
+		if cm.Name == bgpExtrasConfigMap {
+			c.add(Warning, fmt.Sprintf("ConfigMap %s/%s", cm.Namespace, cm.Name), "", "MetalLB appends this FRR configuration to its own; ironlb does not read it, so what it sets (route maps, prefix lists, extra neighbors) is lost")
+		}
+	}
 	objs := config.Objects{Namespace: in.Namespace, Secrets: in.Secrets}
 	rep.Findings = append(rep.Findings, convert(in.Objects, &objs)...)
 	model, err := config.Build(objs)
@@ -110,6 +119,11 @@ func (c *checker) metallb() string {
 		}
 		if m.Role == "speaker" {
 			c.excludeLB(m)
+			port := "7946"
+			if v, ok := m.flag("ml-bindport"); ok {
+				port = v
+			}
+			c.add(Warning, m.object(), "--ml-bindport", "MetalLB's speakers bind memberlist on port %s of the host network: while both run, give ironlb's speakers another memberlist port (chart value speaker.memberlist.port)", port)
 		}
 	}
 	if lbClass != c.in.LBClass {

@@ -1,12 +1,14 @@
 package migrate_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ironlb/ironlb/migrate"
@@ -37,6 +39,9 @@ func TestCheck(t *testing.T) {
 		wantServices []migrate.Service
 		wantFindings []migrate.Finding
 		wantBlocking int
+		// memberlist keeps the memberlist port warning, which every
+		// cluster with MetalLB's speakers gets, in the findings compared.
+		memberlist bool
 	}{
 		{
 			name: "MetalLB's assignments are all kept, where first fit would choose others",
@@ -196,6 +201,31 @@ func TestCheck(t *testing.T) {
 			},
 		},
 		{
+			name:       "memberlist port and MetalLB's bgpextras",
+			memberlist: true,
+			in: func() migrate.Input {
+				in := base()
+				ds := speakerDaemonSet(ns, spk016)
+				ds.Spec.Template.Spec.Containers[0].Env = append(ds.Spec.Template.Spec.Containers[0].Env, corev1.EnvVar{Name: "METALLB_ML_BIND_PORT", Value: "7950"})
+				in.DaemonSets = []appsv1.DaemonSet{ds}
+				in.ConfigMaps = []corev1.ConfigMap{
+					{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bgpextras"}},
+					{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other"}},
+				}
+				return in
+			}(),
+			wantFindings: []migrate.Finding{
+				{
+					Severity: migrate.Warning, Object: "ConfigMap metallb-system/bgpextras",
+					Message: "MetalLB appends this FRR configuration to its own; ironlb does not read it, so what it sets (route maps, prefix lists, extra neighbors) is lost",
+				},
+				{
+					Severity: migrate.Warning, Object: "DaemonSet metallb-system/speaker", Field: "--ml-bindport",
+					Message: "MetalLB's speakers bind memberlist on port 7950 of the host network: while both run, give ironlb's speakers another memberlist port (chart value speaker.memberlist.port)",
+				},
+			},
+		},
+		{
 			name: "MetalLB in another namespace and of another version",
 			in: func() migrate.Input {
 				in := base()
@@ -222,7 +252,11 @@ func TestCheck(t *testing.T) {
 			if diff := cmp.Diff(tt.wantServices, got.Services, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("services (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantFindings, got.Findings, cmpopts.EquateEmpty()); diff != "" {
+			findings := got.Findings
+			if !tt.memberlist {
+				findings = slices.DeleteFunc(slices.Clone(findings), func(f migrate.Finding) bool { return f.Field == "--ml-bindport" })
+			}
+			if diff := cmp.Diff(tt.wantFindings, findings, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
 			if got.Blocking != tt.wantBlocking {

@@ -27,10 +27,10 @@ func metallbRole(image string) string {
 }
 
 // behaviourFlag reports whether a MetalLB flag changes which Services or
-// nodes it serves, or how it speaks BGP.
+// nodes it serves, how it speaks BGP, or what it binds on the host.
 func behaviourFlag(name string) bool {
 	switch name {
-	case "lb-class", "ignore-exclude-lb", "bgp-type":
+	case "lb-class", "ignore-exclude-lb", "bgp-type", "ml-bindport":
 		return true
 	}
 	return false
@@ -77,7 +77,7 @@ func imageTag(image string) string {
 
 // flags returns the container's behaviourFlags as name=value, from its
 // command and args (--name=value, --name value, -name, a bare boolean)
-// and from MetalLB's METALLB_BGP_TYPE variable.
+// and from MetalLB's METALLB_BGP_TYPE and METALLB_ML_BIND_PORT variables.
 func flags(c corev1.Container) []string {
 	args := append(slices.Clone(c.Command), c.Args...)
 	var out []string
@@ -101,8 +101,12 @@ func flags(c corev1.Container) []string {
 		out = append(out, name+"="+value)
 	}
 	for _, e := range c.Env {
-		if e.Name == "METALLB_BGP_TYPE" && e.Value != "" {
+		switch {
+		case e.Value == "":
+		case e.Name == "METALLB_BGP_TYPE":
 			out = append(out, "bgp-type="+e.Value)
+		case e.Name == "METALLB_ML_BIND_PORT":
+			out = append(out, "ml-bindport="+e.Value)
 		}
 	}
 	return out

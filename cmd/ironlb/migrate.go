@@ -167,6 +167,7 @@ func (c migrateConfig) load(ctx context.Context, r client.Reader) (migrate.Input
 		nodes    corev1.NodeList
 		deps     appsv1.DeploymentList
 		dss      appsv1.DaemonSetList
+		cms      corev1.ConfigMapList
 	)
 	lists := []struct {
 		what string
@@ -179,6 +180,7 @@ func (c migrateConfig) load(ctx context.Context, r client.Reader) (migrate.Input
 		{"Nodes", &nodes, ""},
 		{"Deployments", &deps, ""},
 		{"DaemonSets", &dss, ""},
+		{"ConfigMaps", &cms, c.Namespace},
 	}
 	for _, l := range lists {
 		if err := r.List(ctx, l.list, client.InNamespace(l.ns)); err != nil {
@@ -186,7 +188,7 @@ func (c migrateConfig) load(ctx context.Context, r client.Reader) (migrate.Input
 		}
 	}
 	in.Secrets, in.Services, in.Namespaces, in.Nodes = secrets.Items, services.Items, nss.Items, nodes.Items
-	in.Deployments, in.DaemonSets = deps.Items, dss.Items
+	in.Deployments, in.DaemonSets, in.ConfigMaps = deps.Items, dss.Items, cms.Items
 	return in, nil
 }
 
