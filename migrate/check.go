@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -186,9 +187,9 @@ func (c *checker) services(model *config.Model, metallbClass string) {
 		out := Service{Namespace: svc.Namespace, Name: svc.Name, IPs: ingress(svc), Pool: svc.Annotations[request.AnnotationAllocatedFromPool]}
 		switch {
 		case !byIronlb:
-			out.Verdict, out.Reason = Unserved, fmt.Sprintf("its loadBalancerClass %s is not the one ironlb serves (%s): its IPs would no longer be announced", className(svc.Spec.LoadBalancerClass), className(&c.in.LBClass))
+			out.Verdict, out.Reason = Unserved, fmt.Sprintf("ironlb run with --lb-class=%q does not serve loadBalancerClass %s: its IPs would no longer be announced", c.in.LBClass, className(svc.Spec.LoadBalancerClass))
 		case !byMetalLB:
-			out.Verdict, out.Reason = Taken, fmt.Sprintf("MetalLB leaves it to the controller of loadBalancerClass %s; ironlb would serve it", className(svc.Spec.LoadBalancerClass))
+			out.Verdict, out.Reason = Taken, fmt.Sprintf("MetalLB run with --lb-class=%q leaves loadBalancerClass %s to another load balancer; ironlb would serve it", metallbClass, className(svc.Spec.LoadBalancerClass))
 		case model == nil:
 			out.Verdict, out.Reason = Unknown, "ironlb refuses the configuration (see the findings)"
 		default:
@@ -320,9 +321,10 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(norm(a), norm(b))
 }
 
+// className is a Service's loadBalancerClass for messages.
 func className(c *string) string {
-	if c == nil || *c == "" {
+	if c == nil {
 		return "(none)"
 	}
-	return *c
+	return strconv.Quote(*c)
 }

@@ -103,11 +103,11 @@ func TestCheck(t *testing.T) {
 			wantServices: []migrate.Service{
 				{
 					Namespace: "default", Name: "classed", IPs: []string{"192.0.2.19"}, Pool: "a", Verdict: migrate.Unserved,
-					Reason: "its loadBalancerClass lb.example/metallb is not the one ironlb serves ((none)): its IPs would no longer be announced",
+					Reason: `ironlb run with --lb-class="" does not serve loadBalancerClass "lb.example/metallb": its IPs would no longer be announced`,
 				},
 				{
 					Namespace: "default", Name: "plain", IPs: []string{"192.0.2.18"}, Pool: "a", Verdict: migrate.Taken,
-					Reason: "MetalLB leaves it to the controller of loadBalancerClass (none); ironlb would serve it",
+					Reason: `MetalLB run with --lb-class="lb.example/metallb" leaves loadBalancerClass (none) to another load balancer; ironlb would serve it`,
 				},
 			},
 			wantFindings: []migrate.Finding{{
