@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -37,13 +38,13 @@ type metallbService struct {
 func TestAdoptMetalLBServices(t *testing.T) {
 	cl := newIdleCluster(t, testenv.Options{ServiceCIDRs: "10.96.0.0/16,fd00:10:96::/108"})
 	ctx := context.Background()
-	cl.create(pool("a", "192.0.2.1-192.0.2.254", "2001:db8::1-2001:db8::ff"))
+	cl.create(pool("a", "192.0.2.1-192.0.2.254", "2001:db8::1-2001:db8::ffff"))
 	cl.create(pool("b", "198.51.100.1-198.51.100.254"))
 	manual := pool("manual", "203.0.113.1-203.0.113.100")
 	manual.Spec.AutoAssign = ptr.To(false)
 	cl.create(manual)
 
-	fixtures := metallbFixtures(200)
+	fixtures := metallbFixtures(*adoptServices)
 	for _, f := range fixtures {
 		if f.pool != "" {
 			f.svc.Annotations[annotationPool] = f.pool
@@ -107,10 +108,15 @@ func TestAdoptMetalLBServices(t *testing.T) {
 
 const annotationPool = "metallb.io/ip-allocated-from-pool"
 
+// adoptServices sizes TestAdoptMetalLBServices: groups of Services, each
+// one to two Services; past 200, IPv6-only Services (the documentation
+// ranges hold too few IPv4 addresses).
+var adoptServices = flag.Int("adopt-services", 200, "groups of Services TestAdoptMetalLBServices adopts")
+
 // metallbFixtures returns n groups of Services with the IPs MetalLB
 // could have given them, from the top of each pool downwards.
 func metallbFixtures(n int) []metallbService {
-	a4, a6, b4, m4 := 254, 0xff, 254, 100
+	a4, a6, b4, m4 := 254, 0xffff, 254, 100
 	next := func(n *int) int { v := *n; *n--; return v }
 	var out []metallbService
 	add := func(name string, ingress []string, pool, wantPool string, mods ...func(*corev1.Service)) {
@@ -120,7 +126,11 @@ func metallbFixtures(n int) []metallbService {
 		return func(s *corev1.Service) { s.Spec.IPFamilyPolicy = &policy; s.Spec.IPFamilies = fams }
 	}
 	for i := range n {
-		name := fmt.Sprintf("s%03d", i)
+		name := fmt.Sprintf("s%05d", i)
+		if i >= 200 {
+			add(name, []string{fmt.Sprintf("2001:db8::%x", next(&a6))}, "a", "a", dual(corev1.IPFamilyPolicySingleStack, corev1.IPv6Protocol))
+			continue
+		}
 		switch i % 8 {
 		case 0, 1:
 			add(name, []string{fmt.Sprintf("192.0.2.%d", next(&a4))}, "a", "a")
@@ -159,10 +169,13 @@ func metallbFixtures(n int) []metallbService {
 	return out
 }
 
+// withAnnotations readies the annotations, and asks for no node ports:
+// the API server has fewer than 10,000.
 func withAnnotations(s *corev1.Service) {
 	if s.Annotations == nil {
 		s.Annotations = map[string]string{}
 	}
+	s.Spec.AllocateLoadBalancerNodePorts = ptr.To(false)
 }
 
 // countIPs counts the distinct addresses of one family the fixtures hold
