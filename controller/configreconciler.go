@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,30 +91,30 @@ func (r *configReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 // restoreAll books the IPs that Services hold in the new assigner before
 // any new allocation: the IPs held under the previous model (authoritative,
 // the cache may not show the latest status yet), else those in status.
-// Older Services go first, so they win a conflict.
+// Older Services go first, so they win a conflict (assign.RestoreAll).
 func restoreAll(next, prev *assign.Assigner, svcs []corev1.Service, nsLabels map[string]map[string]string, lbClass string, log *slog.Logger) {
-	order := make([]*corev1.Service, 0, len(svcs))
+	handled := make([]assign.Service, 0, len(svcs))
 	for i := range svcs {
-		if request.Handled(&svcs[i], lbClass) {
-			order = append(order, &svcs[i])
+		svc := &svcs[i]
+		if !request.Handled(svc, lbClass) {
+			continue
 		}
-	}
-	slices.SortFunc(order, func(a, b *corev1.Service) int {
-		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
-	})
-	for _, svc := range order {
 		s := assign.Service{Svc: svc, NamespaceLabels: nsLabels[svc.Namespace]}
 		if prev != nil {
 			if held := prev.Holding(s.Key()); len(held.IPs) > 0 {
 				s.Svc = withIngress(svc, held.IPs)
 			}
 		}
-		if err := next.Restore(s); err != nil {
-			log.Info("previous IPs not kept", "service", s.Key(), "reason", err)
-		}
+		handled = append(handled, s)
+	}
+	refused := next.RestoreAll(handled)
+	keys := make([]string, 0, len(refused))
+	for k := range refused {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		log.Info("previous IPs not kept", "service", k, "reason", refused[k])
 	}
 }
 

@@ -52,14 +52,23 @@ func newCluster(t *testing.T, withWebhook bool) *cluster {
 	if withWebhook {
 		opts.Webhooks = &envtest.WebhookInstallOptions{ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{webhookConfig()}}
 	}
+	cl := newIdleCluster(t, opts)
+	cl.webhook = withWebhook
+	cl.startController()
+	return cl
+}
+
+// newIdleCluster starts an API server with the test namespaces and no
+// controller: the test creates objects, then calls startController.
+func newIdleCluster(t *testing.T, opts testenv.Options) *cluster {
+	t.Helper()
 	env := testenv.Start(t, opts)
-	cl := &cluster{t: t, env: env, c: env.Client, webhook: withWebhook}
+	cl := &cluster{t: t, env: env, c: env.Client}
 	for _, n := range []string{ns, "default", "team-a"} {
 		if err := cl.c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}); err != nil && n != "default" {
 			t.Fatalf("creating namespace %s: %v", n, err)
 		}
 	}
-	cl.startController()
 	t.Cleanup(cl.stopController)
 	return cl
 }

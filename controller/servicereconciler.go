@@ -72,7 +72,7 @@ func (r *serviceReconciler) Reconcile(ctx context.Context, req reconcile.Request
 		r.events.Eventf(&svc, nil, corev1.EventTypeWarning, "AllocationFailed", "Allocate", "Failed to allocate IP for %q: %s", key, err)
 		return reconcile.Result{}, nil
 	}
-	if res.Pool != before.Pool || !slices.Equal(res.IPs, before.IPs) {
+	if res.Pool != before.Pool || !sameIPs(res.IPs, before.IPs) {
 		r.metrics.allocations.WithLabelValues("allocated").Inc()
 		r.poolChanged(before.Pool, res.Pool)
 	}
@@ -102,10 +102,13 @@ func (r *serviceReconciler) ensure(s assign.Service) (res, before assign.Result,
 // and reports a change with an event. The status goes first: it is what
 // the speakers announce, so a new Service's route waits for one API
 // round trip, not two. Until the annotation follows, the speakers find
-// the pool by the IP, which only one pool can hold.
+// the pool by the IP, which only one pool can hold. A status with the
+// same IPs in another order is left as it is: MetalLB lists IPv4 first
+// whatever the Service's family order, and adopting its Services must
+// change nothing.
 func (r *serviceReconciler) write(ctx context.Context, svc *corev1.Service, res assign.Result) error {
 	key := svc.Namespace + "/" + svc.Name
-	if !slices.Equal(request.IngressIPs(svc), res.IPs) {
+	if !sameIPs(request.IngressIPs(svc), res.IPs) {
 		patch := client.MergeFrom(svc.DeepCopy())
 		svc.Status.LoadBalancer.Ingress = ingress(res.IPs)
 		if err := r.client.Status().Patch(ctx, svc, patch); err != nil {
@@ -265,4 +268,17 @@ func ipList(ips []netip.Addr) string {
 		s[i] = ip.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// sameIPs reports whether a and b hold the same IPs, in any order.
+func sameIPs(a, b []netip.Addr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, ip := range a {
+		if !slices.Contains(b, ip) {
+			return false
+		}
+	}
+	return true
 }

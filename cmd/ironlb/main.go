@@ -29,6 +29,7 @@ func commands() []command {
 		{name: "copy-binary", short: "copy this binary to a path (the speaker pod's init container)", run: runCopyBinary},
 		{name: "demo", short: "bring up the lab with speakers and show BGP, ECMP, Layer 2 and failovers (root)", run: runDemo},
 		{name: "plan", short: "show the IPs the controller would allocate, offline, from manifests", run: runPlan},
+		{name: "migrate", short: "migrate check: what switching from MetalLB to ironlb would do, read from the cluster", run: runMigrate},
 		{name: "status", short: "show Services, announcing nodes, BGP sessions and configuration errors from the API", run: runStatus},
 		{name: "lab", short: "run the end-to-end lab on this machine (root): lab up, lab down", run: runLab},
 	}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -84,13 +85,42 @@ func (a *Assigner) Restore(s Service) error {
 	return nil
 }
 
+// RestoreAll restores the Services in a fixed order, oldest first (then
+// by key), so that the older Service wins a conflict whatever the order
+// of the list. It returns why each refused Service was refused, by key.
+func (a *Assigner) RestoreAll(svcs []Service) map[string]error {
+	order := slices.Clone(svcs)
+	slices.SortStableFunc(order, func(x, y Service) int {
+		if c := x.Svc.CreationTimestamp.Compare(y.Svc.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Key(), y.Key())
+	})
+	refused := map[string]error{}
+	for _, s := range order {
+		if err := a.Restore(s); err != nil {
+			refused[s.Key()] = err
+		}
+	}
+	return refused
+}
+
 // Ensure gives the Service its IPs: those it holds when they still fit
 // its request, else the IPs it requests, else the first free ones of its
-// candidate pools. On error the Service keeps what it held.
+// candidate pools. A Service that holds nothing yet first gets the IPs of
+// its status when Restore accepts them: a Service the last RestoreAll did
+// not see (its status written after the list was read, by another
+// controller such as MetalLB) keeps its IPs instead of taking the first
+// free ones. On error the Service keeps what it held.
 func (a *Assigner) Ensure(s Service) (Result, error) {
 	req, err := request.Parse(s.Svc)
 	if err != nil {
 		return Result{}, err
+	}
+	if held, _ := a.alloc.Holding(s.Key()); len(held) == 0 {
+		// A refusal is not an error here: the Service gets new IPs below,
+		// as it would after RestoreAll.
+		_ = a.Restore(s)
 	}
 	if req.Pool != "" && a.model.Pool(req.Pool) == nil {
 		return Result{}, fmt.Errorf("pool %s (from the address-pool annotation) does not exist", strconv.Quote(req.Pool))

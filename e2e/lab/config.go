@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,11 @@ type Config struct {
 	// Speakers starts, on every node, FRR, ironlb's FRR agent and the
 	// speaker (see nodeProcesses).
 	Speakers bool
+	// BeforeWorkloads, when set, runs once the manifests are applied and
+	// before the controller and the nodes' processes start: a test puts
+	// there what must exist before ironlb's controller first runs, such
+	// as Services whose status another controller (MetalLB) wrote.
+	BeforeWorkloads func(ctx context.Context, l *Lab) error
 	// LocalAPIAddr is where the root namespace reaches the API server (a
 	// forwarder into ControlPlaneNetns). Default "127.0.0.1:0", a free
 	// port; LocalKubeconfigPath names it.

@@ -131,6 +131,12 @@ func (l *Lab) up(ctx context.Context) error {
 	}
 	step("objects", t)
 
+	if l.cfg.BeforeWorkloads != nil {
+		if err := l.cfg.BeforeWorkloads(ctx, l); err != nil {
+			return fmt.Errorf("before the workloads: %w", err)
+		}
+	}
+
 	t = time.Now()
 	if err := l.startAll(ctx, l.workloads()); err != nil {
 		return err

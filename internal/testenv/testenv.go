@@ -41,6 +41,9 @@ type Options struct {
 	// Webhooks, when set, are installed in the API server and served by the
 	// test (see envtest.WebhookInstallOptions).
 	Webhooks *envtest.WebhookInstallOptions
+	// ServiceCIDRs, when set, replaces the API server's cluster IP range
+	// (comma-separated, one per family for a dual-stack cluster).
+	ServiceCIDRs string
 }
 
 // Start runs an API server for the test and stops it at cleanup. It fails
@@ -86,6 +89,9 @@ func start(opts Options) (*Env, error) {
 	}
 	if opts.Webhooks != nil {
 		env.WebhookInstallOptions = *opts.Webhooks
+	}
+	if opts.ServiceCIDRs != "" {
+		env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", opts.ServiceCIDRs)
 	}
 	cfg, err := env.Start()
 	if err != nil {
