@@ -50,6 +50,9 @@ type controllerConfig struct {
 	certSecret        string
 	webhookService    string
 	webhookConfigName string
+	// conversionCRD is the CRD whose conversion webhook the controller
+	// points at itself (with manageCerts).
+	conversionCRD string
 }
 
 // defaultNamespace is ironlb's namespace when no flag says: the pod's
@@ -78,6 +81,7 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	fs.StringVar(&c.certSecret, "cert-secret", "ironlb-webhook-cert", "secret in -namespace holding the webhook's CA and certificate (with -manage-certs)")
 	fs.StringVar(&c.webhookService, "webhook-service", "ironlb-webhook", "service in -namespace in front of the webhook; the certificate is for its DNS names (with -manage-certs)")
 	fs.StringVar(&c.webhookConfigName, "webhook-config-name", "ironlb-webhook", "ValidatingWebhookConfiguration that gets the CA bundle, empty for none (with -manage-certs)")
+	fs.StringVar(&c.conversionCRD, "conversion-crd", "bgppeers.metallb.io", "CRD whose spec.conversion is pointed at this webhook (service, path "+controller.ConversionPath+", CA bundle), empty for none (with -manage-certs)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -167,6 +171,8 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 			SecretName:        c.certSecret,
 			ServiceName:       c.webhookService,
 			WebhookConfigName: c.webhookConfigName,
+			ConversionCRD:     c.conversionCRD,
+			ConversionPath:    controller.ConversionPath,
 			CertDir:           c.certDir,
 			Log:               log.With("component", "certs"),
 		})
