@@ -104,7 +104,7 @@ func convertObject(raw []byte, desired string) ([]byte, error) {
 		}
 		out, err := v1beta1.ToV1beta2(&in)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("BGPPeer %s/%s: %w", in.Namespace, in.Name, err)
 		}
 		return json.Marshal(out)
 	case tm.APIVersion == v2 && desired == v1:
@@ -114,7 +114,7 @@ func convertObject(raw []byte, desired string) ([]byte, error) {
 		}
 		out, err := v1beta1.FromV1beta2(&in)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("BGPPeer %s/%s: %w", in.Namespace, in.Name, err)
 		}
 		return json.Marshal(out)
 	}

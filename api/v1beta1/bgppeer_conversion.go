@@ -22,7 +22,8 @@ const V1beta2FieldsAnnotation = "ironlb.io/v1beta2-fields"
 // ToV1beta2 converts a v1beta1 BGPPeer to v1beta2: the shared fields are
 // copied, and the fields only v1beta2 has come from the
 // V1beta2FieldsAnnotation, which the result no longer carries. The input is
-// not modified. The error names the annotation when it does not parse.
+// not modified. The error names the annotation when it does not parse;
+// callers add the object's name.
 func ToV1beta2(in *BGPPeer) (*v1beta2.BGPPeer, error) {
 	out := &v1beta2.BGPPeer{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1beta2.GroupVersion.String(), Kind: "BGPPeer"},
@@ -30,7 +31,7 @@ func ToV1beta2(in *BGPPeer) (*v1beta2.BGPPeer, error) {
 	}
 	if raw, ok := out.Annotations[V1beta2FieldsAnnotation]; ok {
 		if err := json.Unmarshal([]byte(raw), &out.Spec); err != nil {
-			return nil, fmt.Errorf("BGPPeer %q: metadata.annotations[%s]: not a v1beta2 spec: %w", in.Name, V1beta2FieldsAnnotation, err)
+			return nil, fmt.Errorf("metadata.annotations[%s]: not a v1beta2 spec: %w", V1beta2FieldsAnnotation, err)
 		}
 		delete(out.Annotations, V1beta2FieldsAnnotation)
 		if len(out.Annotations) == 0 {
@@ -79,7 +80,7 @@ func FromV1beta2(in *v1beta2.BGPPeer) (*BGPPeer, error) {
 	delete(out.Annotations, V1beta2FieldsAnnotation)
 	rest, err := v1beta2Only(s)
 	if err != nil {
-		return nil, fmt.Errorf("BGPPeer %q: encoding the v1beta2 fields: %w", in.Name, err)
+		return nil, fmt.Errorf("encoding the v1beta2 fields: %w", err)
 	}
 	if rest != "" {
 		if out.Annotations == nil {

@@ -136,7 +136,7 @@ func TestToV1beta2(t *testing.T) {
 				p.Annotations[v1beta1.V1beta2FieldsAnnotation] = `{"vrf":`
 				return p
 			},
-			wantErr: `BGPPeer "tor": metadata.annotations[ironlb.io/v1beta2-fields]`,
+			wantErr: `metadata.annotations[ironlb.io/v1beta2-fields]: not a v1beta2 spec`,
 		},
 	}
 	for _, tc := range tests {
