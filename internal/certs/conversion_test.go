@@ -52,7 +52,8 @@ func TestConversionInjectedIntoCRD(t *testing.T) {
 	if _, conv := getConversion(t, k); conv.Strategy != apiextensionsv1.NoneConverter {
 		t.Fatalf("the CRD file's conversion is %q, want None", conv.Strategy)
 	}
-	m, _ := newManager(t, k, newFakeClock(t0), func(c *certs.Config) {
+	kc := &countingKube{Kube: k}
+	m, _ := newManager(t, kc, newFakeClock(t0), func(c *certs.Config) {
 		c.WebhookConfigName = ""
 		c.ConversionCRD, c.ConversionPath = bgpPeerCRD, "/convert"
 	})
@@ -79,4 +80,11 @@ func TestConversionInjectedIntoCRD(t *testing.T) {
 		t.Fatalf("resetting the conversion: %v", err)
 	}
 	check("repair")
+
+	// Nothing to do: no write.
+	kc.writes = nil
+	check("steady")
+	if len(kc.writes) != 0 {
+		t.Errorf("a sync with nothing to change wrote %q", kc.writes)
+	}
 }
