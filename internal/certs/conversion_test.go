@@ -2,6 +2,9 @@ package certs_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -86,5 +89,48 @@ func TestConversionInjectedIntoCRD(t *testing.T) {
 	check("steady")
 	if len(kc.writes) != 0 {
 		t.Errorf("a sync with nothing to change wrote %q", kc.writes)
+	}
+}
+
+// TestConversionSyncFromCAFile: with cert-manager issuing the certificate,
+// the CRD's conversion trusts the ca.crt it writes, and follows it when it
+// changes.
+func TestConversionSyncFromCAFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test API server")
+	}
+	env := testenv.Start(t, testenv.Options{})
+	ctx := context.Background()
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	s, err := certs.NewConversionSync(certs.ConversionConfig{
+		Kube: env.Client, Namespace: testNS, ServiceName: testService, CRD: bgpPeerCRD, Path: "/convert", CAFile: caFile,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); err == nil || !strings.Contains(err.Error(), "reading the webhook CA") {
+		t.Fatalf("Sync without a CA file: %v, want an error naming the CA", err)
+	}
+	for _, b := range []certs.Bundle{issue(t, t0, validity, names), issue(t, t0, validity, names)} {
+		ca := b.CABundle
+		if err := os.WriteFile(caFile, ca, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Sync(ctx); err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+		_, got := getConversion(t, env.Client)
+		if d := cmp.Diff(certs.ConversionFor(testNS, testService, "/convert", ca), got); d != "" {
+			t.Fatalf("spec.conversion (-want +got):\n%s", d)
+		}
+	}
+}
+
+func TestNewConversionSyncValidates(t *testing.T) {
+	_, err := certs.NewConversionSync(certs.ConversionConfig{Resync: -1})
+	for _, want := range []string{"client", "namespace", "service name", "CRD", "path", "CA file", "resync"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %q", err, want)
+		}
 	}
 }

@@ -280,11 +280,11 @@ func TestServiceAccountPermissions(t *testing.T) {
 		got[a.String()] = ask(t, env, ns, "ironlb-"+a.who, a)
 	}
 	// With cert-manager, the controller writes no Secret and no webhook
-	// configuration.
+	// configuration; it still sets the BGPPeer CRD's conversion.
 	for _, a := range []access{
 		{who: "controller", verb: "update", resource: "secrets", namespace: "ironlb-cm", name: "ironlb-cm-webhook-cert"},
 		{who: "controller", verb: "patch", group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", name: "ironlb-cm-webhook"},
-		{who: "controller", verb: "patch", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "bgppeers.metallb.io"},
+		{who: "controller", verb: "patch", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "bgppeers.metallb.io", allowed: true},
 		{who: "controller", verb: "get", resource: "secrets", namespace: "ironlb-cm", name: "ironlb-cm-webhook-cert", allowed: true},
 	} {
 		key := "cert-manager " + a.String()
