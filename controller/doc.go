@@ -2,6 +2,7 @@
 // controller-runtime reconcilers around the pure assign package. The
 // config reconciler builds the configuration model (keeping the last
 // valid one), the service reconciler books and releases IPs and writes
-// them to Service status, the pool reconciler reports pool usage, and the
-// webhook rejects configuration that the model would reject.
+// them to Service status, the pool reconciler reports pool usage, the
+// webhook rejects configuration that the model would reject, and the
+// conversion webhook converts BGPPeers between v1beta1 and v1beta2.
 package controller

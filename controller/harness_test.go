@@ -85,12 +85,22 @@ func webhookConfig() *admissionregistrationv1.ValidatingWebhookConfiguration {
 			FailurePolicy:           &fail,
 			SideEffects:             &none,
 			AdmissionReviewVersions: []string{"v1"},
+			// As in the chart: BGPPeers are judged in v1beta2, the API
+			// server converting v1beta1 requests (matchPolicy Equivalent).
+			MatchPolicy: ptr.To(admissionregistrationv1.Equivalent),
 			Rules: []admissionregistrationv1.RuleWithOperations{{
 				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete},
 				Rule: admissionregistrationv1.Rule{
 					APIGroups:   []string{"metallb.io"},
-					APIVersions: []string{"v1beta1", "v1beta2"},
-					Resources:   []string{"ipaddresspools", "bgppeers", "bgpadvertisements", "l2advertisements", "bfdprofiles", "communities"},
+					APIVersions: []string{"v1beta1"},
+					Resources:   []string{"ipaddresspools", "bgpadvertisements", "l2advertisements", "bfdprofiles", "communities"},
+				},
+			}, {
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete},
+				Rule: admissionregistrationv1.Rule{
+					APIGroups:   []string{"metallb.io"},
+					APIVersions: []string{"v1beta2"},
+					Resources:   []string{"bgppeers"},
 				},
 			}},
 		}},

@@ -34,7 +34,8 @@ type Config struct {
 	// loadBalancerClass; Services without a class are always served.
 	LBClass string
 	// Webhook registers the validating webhook on the manager's webhook
-	// server at WebhookPath.
+	// server at WebhookPath, and the BGPPeer conversion webhook at
+	// ConversionPath.
 	Webhook bool
 	// Registerer receives the Prometheus metrics.
 	Registerer prometheus.Registerer
@@ -138,6 +139,7 @@ func Setup(mgr ctrl.Manager, cfg Config) error {
 	if cfg.Webhook {
 		v := &validator{reader: mgr.GetAPIReader(), namespace: cfg.Namespace, decoder: newDecoder(mgr.GetScheme()), log: cfg.Log.With("component", "webhook")}
 		mgr.GetWebhookServer().Register(WebhookPath, &webhook.Admission{Handler: v})
+		mgr.GetWebhookServer().Register(ConversionPath, ConversionHandler(cfg.Log.With("component", "conversion")))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ var GroupVersion = schema.GroupVersion{Group: "metallb.io", Version: "v1beta1"}
 func AddToScheme(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion,
 		&IPAddressPool{}, &IPAddressPoolList{},
+		&BGPPeer{}, &BGPPeerList{},
 		&L2Advertisement{}, &L2AdvertisementList{},
 		&BGPAdvertisement{}, &BGPAdvertisementList{},
 		&BFDProfile{}, &BFDProfileList{},

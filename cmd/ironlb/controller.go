@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -53,6 +54,10 @@ type controllerConfig struct {
 	certSecret        string
 	webhookService    string
 	webhookConfigName string
+	// conversionCRD is the CRD whose conversion webhook the controller
+	// points at its webhook Service: with the CA it issues (manageCerts),
+	// or with the ca.crt in certDir (cert-manager).
+	conversionCRD string
 }
 
 // defaultNamespace is ironlb's namespace when no flag says: the pod's
@@ -80,8 +85,9 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "run leader election, for more than one replica")
 	fs.BoolVar(&c.manageCerts, "manage-certs", true, "issue and rotate the webhook's certificate (false: cert-manager or another tool writes it into -cert-dir)")
 	fs.StringVar(&c.certSecret, "cert-secret", "ironlb-webhook-cert", "secret in -namespace holding the webhook's CA and certificate (with -manage-certs)")
-	fs.StringVar(&c.webhookService, "webhook-service", "ironlb-webhook", "service in -namespace in front of the webhook; the certificate is for its DNS names (with -manage-certs)")
+	fs.StringVar(&c.webhookService, "webhook-service", "ironlb-webhook", "service in -namespace in front of the webhook; the certificate is for its DNS names (with -manage-certs) and -conversion-crd calls it")
 	fs.StringVar(&c.webhookConfigName, "webhook-config-name", "ironlb-webhook", "ValidatingWebhookConfiguration that gets the CA bundle, empty for none (with -manage-certs)")
+	fs.StringVar(&c.conversionCRD, "conversion-crd", "bgppeers.metallb.io", "CRD whose spec.conversion is pointed at this webhook (-webhook-service, path "+controller.ConversionPath+", CA bundle: issued with -manage-certs, else ca.crt in -cert-dir), empty for none")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -100,6 +106,9 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	}
 	if c.webhookPort > 0 && c.manageCerts && (c.certSecret == "" || c.webhookService == "") {
 		return c, &exitError{code: 2, err: errors.New("-manage-certs needs -cert-secret and -webhook-service")}
+	}
+	if c.webhookPort > 0 && c.conversionCRD != "" && c.webhookService == "" {
+		return c, &exitError{code: 2, err: errors.New("-conversion-crd needs -webhook-service")}
 	}
 	return c, nil
 }
@@ -176,6 +185,8 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 			SecretName:        c.certSecret,
 			ServiceName:       c.webhookService,
 			WebhookConfigName: c.webhookConfigName,
+			ConversionCRD:     c.conversionCRD,
+			ConversionPath:    controller.ConversionPath,
 			CertDir:           c.certDir,
 			Log:               log.With("component", "certs"),
 		})
@@ -183,8 +194,30 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 			return err
 		}
 	}
+	var conv *certs.ConversionSync
+	if c.webhookPort > 0 && !c.manageCerts && c.conversionCRD != "" {
+		direct, err := client.New(restCfg, client.Options{Scheme: scheme})
+		if err != nil {
+			return fmt.Errorf("creating client: %w", err)
+		}
+		conv, err = certs.NewConversionSync(certs.ConversionConfig{
+			Kube:        direct,
+			Namespace:   c.namespace,
+			ServiceName: c.webhookService,
+			CRD:         c.conversionCRD,
+			Path:        controller.ConversionPath,
+			CAFile:      filepath.Join(c.certDir, "ca.crt"),
+			Log:         log.With("component", "certs"),
+		})
+		if err != nil {
+			return err
+		}
+	}
 	log.Info("controller starting", "namespace", c.namespace, "lbClass", c.lbClass, "leaderElect", c.leaderElect, "manageCerts", cm != nil)
 	g, gctx := errgroup.WithContext(ctx)
+	if conv != nil {
+		g.Go(func() error { return conv.Run(gctx) })
+	}
 	if cm != nil {
 		g.Go(func() error { return cm.Run(gctx) })
 		// The webhook server loads its certificate when it starts.

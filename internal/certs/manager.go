@@ -53,6 +53,14 @@ type Config struct {
 	// WebhookConfigName is the ValidatingWebhookConfiguration whose
 	// webhooks calling ServiceName get the CA bundle. Empty: none.
 	WebhookConfigName string
+	// ConversionCRD is a CustomResourceDefinition whose spec.conversion
+	// the Manager points at the webhook Service (ConversionPath, port 443)
+	// with the CA bundle. The CRD ships with no conversion webhook, since
+	// Helm cannot template the CRDs it installs. Empty: none.
+	ConversionCRD string
+	// ConversionPath is the path of the conversion webhook; required with
+	// ConversionCRD.
+	ConversionPath string
 	// CertDir receives tls.crt and tls.key for the webhook server.
 	CertDir string
 	// Validity of issued certificates; zero fields take DefaultValidity's.
@@ -94,6 +102,9 @@ func New(cfg Config) (*Manager, error) {
 		if f.v == "" {
 			errs = append(errs, fmt.Errorf("%s must be set", f.name))
 		}
+	}
+	if cfg.ConversionCRD != "" && cfg.ConversionPath == "" {
+		errs = append(errs, errors.New("conversion path must be set with a conversion CRD"))
 	}
 	def := DefaultValidity()
 	if cfg.Validity.CA == 0 {
@@ -166,7 +177,7 @@ func (m *Manager) Sync(ctx context.Context) (time.Duration, error) {
 	}
 	// The CA bundle goes out before the files change, so the API server
 	// already trusts a new CA when this replica starts serving from it.
-	injectErr := m.inject(ctx, b.CABundle)
+	injectErr := errors.Join(m.inject(ctx, b.CABundle), m.injectConversion(ctx, b.CABundle))
 	if err := writeFiles(m.cfg.CertDir, b); err != nil {
 		return 0, errors.Join(injectErr, err)
 	}

@@ -248,6 +248,13 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{who: "controller", verb: "update", resource: "secrets", namespace: ns, name: "ironlb-webhook-cert", allowed: true},
 		{who: "controller", verb: "get", group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", name: "ironlb-webhook", allowed: true},
 		{who: "controller", verb: "patch", group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", name: "ironlb-webhook", allowed: true},
+		// The BGPPeer CRD's conversion webhook, and no other CRD.
+		{who: "controller", verb: "get", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "bgppeers.metallb.io", allowed: true},
+		{who: "controller", verb: "patch", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "bgppeers.metallb.io", allowed: true},
+		{who: "controller", verb: "patch", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "ipaddresspools.metallb.io"},
+		{who: "controller", verb: "delete", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "bgppeers.metallb.io"},
+		{who: "controller", verb: "create", group: "apiextensions.k8s.io", resource: "customresourcedefinitions"},
+		{who: "speaker", verb: "patch", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "bgppeers.metallb.io"},
 		{who: "controller", verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: ns, allowed: true},
 		{who: "controller", verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "ironlb-controller.metallb.io", allowed: true},
 		{who: "controller", verb: "create", resource: "events", namespace: "team-a", allowed: true},
@@ -277,10 +284,11 @@ func TestServiceAccountPermissions(t *testing.T) {
 		got[a.String()] = ask(t, env, ns, "ironlb-"+a.who, a)
 	}
 	// With cert-manager, the controller writes no Secret and no webhook
-	// configuration.
+	// configuration; it still sets the BGPPeer CRD's conversion.
 	for _, a := range []access{
 		{who: "controller", verb: "update", resource: "secrets", namespace: "ironlb-cm", name: "ironlb-cm-webhook-cert"},
 		{who: "controller", verb: "patch", group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", name: "ironlb-cm-webhook"},
+		{who: "controller", verb: "patch", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "bgppeers.metallb.io", allowed: true},
 		{who: "controller", verb: "get", resource: "secrets", namespace: "ironlb-cm", name: "ironlb-cm-webhook-cert", allowed: true},
 	} {
 		key := "cert-manager " + a.String()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -153,6 +154,23 @@ func TestControllerRunsUnderChartRBAC(t *testing.T) {
 		t.Fatalf("TLS to the webhook as the API server would connect: %v", err)
 	}
 	conn.Close()
+
+	// The BGPPeer CRD's conversion goes to the same webhook, with the same CA.
+	eventually(t, "the BGPPeer CRD's conversion webhook", func() (bool, string) {
+		crd := &unstructured.Unstructured{}
+		crd.SetAPIVersion("apiextensions.k8s.io/v1")
+		crd.SetKind("CustomResourceDefinition")
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "bgppeers.metallb.io"}, crd); err != nil {
+			return false, err.Error()
+		}
+		conv, _, _ := unstructured.NestedMap(crd.Object, "spec", "conversion")
+		strategy, _, _ := unstructured.NestedString(conv, "strategy")
+		svc, _, _ := unstructured.NestedMap(conv, "webhook", "clientConfig", "service")
+		ca, _, _ := unstructured.NestedString(conv, "webhook", "clientConfig", "caBundle")
+		want := base64.StdEncoding.EncodeToString(hook.Webhooks[0].ClientConfig.CABundle)
+		ok := strategy == "Webhook" && svc["namespace"] == ns && svc["name"] == "ironlb-webhook" && svc["path"] == "/convert" && ca == want
+		return ok, fmt.Sprintf("strategy %q, service %v, CA bundle matches %v", strategy, svc, ca == want)
+	})
 
 	// It allocates.
 	svc := &corev1.Service{

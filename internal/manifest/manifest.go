@@ -137,10 +137,23 @@ func (s *Set) target(apiVersion, kind string) func([]byte) error {
 	case "discovery.k8s.io/v1/EndpointSlice":
 		return appendTo(&s.EndpointSlices)
 	case "metallb.io/v1beta1/BGPPeer":
-		return func([]byte) error {
-			return errors.New("metallb.io/v1beta1 BGPPeer is not served by ironlb: use apiVersion metallb.io/v1beta2 (the fields are the same)")
-		}
+		return s.appendV1beta1Peer
 	}
+	return nil
+}
+
+// appendV1beta1Peer decodes a v1beta1 BGPPeer strictly and adds it as
+// v1beta2, converted as the API server's conversion webhook does.
+func (s *Set) appendV1beta1Peer(doc []byte) error {
+	var old v1beta1.BGPPeer
+	if err := yaml.UnmarshalStrict(doc, &old); err != nil {
+		return err
+	}
+	p, err := v1beta1.ToV1beta2(&old)
+	if err != nil {
+		return err
+	}
+	s.BGPPeers = append(s.BGPPeers, *p)
 	return nil
 }
 
