@@ -102,7 +102,8 @@ func sameService(a, b *state.Service) bool {
 
 // sameValue is sameService for two Services of the same key.
 func sameValue(a, b *state.Service) bool {
-	return a.Pool == b.Pool && a.ETPLocal == b.ETPLocal && slices.Equal(a.IPs, b.IPs) && slices.Equal(a.ServingNodes, b.ServingNodes)
+	return a.Pool == b.Pool && a.ETPLocal == b.ETPLocal && a.SharingKey == b.SharingKey &&
+		slices.Equal(a.IPs, b.IPs) && slices.Equal(a.ServingNodes, b.ServingNodes) && maps.Equal(a.Labels, b.Labels)
 }
 
 // sameNode reports whether two nodes are equal, labels compared by

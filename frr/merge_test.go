@@ -142,7 +142,7 @@ func TestSameFieldsCovered(t *testing.T) {
 		typ  reflect.Type
 		want []string
 	}{
-		{reflect.TypeFor[state.Service](), []string{"Namespace", "Name", "IPs", "Pool", "ETPLocal", "ServingNodes"}},
+		{reflect.TypeFor[state.Service](), []string{"Namespace", "Name", "IPs", "Pool", "ETPLocal", "ServingNodes", "Labels", "SharingKey"}},
 		{reflect.TypeFor[state.Node](), []string{"Name", "Labels", "Excluded", "NetworkUnavailable", "Unschedulable", "Ready"}},
 	} {
 		var got []string
