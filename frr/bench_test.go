@@ -5,6 +5,9 @@ import (
 	"net/netip"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/state"
 )
 
@@ -125,6 +128,32 @@ func BenchmarkBuilderOneServiceChange(b *testing.B) {
 					b.Fatal(err)
 				}
 				i++
+			}
+		})
+	}
+}
+
+// BenchmarkBuildServiceSelectors is BenchmarkBuild with an advertisement
+// whose serviceSelectors select every other Service of the scale
+// cluster: what serviceSelectors cost on top of a plain configuration.
+func BenchmarkBuildServiceSelectors(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			c := scaleCluster(b, n)
+			c.Model.BGPAdvertisements = append(c.Model.BGPAdvertisements, mkAdv("public", []string{"v4", "v6"}, func(a *config.BGPAdvertisement) {
+				a.ServiceSelectors, a.Peers = []labels.Selector{sel("exposure", "public")}, []string{"tor-a"}
+			}))
+			public := labels.Set{"exposure": "public"}
+			for i := range c.Services {
+				if i%2 == 0 {
+					c.Services[i].Labels = public
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Build(c, node1, BuildOptions{}); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}
