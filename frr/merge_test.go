@@ -284,3 +284,28 @@ func TestDiffServices(t *testing.T) {
 		})
 	}
 }
+
+func TestSameLabels(t *testing.T) {
+	shared := labels.Set{"app": "web"}
+	tests := []struct {
+		name string
+		a, b labels.Set
+		want bool
+	}{
+		{name: "both nil", want: true},
+		{name: "nil and empty", a: labels.Set{}, want: true},
+		{name: "one map", a: shared, b: shared, want: true},
+		{name: "equal maps", a: labels.Set{"app": "web"}, b: labels.Set{"app": "web"}, want: true},
+		{name: "another value", a: labels.Set{"app": "web"}, b: labels.Set{"app": "db"}, want: false},
+		{name: "another key, same size", a: labels.Set{"app": "web"}, b: labels.Set{"tier": "web"}, want: false},
+		{name: "one more label", a: shared, b: labels.Set{"app": "web", "tier": "x"}, want: false},
+		{name: "labels and none", a: shared, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sameLabels(tt.a, tt.b); got != tt.want {
+				t.Errorf("sameLabels(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+			}
+		})
+	}
+}
