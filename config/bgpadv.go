@@ -37,11 +37,22 @@ type BGPAdvertisement struct {
 	// Peers are the names of the peers announced to, in order; none
 	// means every peer.
 	Peers []string
+	// ServiceSelectors select the Services of the pools announced; none
+	// means every Service. With some, the aggregation lengths are the
+	// defaults: one route per address.
+	ServiceSelectors []labels.Selector
 }
 
 // SelectsNode reports whether a node with these labels announces.
 func (a *BGPAdvertisement) SelectsNode(nodeLabels labels.Set) bool {
 	return matchesAny(a.NodeSelectors, nodeLabels)
+}
+
+// SelectsService reports whether the advertisement applies to a Service
+// of its pools with these labels: one of its ServiceSelectors matches
+// them, or it has none.
+func (a *BGPAdvertisement) SelectsService(serviceLabels labels.Set) bool {
+	return matchesAny(a.ServiceSelectors, serviceLabels)
 }
 
 // bgpAdvertisements builds the BGP advertisements, objs in name order.
@@ -101,6 +112,14 @@ func (b *builder) bgpAdvertisement(o *v1beta1.BGPAdvertisement, pools []Pool) BG
 		b.checkAggregation(&a)
 	}
 	a.NodeSelectors = b.selectors(KindBGPAdvertisement, name, "spec.nodeSelectors", s.NodeSelectors)
+	a.ServiceSelectors = b.selectors(KindBGPAdvertisement, name, "spec.serviceSelectors", s.ServiceSelectors)
+	if len(s.ServiceSelectors) > 0 && aggOK &&
+		(a.AggregationLength != DefaultAggregationLength || a.AggregationLengthV6 != DefaultAggregationLengthV6) {
+		// The CRD's rule says the same; objects that never met the API
+		// server (ironlb plan) meet it here.
+		bad("spec.serviceSelectors", "cannot be combined with aggregationLength %d and aggregationLengthV6 %d: serviceSelectors need one route per address (%d and %d)",
+			a.AggregationLength, a.AggregationLengthV6, DefaultAggregationLength, DefaultAggregationLengthV6)
+	}
 
 	b.checkList(KindBGPAdvertisement, name, "spec.peers", s.Peers)
 	for i, peer := range s.Peers {

@@ -139,6 +139,49 @@ func TestBGPAdvertisements(t *testing.T) {
 			},
 		},
 		{
+			name: "service selectors kept in order",
+			in: []v1beta1.BGPAdvertisement{adv("a", func(s *v1beta1.BGPAdvertisementSpec) {
+				s.ServiceSelectors = []metav1.LabelSelector{labelSel("exposure", "public"), {MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpExists}}}}
+				s.AggregationLength, s.AggregationLengthV6 = ptr(int32(32)), ptr(int32(128))
+			})},
+			want: []BGPAdvertisement{{Name: "a", AggregationLength: 32, AggregationLengthV6: 128, Pools: []string{"mixed", "v4", "v6"},
+				ServiceSelectors: []labels.Selector{mustSelector(t, "exposure=public"), mustSelector(t, "tier")}}},
+		},
+		{
+			name: "service selectors with aggregation",
+			in: []v1beta1.BGPAdvertisement{
+				adv("v4", func(s *v1beta1.BGPAdvertisementSpec) {
+					s.ServiceSelectors = []metav1.LabelSelector{labelSel("exposure", "public")}
+					s.AggregationLength = ptr(int32(24))
+					s.IPAddressPools = []string{"v4"}
+				}),
+				adv("v6", func(s *v1beta1.BGPAdvertisementSpec) {
+					s.ServiceSelectors = []metav1.LabelSelector{labelSel("exposure", "public")}
+					s.AggregationLengthV6 = ptr(int32(64))
+					s.IPAddressPools = []string{"v6"}
+				}),
+				// An empty list selects every Service, as no list does.
+				adv("z", func(s *v1beta1.BGPAdvertisementSpec) {
+					s.ServiceSelectors = []metav1.LabelSelector{}
+					s.AggregationLength = ptr(int32(24))
+					s.IPAddressPools = []string{"v4"}
+				}),
+			},
+			wantErr: []FieldError{
+				{Kind: KindBGPAdvertisement, Name: "v4", Field: "spec.serviceSelectors", Reason: "cannot be combined with aggregationLength 24 and aggregationLengthV6 128: serviceSelectors need one route per address (32 and 128)"},
+				{Kind: KindBGPAdvertisement, Name: "v6", Field: "spec.serviceSelectors", Reason: "cannot be combined with aggregationLength 32 and aggregationLengthV6 64: serviceSelectors need one route per address (32 and 128)"},
+			},
+		},
+		{
+			name: "invalid service selector",
+			in: []v1beta1.BGPAdvertisement{adv("adv", func(s *v1beta1.BGPAdvertisementSpec) {
+				s.ServiceSelectors = []metav1.LabelSelector{labelSel("ok", "yes"), {MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "k", Operator: metav1.LabelSelectorOpIn}}}}
+			})},
+			wantErr: []FieldError{
+				{Kind: KindBGPAdvertisement, Name: "adv", Field: "spec.serviceSelectors[1]", Reason: "invalid label selector: "},
+			},
+		},
+		{
 			name: "unknown pools and peers",
 			in: []v1beta1.BGPAdvertisement{adv("adv", func(s *v1beta1.BGPAdvertisementSpec) {
 				s.IPAddressPools = []string{"v4", "nope", "v4"}
@@ -164,6 +207,35 @@ func TestBGPAdvertisements(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, m.BGPAdvertisements, cmpOpts); diff != "" {
 				t.Errorf("BGPAdvertisements mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSelectsService(t *testing.T) {
+	tests := []struct {
+		name   string
+		sels   []labels.Selector
+		labels labels.Set
+		want   bool
+	}{
+		{name: "no selectors select every Service", labels: labels.Set{"app": "x"}, want: true},
+		{name: "no selectors select a Service without labels", want: true},
+		{name: "one of several matches", sels: []labels.Selector{mustSelector(t, "exposure=public"), mustSelector(t, "tier=web")}, labels: labels.Set{"tier": "web"}, want: true},
+		{name: "none matches", sels: []labels.Selector{mustSelector(t, "exposure=public")}, labels: labels.Set{"exposure": "private"}, want: false},
+		{name: "no labels, a selector", sels: []labels.Selector{mustSelector(t, "exposure=public")}, want: false},
+		{name: "empty selector matches everything", sels: []labels.Selector{labels.Everything()}, want: true},
+		{name: "NotIn matches a Service without the label", sels: []labels.Selector{mustSelector(t, "exposure notin (private)")}, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bgp := BGPAdvertisement{ServiceSelectors: tt.sels}
+			l2 := L2Advertisement{ServiceSelectors: tt.sels}
+			if got := bgp.SelectsService(tt.labels); got != tt.want {
+				t.Errorf("BGPAdvertisement.SelectsService(%v) = %v, want %v", tt.labels, got, tt.want)
+			}
+			if got := l2.SelectsService(tt.labels); got != tt.want {
+				t.Errorf("L2Advertisement.SelectsService(%v) = %v, want %v", tt.labels, got, tt.want)
 			}
 		})
 	}

@@ -31,6 +31,9 @@ type L2Advertisement struct {
 	// Preferred are the weighted preferences for the nodes that announce,
 	// in the order of spec.preferredNodeSelectors.
 	Preferred []WeightedSelector
+	// ServiceSelectors select the Services of the pools announced; none
+	// means every Service.
+	ServiceSelectors []labels.Selector
 }
 
 // WeightedSelector is one term of an L2Advertisement's
@@ -44,6 +47,13 @@ type WeightedSelector struct {
 // SelectsNode reports whether a node with these labels may announce.
 func (a *L2Advertisement) SelectsNode(nodeLabels labels.Set) bool {
 	return matchesAny(a.NodeSelectors, nodeLabels)
+}
+
+// SelectsService reports whether the advertisement applies to a Service
+// of its pools with these labels: one of its ServiceSelectors matches
+// them, or it has none.
+func (a *L2Advertisement) SelectsService(serviceLabels labels.Set) bool {
+	return matchesAny(a.ServiceSelectors, serviceLabels)
 }
 
 // Preference returns the preference of the advertisement for a node with
@@ -72,11 +82,12 @@ func (b *builder) l2Advertisements(objs []*v1beta1.L2Advertisement, pools []Pool
 			}
 		}
 		out = append(out, L2Advertisement{
-			Name:          name,
-			Pools:         b.selectPools(KindL2Advertisement, name, s.IPAddressPools, s.IPAddressPoolSelectors, pools),
-			NodeSelectors: b.selectors(KindL2Advertisement, name, "spec.nodeSelectors", s.NodeSelectors),
-			Interfaces:    sortedUnique(s.Interfaces),
-			Preferred:     b.preferred(name, s.PreferredNodeSelectors),
+			Name:             name,
+			Pools:            b.selectPools(KindL2Advertisement, name, s.IPAddressPools, s.IPAddressPoolSelectors, pools),
+			NodeSelectors:    b.selectors(KindL2Advertisement, name, "spec.nodeSelectors", s.NodeSelectors),
+			Interfaces:       sortedUnique(s.Interfaces),
+			Preferred:        b.preferred(name, s.PreferredNodeSelectors),
+			ServiceSelectors: b.selectors(KindL2Advertisement, name, "spec.serviceSelectors", s.ServiceSelectors),
 		})
 	}
 	return out

@@ -48,6 +48,25 @@ func TestL2Advertisements(t *testing.T) {
 			want: []L2Advertisement{{Name: "a", Pools: []string{"west"}}},
 		},
 		{
+			name: "service selectors",
+			in: []v1beta1.L2Advertisement{adv("a", v1beta1.L2AdvertisementSpec{
+				ServiceSelectors: []metav1.LabelSelector{labelSel("exposure", "lan"), {MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpExists}}}},
+			})},
+			want: []L2Advertisement{{
+				Name: "a", Pools: []string{"east", "west"},
+				ServiceSelectors: []labels.Selector{mustSelector(t, "exposure=lan"), mustSelector(t, "tier")},
+			}},
+		},
+		{
+			name: "invalid service selector",
+			in: []v1beta1.L2Advertisement{adv("a", v1beta1.L2AdvertisementSpec{
+				ServiceSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"bad key!": "x"}}},
+			})},
+			wantErr: []FieldError{
+				{Kind: KindL2Advertisement, Name: "a", Field: "spec.serviceSelectors[0]", Reason: "invalid label selector: "},
+			},
+		},
+		{
 			name: "preferred node selectors, in order",
 			in: []v1beta1.L2Advertisement{adv("a", v1beta1.L2AdvertisementSpec{
 				PreferredNodeSelectors: []v1beta1.PreferredNodeSelector{

@@ -5,6 +5,9 @@ import (
 	"net/netip"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/state"
 )
 
@@ -112,6 +115,71 @@ func BenchmarkBuilderOneServiceChange(b *testing.B) {
 		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
 			without := scaleCluster(b, n)
 			with := scaleCluster(b, n, added)
+			with.Model = without.Model
+			bl := NewBuilder()
+			if _, err := bl.Build(without, node1, BuildOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			clusters := [2]*state.Cluster{with, without}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bl.Build(clusters[i%2], node1, BuildOptions{}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkBuildServiceSelectors is BenchmarkBuild with an advertisement
+// whose serviceSelectors select every other Service of the scale
+// cluster: what serviceSelectors cost on top of a plain configuration.
+func BenchmarkBuildServiceSelectors(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			c := scaleCluster(b, n)
+			c.Model.BGPAdvertisements = append(c.Model.BGPAdvertisements, mkAdv("public", []string{"v4", "v6"}, func(a *config.BGPAdvertisement) {
+				a.ServiceSelectors, a.Peers = []labels.Selector{sel("exposure", "public")}, []string{"tor-a"}
+			}))
+			public := labels.Set{"exposure": "public"}
+			for i := range c.Services {
+				if i%2 == 0 {
+					c.Services[i].Labels = public
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Build(c, node1, BuildOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBuilderOneServiceChangeLabelled is BenchmarkBuilderOneServiceChange
+// with Services that carry labels, as most do, which the merge walk
+// compares. As from a state.Store, an unchanged Service keeps its label
+// map from one cluster to the next.
+func BenchmarkBuilderOneServiceChangeLabelled(b *testing.B) {
+	added := state.Service{Namespace: "ns-5", Name: "svc-new", IPs: []netip.Addr{v6Addr(1001)}, Pool: "v6", ServingNodes: []string{node2}}
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			byName := map[string]labels.Set{}
+			label := func(c *state.Cluster) *state.Cluster {
+				for i := range c.Services {
+					s := &c.Services[i]
+					if byName[s.Name] == nil {
+						byName[s.Name] = labels.Set{"app": s.Name, "team": "web", "tier": "frontend", "version": "v1"}
+					}
+					s.Labels = byName[s.Name]
+				}
+				return c
+			}
+			without := label(scaleCluster(b, n))
+			with := label(scaleCluster(b, n, added))
 			with.Model = without.Model
 			bl := NewBuilder()
 			if _, err := bl.Build(without, node1, BuildOptions{}); err != nil {

@@ -160,8 +160,12 @@ type builder struct {
 	// classByKey finds them.
 	classList  []*class
 	classByKey map[string]*class
-	// groups[pool][family] are the prefix groups of a pool.
+	// groups[pool][family] are the prefix groups of a pool, made by its
+	// advertisements without serviceSelectors.
 	groups map[string][2][]group
+	// selections are what the advertisements with serviceSelectors add,
+	// by pool; nil when the node has none.
+	selections map[string]*selection
 }
 
 // fieldError records a problem with one object.

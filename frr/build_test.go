@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/state"
@@ -153,6 +154,60 @@ func TestBuildAnnounces(t *testing.T) {
 			svcs:          []state.Service{mkSvc("data/db", "pool-b", "::ffff:203.0.113.7")},
 			wantNetworks:  []string{"|ipv4 unicast|203.0.113.7/32|" + adv},
 			wantAnnounced: []ServicePeers{{"data/db", []string{"rr", "tor"}}},
+		},
+		{
+			name: "serviceSelectors: only the selected Service gets the advertisement",
+			model: func(m *config.Model) {
+				m.BGPAdvertisements = append(m.BGPAdvertisements, mkAdv("web", []string{"pool-a", "pool-b"}, func(a *config.BGPAdvertisement) {
+					a.ServiceSelectors, a.Peers = []labels.Selector{sel("tier", "web")}, []string{"tor"}
+				}))
+			},
+			svcs: []state.Service{withLabels(web, "tier", "web"), mkSvc("shop/api", "pool-a", "198.51.100.11"), withLabels(db, "tier", "db")},
+			wantNetworks: []string{
+				"|ipv4 unicast|198.51.100.10/32|" + adv + "+web", "|ipv4 unicast|198.51.100.11/32|" + adv, "|ipv4 unicast|203.0.113.7/32|" + adv,
+				"|ipv6 unicast|2001:db8:100::10/128|" + adv + "+web",
+			},
+			wantAnnounced: []ServicePeers{{"data/db", []string{"rr", "tor"}}, {"shop/api", []string{"rr", "tor"}}, {"shop/web", []string{"rr", "tor", "tor6"}}},
+		},
+		{
+			name: "serviceSelectors only: a Service no advertisement selects is not announced",
+			model: func(m *config.Model) {
+				m.BGPAdvertisements[0].ServiceSelectors = []labels.Selector{sel("tier", "web"), sel("exposure", "public")}
+			},
+			svcs:          []state.Service{withLabels(web, "exposure", "public"), withLabels(db, "tier", "db")},
+			wantNetworks:  []string{"|ipv4 unicast|198.51.100.10/32|" + adv, "|ipv6 unicast|2001:db8:100::10/128|" + adv},
+			wantAnnounced: []ServicePeers{{"shop/web", []string{"rr", "tor", "tor6"}}},
+		},
+		{
+			name: "serviceSelectors next to an aggregating advertisement: the aggregate stays, the address route is added",
+			model: func(m *config.Model) {
+				m.BGPAdvertisements[0].AggregationLength = 24
+				m.BGPAdvertisements = append(m.BGPAdvertisements, mkAdv("web", []string{"pool-a"}, func(a *config.BGPAdvertisement) {
+					a.ServiceSelectors = []labels.Selector{sel("tier", "web")}
+				}))
+			},
+			svcs: []state.Service{withLabels(web, "tier", "web"), mkSvc("shop/api", "pool-a", "198.51.100.11")},
+			wantNetworks: []string{
+				"|ipv4 unicast|198.51.100.0/24|" + adv, "|ipv4 unicast|198.51.100.10/32|ironlb-adv-web",
+				"|ipv6 unicast|2001:db8:100::10/128|" + adv + "+web",
+			},
+			wantAnnounced: []ServicePeers{{"shop/api", []string{"rr", "tor"}}, {"shop/web", []string{"rr", "tor", "tor6"}}},
+		},
+		{
+			name: "two serviceSelectors select one Service",
+			model: func(m *config.Model) {
+				m.BGPAdvertisements = []config.BGPAdvertisement{
+					mkAdv("pub", []string{"pool-a"}, func(a *config.BGPAdvertisement) {
+						a.ServiceSelectors, a.Peers = []labels.Selector{sel("exposure", "public")}, []string{"tor"}
+					}),
+					mkAdv("web", []string{"pool-a"}, func(a *config.BGPAdvertisement) {
+						a.ServiceSelectors, a.Peers = []labels.Selector{sel("tier", "web")}, []string{"rr"}
+					}),
+				}
+			},
+			svcs:          []state.Service{withLabels(withLabels(mkSvc("shop/web", "pool-a", "198.51.100.10"), "tier", "web"), "exposure", "public")},
+			wantNetworks:  []string{"|ipv4 unicast|198.51.100.10/32|ironlb-adv-pub+web"},
+			wantAnnounced: []ServicePeers{{"shop/web", []string{"rr", "tor"}}},
 		},
 		{
 			name: "VRF",
@@ -353,4 +408,14 @@ func TestPhaseString(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Phase.String (-want +got):\n%s", diff)
 	}
+}
+
+// withLabels returns s with one more label.
+func withLabels(s state.Service, key, value string) state.Service {
+	l := labels.Set{key: value}
+	for k, v := range s.Labels {
+		l[k] = v
+	}
+	s.Labels = l
+	return s
 }

@@ -89,22 +89,59 @@ type group struct {
 	class *class
 }
 
+// selection is what a pool's advertisements with serviceSelectors add
+// to the routes of the Services they select. Such an advertisement
+// always announces one route per address (the CRD and config.Build keep
+// its aggregation lengths at the defaults), so a selected Service's
+// full-length prefix gets the class of the pool's advertisements
+// without serviceSelectors at that length (its base) and of the
+// selecting ones.
+type selection struct {
+	// advs are the pool's advertisements with serviceSelectors, by
+	// index, sorted.
+	advs []int
+	// base[f] are the pool's advertisements without serviceSelectors
+	// whose family-f routes are full length, by index, sorted.
+	base [2][]int
+	// single[f][k] is the class of base[f] and advs[k]: that of a
+	// Service one advertisement selects.
+	single [2][]*class
+}
+
+// fullBits is the length of a route to one address of family f.
+func fullBits(f family) int {
+	if f == ipv4 {
+		return config.DefaultAggregationLength
+	}
+	return config.DefaultAggregationLengthV6
+}
+
 // classes makes the groups and classes of every pool from the
-// configuration alone: a pool's advertisements with the same
-// aggregation length (per family) produce the same prefixes, so they
-// form one class. Classes and their tags thus do not change when
-// Services come and go.
+// configuration alone: a pool's advertisements without serviceSelectors
+// with the same aggregation length (per family) produce the same
+// prefixes, so they form one class. An advertisement with
+// serviceSelectors makes, per pool and family, the class of itself and
+// the pool's full-length base (see selection); a Service that several
+// select gets a class that unites them, an extra class like a union.
+// Classes and their tags thus do not change when Services come and go,
+// except for those extra ones.
 func (b *builder) classes() {
 	b.classByKey = map[string]*class{}
 	b.groups = map[string][2][]group{}
+	b.selections = nil
 	for _, pool := range b.model.Pools {
-		var idx []int
+		var idx, sel []int
 		for _, a := range b.advs {
-			if slices.Contains(a.Pools, pool.Name) {
+			if !slices.Contains(a.Pools, pool.Name) {
+				continue
+			}
+			if len(a.ServiceSelectors) > 0 {
+				sel = append(sel, a.index)
+			} else {
 				idx = append(idx, a.index)
 			}
 		}
-		if len(idx) == 0 {
+		if len(idx) == 0 && len(sel) == 0 {
 			continue
 		}
 		var gs [2][]group
@@ -125,7 +162,50 @@ func (b *builder) classes() {
 			}
 		}
 		b.groups[pool.Name] = gs
+		if len(sel) == 0 {
+			continue
+		}
+		sl := &selection{advs: sel}
+		for _, f := range []family{ipv4, ipv6} {
+			for _, i := range idx {
+				if b.advs[i].aggLength(f) == fullBits(f) {
+					sl.base[f] = append(sl.base[f], i)
+				}
+			}
+			for _, i := range sel {
+				sl.single[f] = append(sl.single[f], b.class(withAdv(sl.base[f], i), false))
+			}
+		}
+		if b.selections == nil {
+			b.selections = map[string]*selection{}
+		}
+		b.selections[pool.Name] = sl
 	}
+}
+
+// withAdv returns the sorted advertisement indexes idx (sorted) with i.
+func withAdv(idx []int, i int) []int {
+	out := make([]int, 0, len(idx)+1)
+	out = append(out, idx...)
+	out = append(out, i)
+	slices.Sort(out)
+	return out
+}
+
+// selectedClass returns the class of the full-length family-f prefix
+// of a Service that the selection's advertisements matched (indexes in
+// sl.advs, at least one) select: a configuration class for one, an
+// extra class, made when new, for several.
+func (b *builder) selectedClass(sl *selection, f family, matched []int) *class {
+	if len(matched) == 1 {
+		return sl.single[f][matched[0]]
+	}
+	idx := slices.Clone(sl.base[f])
+	for _, k := range matched {
+		idx = append(idx, sl.advs[k])
+	}
+	slices.Sort(idx)
+	return b.class(idx, true)
 }
 
 // class returns the class of the advertisements idx (sorted), making it

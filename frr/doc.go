@@ -12,7 +12,10 @@
 // announces the IPs of the Services of its pools, masked to its
 // aggregation length, to its peers (all the node's peers when it names
 // none). A Service with externalTrafficPolicy Cluster is announced while
-// any node serves it, one with Local only while this node does. A node
+// any node serves it, one with Local only while this node does. An
+// advertisement with serviceSelectors applies only to the Services of its
+// pools whose labels one of them matches, always with one route per
+// address (MetalLB's CRD forbids aggregating them). A node
 // that may not announce (excluded, network unavailable) keeps its
 // sessions and announces nothing, unless the speaker puts it in
 // PhaseGracefulShutdown. Config.Announced lists, per Service, the peers
@@ -30,12 +33,16 @@
 // router and never sent to peers.
 //
 // Classes come from the configuration alone (a pool's advertisements
-// with the same aggregation length form one), so adding or removing a
-// Service adds or removes exactly its network lines; no sequence number
-// moves, unlike per-peer prefix-lists that MetalLB renumbers. The one
-// exception is two pools whose aggregated routes coincide: such a prefix
-// belongs to the union of both classes, an extra class numbered after
-// the others.
+// without serviceSelectors with the same aggregation length form one;
+// each advertisement with serviceSelectors forms one with those of the
+// pool that announce per address), so adding or removing a Service adds
+// or removes exactly its network lines; no sequence number moves,
+// unlike per-peer prefix-lists that MetalLB renumbers. The exceptions
+// are two pools whose aggregated routes coincide, whose prefix belongs
+// to the union of both classes, and a Service that the serviceSelectors
+// of several advertisements select: these are extra classes, numbered
+// after the others. A configuration without serviceSelectors has exactly
+// the classes it had before they existed.
 //
 // # Incremental builds
 //

@@ -63,6 +63,12 @@ func withLocal(s state.Service, nodes ...string) state.Service {
 	return s
 }
 
+// withLabel returns s labelled key=value.
+func withLabel(s state.Service, key, value string) state.Service {
+	s.Labels = map[string]string{key: value}
+	return s
+}
+
 func goldenCases(t testing.TB) []goldenCase {
 	all := []string{"pool-a", "pool-b"}
 	web := mkSvc("shop/web", "pool-a", "198.51.100.10", "2001:db8:100::10")
@@ -272,6 +278,22 @@ func goldenCases(t testing.TB) []goldenCase {
 				}),
 			}},
 			svcs: []state.Service{web, db},
+		},
+		{
+			// "public" applies only to the Services labelled
+			// exposure=public: web and db get its class (both
+			// advertisements), api only that of "all".
+			name: "service-selectors",
+			objs: config.Objects{Pools: stdPools(), BGPPeers: []v1beta2.BGPPeer{ebgp, ibgp}, BGPAdvertisements: []v1beta1.BGPAdvertisement{
+				apiAdv("all", all, func(s *v1beta1.BGPAdvertisementSpec) { s.Peers = []string{"rr"} }),
+				apiAdv("public", all, func(s *v1beta1.BGPAdvertisementSpec) {
+					s.Peers, s.Communities = []string{"tor"}, []string{"65000:100"}
+					s.ServiceSelectors = []metav1.LabelSelector{{MatchLabels: map[string]string{"exposure": "public"}}}
+				}),
+			}},
+			svcs: []state.Service{
+				withLabel(web, "exposure", "public"), withLabel(api, "exposure", "internal"), withLabel(db, "exposure", "public"),
+			},
 		},
 		{
 			// Two pools whose /30 aggregates meet in 198.51.100.8/30: the

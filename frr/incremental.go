@@ -38,11 +38,14 @@ import (
 //   - a change that touches a prefix several classes produce, or would
 //     make a prefix produced by one class be produced by another: both
 //     can create or drop a union class, which renumbers the tags (see
-//     numberClasses).
+//     numberClasses);
+//   - a change to a Service that several serviceSelectors select, whose
+//     class is extra too.
 //
 // The Builder keeps its own copies of the Services, so the caller may
 // reuse or modify the slices of a Cluster it passed; a model, on the
-// other hand, must not be modified once passed. A Builder is not safe
+// other hand, must not be modified once passed, nor a Service's Labels
+// map, which the copies share (state.Store never modifies one). A Builder is not safe
 // for concurrent use.
 type Builder struct {
 	// last is what the previous call computed, nil after an error.
@@ -237,6 +240,11 @@ func (l *lastBuild) routeDelta(gone, come []*state.Service) (delta map[netip.Pre
 		for _, s := range side.svcs {
 			routes, peers = l.b.serviceRoutes(s, routes[:0], peers[:0])
 			for _, rt := range routes {
+				if rt.class.extra {
+					// Several serviceSelectors select the Service: its
+					// class may be new, or go with it.
+					return nil, nil, nil, false
+				}
 				d, ok := delta[rt.prefix]
 				if ok && d.class != rt.class {
 					return nil, nil, nil, false

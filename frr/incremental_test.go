@@ -21,6 +21,10 @@ import (
 // unionMap matches the origin route-map of a union class.
 var unionMap = regexp.MustCompile(`route-map ironlb-adv-[^ ]*\+`)
 
+// selectedNetwork matches a network statement of a Service that a
+// serviceSelector of the selector model selects.
+var selectedNetwork = regexp.MustCompile(`(?m)^  network \S+ route-map ironlb-adv-\S*(web|pub)`)
+
 // cmpPrefixes lets cmp compare the netip values of a Config.
 var cmpPrefixes = cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })
 
@@ -73,6 +77,26 @@ func builderModels(t testing.TB) []func() *config.Model {
 					mkAdv("adv-q", []string{"q"}, agg(28, 124), func(a *config.BGPAdvertisement) { a.LocalPref = 200 }),
 				},
 			}
+		},
+		// serviceSelectors: on pool-a, "all" per address and "agg" at
+		// /24 and /120 for every Service, "web" and "pub" only for the
+		// Services they select (both: an extra class); on pool-b, "all"
+		// and "web"; pool x has only a selecting advertisement.
+		func() *config.Model {
+			m := baseModel(t)
+			web := []labels.Selector{sel("tier", "web")}
+			m.Pools = append(m.Pools, mkPool(t, "x", "198.51.100.0/26"))
+			m.BGPAdvertisements = []config.BGPAdvertisement{
+				mkAdv("all", []string{"pool-a", "pool-b"}, comm("65000:1")),
+				mkAdv("agg", []string{"pool-a"}, agg(24, 120), func(a *config.BGPAdvertisement) { a.Peers = []string{"tor", "tor6"} }),
+				mkAdv("web", []string{"pool-a", "pool-b", "x"}, comm("65000:7"), func(a *config.BGPAdvertisement) {
+					a.ServiceSelectors, a.Peers = web, []string{"tor"}
+				}),
+				mkAdv("pub", []string{"pool-a"}, func(a *config.BGPAdvertisement) {
+					a.ServiceSelectors, a.Peers = []labels.Selector{sel("exposure", "public")}, []string{"rr"}
+				}),
+			}
+			return m
 		},
 		// A VRF, and node selectors on peers and advertisements: which
 		// ones select node-1 depends on its zone label.
@@ -164,7 +188,14 @@ func (w *randomWorld) randomService() state.Service {
 		Pool:         randomPools[w.rng.IntN(len(randomPools))],
 		ETPLocal:     w.rng.IntN(3) == 0,
 		ServingNodes: w.randomServingNodes(),
+		Labels:       w.randomLabels(),
 	}
+}
+
+// randomLabels returns the labels of a Service: none, or some that the
+// serviceSelectors of the selector model match, alone or together.
+func (w *randomWorld) randomLabels() labels.Set {
+	return []labels.Set{nil, {"tier": "web"}, {"exposure": "public"}, {"tier": "web", "exposure": "public"}, {"tier": "db"}}[w.rng.IntN(5)]
 }
 
 // someKey returns the key of a random Service, or "" when there is none.
@@ -193,7 +224,11 @@ func (w *randomWorld) changeService(s state.Service) state.Service {
 	case 2:
 		s.ETPLocal = !s.ETPLocal
 	case 3:
-		s.ServingNodes = w.randomServingNodes()
+		if w.rng.IntN(3) == 0 {
+			s.Labels = w.randomLabels() // a relabelled Service moves to another class
+		} else {
+			s.ServingNodes = w.randomServingNodes()
+		}
 	default:
 		s.ServingNodes = slices.Clone(s.ServingNodes) // equal: no change
 	}
@@ -315,7 +350,7 @@ func TestBuilderMatchesBuild(t *testing.T) {
 		text string
 	}
 	var kept []returned
-	var updates, fulls, failures, unions int
+	var updates, fulls, failures, unions, selected int
 	for i := range steps {
 		what := w.step()
 		c := w.cluster()
@@ -354,6 +389,9 @@ func TestBuilderMatchesBuild(t *testing.T) {
 		if unionMap.Match(gotText) {
 			unions++
 		}
+		if selectedNetwork.Match(gotText) {
+			selected++
+		}
 		kept = append(kept, returned{i, got, string(gotText)})
 	}
 	for _, k := range kept {
@@ -365,10 +403,10 @@ func TestBuilderMatchesBuild(t *testing.T) {
 			t.Errorf("the Config of step %d changed later:\n%s", k.step, lineDiffText(splitLines(k.text), splitLines(string(text))))
 		}
 	}
-	t.Logf("%d steps: %d updates, %d full builds, %d errors, %d with a union class", steps, updates, fulls, failures, unions)
+	t.Logf("%d steps: %d updates, %d full builds, %d errors, %d with a union class, %d with a Service a serviceSelector selects", steps, updates, fulls, failures, unions, selected)
 	// The test is only worth something if every path ran often.
-	if updates < steps/2 || fulls < steps/20 || failures == 0 || unions < steps/200 {
-		t.Errorf("too few updates (%d), full builds (%d), errors (%d) or unions (%d)", updates, fulls, failures, unions)
+	if updates < steps/2 || fulls < steps/20 || failures == 0 || unions < steps/200 || selected < steps/50 {
+		t.Errorf("too few updates (%d), full builds (%d), errors (%d), unions (%d) or selected Services (%d)", updates, fulls, failures, unions, selected)
 	}
 }
 
@@ -436,6 +474,21 @@ func TestBuilderPaths(t *testing.T) {
 		}
 		return m
 	}()
+	// selecting: pool-a's "web" and "pub" advertisements apply only to
+	// the Services their serviceSelectors select.
+	selecting := func() *config.Model {
+		m := baseModel(t)
+		m.BGPAdvertisements = append(m.BGPAdvertisements,
+			mkAdv("web", []string{"pool-a"}, func(a *config.BGPAdvertisement) {
+				a.ServiceSelectors, a.Peers = []labels.Selector{sel("tier", "web")}, []string{"tor"}
+			}),
+			mkAdv("pub", []string{"pool-a"}, func(a *config.BGPAdvertisement) {
+				a.ServiceSelectors = []labels.Selector{sel("exposure", "public")}
+			}),
+		)
+		return m
+	}()
+	labelled := func(s state.Service, l labels.Set) state.Service { s.Labels = l; return s }
 	tests := []struct {
 		name  string
 		first *state.Cluster
@@ -546,6 +599,48 @@ func TestBuilderPaths(t *testing.T) {
 				return c
 			},
 			wantUpdate: true,
+		},
+		{
+			name:  "Service added that a serviceSelector selects",
+			first: cluster(selecting, db),
+			next: func(c *state.Cluster) *state.Cluster {
+				c.Services = append(c.Services, labelled(web, labels.Set{"tier": "web"}))
+				return c
+			},
+			wantUpdate: true,
+		},
+		{
+			name:  "relabelled, with no effect on what selects it",
+			first: cluster(selecting, db, labelled(web, labels.Set{"tier": "web", "v": "1"})),
+			next: func(c *state.Cluster) *state.Cluster {
+				c.Services[1] = labelled(web, labels.Set{"tier": "web", "v": "2"})
+				return c
+			},
+			wantUpdate: true,
+		},
+		{
+			name:  "relabelled into a selecting advertisement: its prefixes move to another class",
+			first: cluster(selecting, db, web),
+			next: func(c *state.Cluster) *state.Cluster {
+				c.Services[1] = labelled(web, labels.Set{"tier": "web"})
+				return c
+			},
+		},
+		{
+			name:  "relabelled out of it",
+			first: cluster(selecting, db, labelled(web, labels.Set{"tier": "web"})),
+			next: func(c *state.Cluster) *state.Cluster {
+				c.Services[1] = web
+				return c
+			},
+		},
+		{
+			name:  "two serviceSelectors select a new Service: an extra class",
+			first: cluster(selecting, db),
+			next: func(c *state.Cluster) *state.Cluster {
+				c.Services = append(c.Services, labelled(web, labels.Set{"tier": "web", "exposure": "public"}))
+				return c
+			},
 		},
 		{
 			name:  "a prefix moves to another class",

@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"maps"
 	"net/netip"
+	"reflect"
 	"slices"
+
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ironlb/ironlb/state"
 )
@@ -102,7 +105,22 @@ func sameService(a, b *state.Service) bool {
 
 // sameValue is sameService for two Services of the same key.
 func sameValue(a, b *state.Service) bool {
-	return a.Pool == b.Pool && a.ETPLocal == b.ETPLocal && slices.Equal(a.IPs, b.IPs) && slices.Equal(a.ServingNodes, b.ServingNodes)
+	return a.Pool == b.Pool && a.ETPLocal == b.ETPLocal && a.SharingKey == b.SharingKey &&
+		slices.Equal(a.IPs, b.IPs) && slices.Equal(a.ServingNodes, b.ServingNodes) && sameLabels(a.Labels, b.Labels)
+}
+
+// sameLabels reports whether two label sets are equal. An unchanged
+// Service from a state.Store keeps its map, and the Builder's copy
+// shares it, so the merge walk over every Service mostly compares two
+// pointers instead of every label.
+func sameLabels(a, b labels.Set) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer() {
+		return true
+	}
+	return maps.Equal(a, b)
 }
 
 // sameNode reports whether two nodes are equal, labels compared by

@@ -142,7 +142,7 @@ func TestSameFieldsCovered(t *testing.T) {
 		typ  reflect.Type
 		want []string
 	}{
-		{reflect.TypeFor[state.Service](), []string{"Namespace", "Name", "IPs", "Pool", "ETPLocal", "ServingNodes"}},
+		{reflect.TypeFor[state.Service](), []string{"Namespace", "Name", "IPs", "Pool", "ETPLocal", "ServingNodes", "Labels", "SharingKey"}},
 		{reflect.TypeFor[state.Node](), []string{"Name", "Labels", "Excluded", "NetworkUnavailable", "Unschedulable", "Ready"}},
 	} {
 		var got []string
@@ -280,6 +280,31 @@ func TestDiffServices(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantCome, keys(come)); diff != "" {
 				t.Errorf("come (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSameLabels(t *testing.T) {
+	shared := labels.Set{"app": "web"}
+	tests := []struct {
+		name string
+		a, b labels.Set
+		want bool
+	}{
+		{name: "both nil", want: true},
+		{name: "nil and empty", a: labels.Set{}, want: true},
+		{name: "one map", a: shared, b: shared, want: true},
+		{name: "equal maps", a: labels.Set{"app": "web"}, b: labels.Set{"app": "web"}, want: true},
+		{name: "another value", a: labels.Set{"app": "web"}, b: labels.Set{"app": "db"}, want: false},
+		{name: "another key, same size", a: labels.Set{"app": "web"}, b: labels.Set{"tier": "web"}, want: false},
+		{name: "one more label", a: shared, b: labels.Set{"app": "web", "tier": "x"}, want: false},
+		{name: "labels and none", a: shared, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sameLabels(tt.a, tt.b); got != tt.want {
+				t.Errorf("sameLabels(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
 			}
 		})
 	}

@@ -62,14 +62,35 @@ type svcRoute struct {
 
 // serviceRoutes appends to routes the routes of Service s, and to peers
 // the indexes of the peers they go to, unsorted and repeated: each IP of
-// the Service, in every group of its pool, masked to the group's length.
-// A Service with externalTrafficPolicy Cluster is announced while any
-// node serves it, one with Local only while this node does; it appends
-// nothing for a Service the node does not announce.
+// the Service, in every group of its pool, masked to the group's length,
+// and, when advertisements with serviceSelectors of its pool select it,
+// its full-length route with their class instead of the group's (see
+// selection). A Service with externalTrafficPolicy Cluster is announced
+// while any node serves it, one with Local only while this node does; it
+// appends nothing for a Service the node does not announce.
 func (b *builder) serviceRoutes(s *state.Service, routes []svcRoute, peers []int) ([]svcRoute, []int) {
 	gs, ok := b.groups[s.Pool]
 	if !ok || !b.serves(s) {
 		return routes, peers
+	}
+	var sl *selection
+	var matched []int
+	if b.selections != nil {
+		if sl = b.selections[s.Pool]; sl != nil {
+			for k, i := range sl.advs {
+				if b.advs[i].SelectsService(s.Labels) {
+					matched = append(matched, k)
+				}
+			}
+		}
+	}
+	add := func(p netip.Prefix, c *class, f family) {
+		routes = append(routes, svcRoute{prefix: p, class: c})
+		for _, r := range c.receivers {
+			if b.peerList[r].active[f] {
+				peers = append(peers, r)
+			}
+		}
 	}
 	for _, ip := range s.IPs {
 		ip = ip.Unmap().WithZone("")
@@ -78,12 +99,13 @@ func (b *builder) serviceRoutes(s *state.Service, routes []svcRoute, peers []int
 		}
 		f := familyOf(ip)
 		for _, g := range gs[f] {
-			routes = append(routes, svcRoute{prefix: netip.PrefixFrom(ip, g.bits).Masked(), class: g.class})
-			for _, r := range g.class.receivers {
-				if b.peerList[r].active[f] {
-					peers = append(peers, r)
-				}
+			if len(matched) > 0 && g.bits == fullBits(f) {
+				continue // the selected class below covers this group
 			}
+			add(netip.PrefixFrom(ip, g.bits).Masked(), g.class, f)
+		}
+		if len(matched) > 0 {
+			add(netip.PrefixFrom(ip, fullBits(f)), b.selectedClass(sl, f, matched), f)
 		}
 	}
 	return routes, peers

@@ -8,7 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/state"
 )
 
@@ -106,4 +108,66 @@ func countPrefix(lines []string, prefix string) int {
 		}
 	}
 	return n
+}
+
+// TestSelectedServiceChangesOnlyItsLines is TestOneServiceChangesOnlyItsLines
+// with an advertisement that has serviceSelectors, whose class exists
+// before any Service it selects: adding a selected Service, or
+// relabelling one so that it is selected, changes only that Service's
+// network statement.
+func TestSelectedServiceChangesOnlyItsLines(t *testing.T) {
+	const n = 1000
+	r := newTestRenderer(t)
+	selecting := func(c *state.Cluster) *state.Cluster {
+		c.Model.BGPAdvertisements = append(c.Model.BGPAdvertisements, mkAdv("public", []string{"v4", "v6"}, func(a *config.BGPAdvertisement) {
+			a.ServiceSelectors, a.Peers = []labels.Selector{sel("exposure", "public")}, []string{"tor-a"}
+			a.Communities = []config.Community{community(t, "65000:100")}
+		}))
+		return c
+	}
+	render := func(c *state.Cluster) []string {
+		t.Helper()
+		cfg, err := Build(c, node1, BuildOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := r.Render(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return splitLines(string(out))
+	}
+	base := render(selecting(scaleCluster(t, n)))
+	public := labels.Set{"exposure": "public"}
+
+	t.Run("add a selected Service", func(t *testing.T) {
+		svc := state.Service{Namespace: "new", Name: "v6", IPs: []netip.Addr{v6Addr(n + 1)}, Pool: "v6", ServingNodes: []string{node2}, Labels: public}
+		next := render(selecting(scaleCluster(t, n, svc)))
+		removed, added := changed(base, next)
+		want := serviceLines(next, svc)
+		if len(want) != 1 || !strings.HasSuffix(want[0], " route-map ironlb-adv-all+ibgp+public") {
+			t.Fatalf("the selected Service's lines are %q, want one network statement of class all+ibgp+public", want)
+		}
+		if diff := cmp.Diff(want, added, cmpopts.EquateEmpty()); diff != "" || len(removed) > 0 {
+			t.Errorf("added lines (-want +got):\n%s\nremoved lines: %q", diff, removed)
+		}
+	})
+
+	t.Run("relabel a Service so that it is selected", func(t *testing.T) {
+		c := selecting(scaleCluster(t, n))
+		i := slices.IndexFunc(c.Services, func(s state.Service) bool { return s.Key() == scaleService(300).Key() })
+		c.Services[i].Labels = public
+		next := render(c)
+		removed, added := changed(base, next)
+		wantRemoved, wantAdded := serviceLines(base, scaleService(300)), serviceLines(next, scaleService(300))
+		if diff := cmp.Diff(wantRemoved, removed, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("removed lines (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantAdded, added, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("added lines (-want +got):\n%s", diff)
+		}
+		if len(added) != 1 || !strings.HasSuffix(added[0], "+public") {
+			t.Errorf("the relabelled Service's line is %q, want it in the class with public", added)
+		}
+	})
 }

@@ -49,6 +49,13 @@ type Service struct {
 	// ServingNodes are the nodes with at least one serving endpoint,
 	// sorted.
 	ServingNodes []string
+	// Labels are the Service's labels, which advertisements'
+	// serviceSelectors match; nil when it has none. The map is shared:
+	// nobody may modify it.
+	Labels labels.Set
+	// SharingKey is the value of the allow-shared-ip annotation (either
+	// spelling), "" without it.
+	SharingKey string
 }
 
 // Key returns "namespace/name".

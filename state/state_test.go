@@ -47,7 +47,8 @@ func TestBuild(t *testing.T) {
 	local := lbService("b", "local", "192.0.2.2")
 	local.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
 	dual := lbService("a", "dual", "2001:db8::1", "192.0.2.1")
-	dual.Annotations = map[string]string{"metallb.io/ip-allocated-from-pool": "named"}
+	dual.Annotations = map[string]string{"metallb.io/ip-allocated-from-pool": "named", "metallb.universe.tf/allow-shared-ip": "k"}
+	dual.Labels = map[string]string{"exposure": "public"}
 	other := lbService("a", "other-class", "192.0.2.3")
 	other.Spec.LoadBalancerClass = ptr.To("x.io/lb")
 	cip := lbService("a", "clusterip", "192.0.2.4")
@@ -78,7 +79,7 @@ func TestBuild(t *testing.T) {
 			{Name: "n2", Labels: labels.Set{LabelExcludeFromLB: ""}, Excluded: true},
 		},
 		Services: []Service{
-			{Namespace: "a", Name: "dual", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}, Pool: "named", ServingNodes: []string{"n1"}},
+			{Namespace: "a", Name: "dual", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}, Pool: "named", ServingNodes: []string{"n1"}, Labels: labels.Set{"exposure": "public"}, SharingKey: "k"},
 			{Namespace: "b", Name: "local", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, Pool: "p", ETPLocal: true, ServingNodes: []string{"n2", "n3"}},
 		},
 	}

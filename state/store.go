@@ -1,6 +1,7 @@
 package state
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -48,10 +49,20 @@ type serviceInput struct {
 	// pool is the controller's annotation, "" when missing.
 	pool     string
 	etpLocal bool
+	// labels are the Service's labels, nil for none; the Store's own
+	// copy once stored.
+	labels     map[string]string
+	sharingKey string
 }
 
 func (a serviceInput) equal(b serviceInput) bool {
-	return slices.Equal(a.ips, b.ips) && a.pool == b.pool && a.etpLocal == b.etpLocal
+	return slices.Equal(a.ips, b.ips) && a.pool == b.pool && a.etpLocal == b.etpLocal && a.sameLabels(b)
+}
+
+// sameLabels reports whether two inputs agree on what advertisements
+// select a Service by: its labels and its sharing key.
+func (a serviceInput) sameLabels(b serviceInput) bool {
+	return a.sharingKey == b.sharingKey && maps.Equal(a.labels, b.labels)
 }
 
 type sliceInput struct {
@@ -87,6 +98,11 @@ func (s *Store) SetService(svc *corev1.Service) bool {
 	if had && old.equal(in) {
 		return false
 	}
+	if len(in.labels) > 0 {
+		// The object's map belongs to the informer's cache; the Services
+		// the Store returns hold this copy, which nobody modifies.
+		in.labels = maps.Clone(in.labels)
+	}
 	s.svcs[key] = in
 	if in.pool == "" {
 		s.unpooled[key] = struct{}{}
@@ -106,7 +122,7 @@ func (s *Store) SetService(svc *corev1.Service) bool {
 // the model of the last read: they may differ in whether the pool is
 // annotated or found by the IP.
 func (s *Store) sameService(a, b serviceInput) bool {
-	return slices.Equal(a.ips, b.ips) && a.etpLocal == b.etpLocal && s.poolOf(a) == s.poolOf(b)
+	return slices.Equal(a.ips, b.ips) && a.etpLocal == b.etpLocal && a.sameLabels(b) && s.poolOf(a) == s.poolOf(b)
 }
 
 // poolOf returns the pool of a Service under the model of the last read.
@@ -143,11 +159,25 @@ func (s *Store) serviceInput(svc *corev1.Service) (serviceInput, bool) {
 		return serviceInput{}, false
 	}
 	slices.SortFunc(ips, netip.Addr.Compare)
-	return serviceInput{
-		ips:      ips,
-		pool:     svc.Annotations[request.AnnotationAllocatedFromPool],
-		etpLocal: svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal,
-	}, true
+	in := serviceInput{
+		ips:        ips,
+		pool:       svc.Annotations[request.AnnotationAllocatedFromPool],
+		etpLocal:   svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal,
+		sharingKey: sharingKey(svc.Annotations),
+	}
+	if len(svc.Labels) > 0 {
+		in.labels = svc.Labels
+	}
+	return in, true
+}
+
+// sharingKey returns the allow-shared-ip annotation, in its current
+// spelling or else the legacy one.
+func sharingKey(ann map[string]string) string {
+	if v, ok := ann[request.AnnotationAllowSharedIP]; ok {
+		return v
+	}
+	return ann[request.LegacyAnnotationAllowSharedIP]
 }
 
 // SetEndpointSlice records an EndpointSlice as it is now, and reports
@@ -257,7 +287,7 @@ func (s *Store) Services(model *config.Model) []Service {
 // service makes the Service of key from what the Store holds.
 func (s *Store) service(key string, in serviceInput) Service {
 	ns, name := splitKey(key)
-	out := Service{Namespace: ns, Name: name, IPs: in.ips, Pool: s.poolOf(in), ETPLocal: in.etpLocal}
+	out := Service{Namespace: ns, Name: name, IPs: in.ips, Pool: s.poolOf(in), ETPLocal: in.etpLocal, Labels: in.labels, SharingKey: in.sharingKey}
 	for sk := range s.bySvc[key] {
 		out.ServingNodes = append(out.ServingNodes, s.slices[sk].nodes...)
 	}

@@ -2,12 +2,14 @@ package state
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,9 +27,18 @@ func TestStoreReportsChanges(t *testing.T) {
 	yes, no := ptr.To(true), ptr.To(false)
 	withIP := lbService("a", "web", "192.0.2.1")
 	otherIP := lbService("a", "web", "192.0.2.2")
+	bumped := withIP
+	bumped.ResourceVersion = "7"
 	relabelled := withIP
 	relabelled.Labels = map[string]string{"app": "x"}
-	relabelled.ResourceVersion = "7"
+	relabelled.ResourceVersion = "8"
+	relabelledAgain := relabelled
+	relabelledAgain.Labels = map[string]string{"app": "x"}
+	relabelledAgain.ResourceVersion = "9"
+	shared := relabelled
+	shared.Annotations = map[string]string{"metallb.universe.tf/allow-shared-ip": "k"}
+	emptyLabels := withIP
+	emptyLabels.Labels = map[string]string{}
 	pooled := withIP
 	pooled.Annotations = map[string]string{"metallb.io/ip-allocated-from-pool": "p"}
 	local := withIP
@@ -62,7 +73,12 @@ func TestStoreReportsChanges(t *testing.T) {
 			{"created without IPs", setSvc(lbService("a", "web")), false},
 			{"gets an IP", setSvc(withIP), true},
 			{"the same again", setSvc(withIP), false},
-			{"labels and resourceVersion only", setSvc(relabelled), false},
+			{"resourceVersion only", setSvc(bumped), false},
+			{"labels, which serviceSelectors match", setSvc(relabelled), true},
+			{"equal labels in another map", setSvc(relabelledAgain), false},
+			{"allow-shared-ip annotation", setSvc(shared), true},
+			{"no labels and no annotation", setSvc(withIP), true},
+			{"an empty label map is no labels", setSvc(emptyLabels), false},
 			{"another IP", setSvc(otherIP), true},
 			{"pool annotation", setSvc(pooled), true},
 			{"back to no annotation", setSvc(withIP), true},
@@ -129,7 +145,15 @@ func TestStoreMatchesBuild(t *testing.T) {
 			}
 		}
 		s := lbService(ns, name, ips...)
-		switch rng.IntN(6) {
+		switch rng.IntN(4) {
+		case 0:
+			s.Labels = map[string]string{"tier": []string{"web", "db"}[rng.IntN(2)]}
+		case 1:
+			s.Labels = map[string]string{}
+		}
+		switch rng.IntN(7) {
+		case 6:
+			s.Annotations = map[string]string{"metallb.io/allow-shared-ip": "k"}
 		case 0:
 			s.Annotations = map[string]string{"metallb.io/ip-allocated-from-pool": "named"}
 		case 1:
@@ -193,7 +217,7 @@ func TestStoreMatchesBuild(t *testing.T) {
 		}
 		got := st.Services(model)
 		want := Build(model, nil, valuesOf(svcs), valuesOf(eps), "").Services
-		if diff := cmp.Diff(want, got, addrEqual); diff != "" {
+		if diff := cmp.Diff(want, got, addrEqual, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("step %d: Services() differs from Build (-want +got):\n%s", step, diff)
 		}
 		earlier = append(earlier, kept{got: got, copy: deepCopy(got)})
@@ -218,6 +242,7 @@ func deepCopy(svcs []Service) []Service {
 	for i := range out {
 		out[i].IPs = slices.Clone(out[i].IPs)
 		out[i].ServingNodes = slices.Clone(out[i].ServingNodes)
+		out[i].Labels = maps.Clone(out[i].Labels)
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 )
 
 // BGPAdvertisementSpec says how the IPs of some pools are announced over BGP.
+// +kubebuilder:validation:XValidation:rule="!has(self.serviceSelectors) || self.serviceSelectors.size() == 0 || ((!has(self.aggregationLength) || self.aggregationLength == 32) && (!has(self.aggregationLengthV6) || self.aggregationLengthV6 == 128))",message="serviceSelectors cannot be combined with an aggregationLength other than 32 or an aggregationLengthV6 other than 128"
 type BGPAdvertisementSpec struct {
 	// AggregationLength is the prefix length of the IPv4 routes announced.
 	// +optional
@@ -46,6 +47,13 @@ type BGPAdvertisementSpec struct {
 	// NodeSelectors limit the nodes that announce; empty means all nodes.
 	// +optional
 	NodeSelectors []metav1.LabelSelector `json:"nodeSelectors,omitempty"`
+
+	// ServiceSelectors limit the advertisement to the Services of its
+	// pools whose labels one of these selectors matches; empty means
+	// every Service. It takes one route per address: aggregationLength
+	// must stay 32 and aggregationLengthV6 128.
+	// +optional
+	ServiceSelectors []metav1.LabelSelector `json:"serviceSelectors,omitempty"`
 
 	// Peers limits the announcement to these BGPPeer names; empty means
 	// every peer.

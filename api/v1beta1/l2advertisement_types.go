@@ -22,6 +22,14 @@ type L2AdvertisementSpec struct {
 	// +optional
 	NodeSelectors []metav1.LabelSelector `json:"nodeSelectors,omitempty"`
 
+	// ServiceSelectors limit the advertisement to the Services of its
+	// pools whose labels one of these selectors matches; empty means
+	// every Service. As in MetalLB, a Service with the allow-shared-ip
+	// annotation is not announced when an advertisement with
+	// serviceSelectors applies to it.
+	// +optional
+	ServiceSelectors []metav1.LabelSelector `json:"serviceSelectors,omitempty"`
+
 	// Interfaces limits the announcement to these interfaces; empty means
 	// every eligible interface.
 	// +optional

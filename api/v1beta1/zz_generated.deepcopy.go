@@ -245,6 +245,13 @@ func (in *BGPAdvertisementSpec) DeepCopyInto(out *BGPAdvertisementSpec) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.ServiceSelectors != nil {
+		in, out := &in.ServiceSelectors, &out.ServiceSelectors
+		*out = make([]v1.LabelSelector, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
+	}
 	if in.Peers != nil {
 		in, out := &in.Peers, &out.Peers
 		*out = make([]string, len(*in))
@@ -786,6 +793,13 @@ func (in *L2AdvertisementSpec) DeepCopyInto(out *L2AdvertisementSpec) {
 	}
 	if in.NodeSelectors != nil {
 		in, out := &in.NodeSelectors, &out.NodeSelectors
+		*out = make([]v1.LabelSelector, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
+	}
+	if in.ServiceSelectors != nil {
+		in, out := &in.ServiceSelectors, &out.ServiceSelectors
 		*out = make([]v1.LabelSelector, len(*in))
 		for i := range *in {
 			(*in)[i].DeepCopyInto(&(*out)[i])

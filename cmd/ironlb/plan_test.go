@@ -298,10 +298,10 @@ services:
 		{
 			name: "text is the default",
 			args: nil,
-			want: `NAMESPACE   NAME   IPS          POOL     ERROR
-shop        web    192.0.2.11   lan
-default     db     192.0.2.10   lan
-shop        api    <none>       <none>   no available IPs in pool "lan"
+			want: `NAMESPACE   NAME   IPS          POOL     ADVERTISEMENTS    ERROR
+shop        web    192.0.2.11   lan      <not announced>
+default     db     192.0.2.10   lan      <not announced>
+shop        api    <none>       <none>   <none>            no available IPs in pool "lan"
 
 POOL   IPV4 ASSIGNED   IPV4 AVAILABLE   IPV6 ASSIGNED   IPV6 AVAILABLE
 lan    2               0                0               0

@@ -83,6 +83,7 @@ func Plan(set *manifest.Set, opts Options) (*Result, error) {
 	for _, e := range entries {
 		if !e.skip {
 			e.ensure(a)
+			e.advertisements(model)
 		}
 	}
 

@@ -26,7 +26,17 @@ type Service struct {
 	Note string `json:"note,omitempty"`
 	// Error says why the Service gets no (new) IPs.
 	Error string `json:"error,omitempty"`
+	// BGPAdvertisements and L2Advertisements name the advertisements
+	// that announce the Service's IPs, sorted: those of its pool whose
+	// serviceSelectors, if any, select it (nodeSelectors aside). Both
+	// are empty for a Service with IPs that nothing announces.
+	BGPAdvertisements []string `json:"bgpAdvertisements,omitempty"`
+	L2Advertisements  []string `json:"l2Advertisements,omitempty"`
 }
+
+// Announced reports whether an advertisement announces the Service's
+// IPs.
+func (s Service) Announced() bool { return len(s.BGPAdvertisements)+len(s.L2Advertisements) > 0 }
 
 // Key returns "namespace/name".
 func (s Service) Key() string { return s.Namespace + "/" + s.Name }

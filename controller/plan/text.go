@@ -12,14 +12,19 @@ import (
 // none fills an empty cell, as kubectl does.
 const none = "<none>"
 
+// notAnnounced fills the ADVERTISEMENTS cell of a Service with IPs that
+// no advertisement announces.
+const notAnnounced = "<not announced>"
+
 // WriteText writes the result as kubectl-like tables: the Services
-// (NAMESPACE NAME IPS POOL ERROR), the notes if any, then the pools.
+// (NAMESPACE NAME IPS POOL ADVERTISEMENTS ERROR), the notes if any, then
+// the pools.
 func WriteText(w io.Writer, r *Result) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAMESPACE\tNAME\tIPS\tPOOL\tERROR")
+	fmt.Fprintln(tw, "NAMESPACE\tNAME\tIPS\tPOOL\tADVERTISEMENTS\tERROR")
 	for _, s := range r.Services {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Namespace, s.Name, orNone(ipList(s.IPs)), orNone(s.Pool), s.Error)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Namespace, s.Name, orNone(ipList(s.IPs)), orNone(s.Pool), advertisementsCell(s), s.Error)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -72,4 +77,23 @@ func orNone(s string) string {
 		return none
 	}
 	return s
+}
+
+// advertisementsCell lists the advertisements that announce a Service,
+// as bgp/NAME and l2/NAME, comma-separated.
+func advertisementsCell(s Service) string {
+	switch {
+	case len(s.IPs) == 0:
+		return none
+	case !s.Announced():
+		return notAnnounced
+	}
+	cells := make([]string, 0, len(s.BGPAdvertisements)+len(s.L2Advertisements))
+	for _, a := range s.BGPAdvertisements {
+		cells = append(cells, "bgp/"+a)
+	}
+	for _, a := range s.L2Advertisements {
+		cells = append(cells, "l2/"+a)
+	}
+	return strings.Join(cells, ",")
 }

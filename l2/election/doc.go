@@ -9,9 +9,15 @@
 //
 // # Candidates
 //
+// The L2Advertisements that apply to a Service are those of its pool
+// whose serviceSelectors match its labels (all of them when they have
+// none); a Service none applies to is no Layer 2 Service. As in MetalLB,
+// a Service with the allow-shared-ip annotation is not announced when an
+// advertisement with serviceSelectors applies to it.
+//
 // A node is a candidate for a Service when its speaker is alive, its
-// NetworkUnavailable condition is false, an L2Advertisement that covers
-// the Service's pool selects it, and, for externalTrafficPolicy Local,
+// NetworkUnavailable condition is false, an L2Advertisement that applies
+// to the Service selects it, and, for externalTrafficPolicy Local,
 // it has a serving endpoint of the Service. With ElectWith's
 // CanAnnounce, a node must also have a usable interface among those the
 // advertisements allow it (the speakers publish theirs). A Service with
@@ -49,7 +55,7 @@
 // A node's preference for a Service is the sum of
 // config.L2Advertisement.Preference (the sum of the weights of its
 // preferredNodeSelectors terms that match the node) over the
-// advertisements of the Service's pool that select the node, as MetalLB
+// advertisements that apply to the Service and select the node, as MetalLB
 // counts it; for a group, the highest over the Services of the group it is a candidate
 // for. Without preferredNodeSelectors every preference is 0 and the hash
 // alone decides. A preference never makes a node a candidate nor moves

@@ -45,8 +45,9 @@ type ServiceOwner struct {
 type Result struct {
 	// Nodes that own or hand over at least one IP, sorted by name.
 	Nodes []Assignment
-	// Services lists every Service whose pool an L2Advertisement
-	// covers, sorted by namespace and name.
+	// Services lists every Service an L2Advertisement applies to (one
+	// of its pool whose serviceSelectors, if any, select it), sorted by
+	// namespace and name.
 	Services []ServiceOwner
 }
 
@@ -113,12 +114,12 @@ func ElectWith(c *state.Cluster, live []string, opts Options) Result {
 	)
 	for i := range c.Services {
 		s := &c.Services[i]
-		ads := advertisementsFor(c.Model, s.Pool)
+		ads := advertisementsFor(c.Model, s)
 		if len(ads) == 0 {
 			continue
 		}
 		l2 = append(l2, i)
-		if !s.HasServingEndpoint() || len(s.IPs) == 0 {
+		if !s.HasServingEndpoint() || len(s.IPs) == 0 || refusedSharing(s, ads) {
 			continue
 		}
 		elig[i] = candidatesFor(s, ads, nodes, opts.CanAnnounce)
@@ -193,19 +194,38 @@ func usableNodes(all []state.Node, live []string) map[string]state.Node {
 	return out
 }
 
-// advertisementsFor returns the L2Advertisements that cover a pool.
-func advertisementsFor(m *config.Model, pool string) []*config.L2Advertisement {
-	if pool == "" {
+// advertisementsFor returns the L2Advertisements that apply to a
+// Service: those of its pool whose serviceSelectors, if it has any,
+// match its labels.
+func advertisementsFor(m *config.Model, s *state.Service) []*config.L2Advertisement {
+	if s.Pool == "" {
 		return nil
 	}
 	var out []*config.L2Advertisement
 	for i := range m.L2Advertisements {
 		ad := &m.L2Advertisements[i]
-		if slices.Contains(ad.Pools, pool) {
+		if slices.Contains(ad.Pools, s.Pool) && ad.SelectsService(s.Labels) {
 			out = append(out, ad)
 		}
 	}
 	return out
+}
+
+// refusedSharing reports MetalLB's rule for Services that may share an
+// IP: one with the allow-shared-ip annotation is not announced when an
+// advertisement with serviceSelectors applies to it, since Services on
+// one IP could otherwise be selected by advertisements that place the
+// IP on different nodes.
+func refusedSharing(s *state.Service, ads []*config.L2Advertisement) bool {
+	if s.SharingKey == "" {
+		return false
+	}
+	for _, ad := range ads {
+		if len(ad.ServiceSelectors) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // rank orders the candidates of a group: by tier, then the higher
