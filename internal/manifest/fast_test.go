@@ -282,6 +282,8 @@ spec:
 	{name: "merge key", input: "apiVersion: v1\nkind: Service\nmetadata:\n  <<: {name: a}\n"},
 	{name: "indented root", input: "  apiVersion: v1\n  kind: Service\n"},
 	{name: "sequence at mapping level", input: "apiVersion: v1\nkind: Service\n- a\n"},
+	// Found by FuzzFastPath: an empty flow item is an error.
+	{name: "empty flow item", input: "apiVersion: A0\nkind: A\n0Y: \n0000Y: [,0]"},
 }
 
 func TestFastPath(t *testing.T) {
