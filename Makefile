@@ -64,6 +64,7 @@ generate:
 bench: tools
 	$(GO) test -run '^$$' -bench 'BenchmarkAllocate|BenchmarkChurn' -benchtime=10x -count=1 ./ipam/
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./frr/ ./state/ ./l2/election/
+	$(GO) test -run '^$$' -bench BenchmarkPlan -benchmem -count=1 ./cmd/ironlb/
 	$(GO) test -run XXX -bench ApplyOneServiceInto10k -benchtime 20x -count 2 ./frr/apply/
 	$(GO) test -run '^$$' -bench FailureDetection -benchtime 20x ./l2/members/
 	$(GO) test -run '^$$' -bench 'ServiceToRoute|L2Failover|BFDLinkCut' -benchtime 20x -timeout 90m ./e2e/

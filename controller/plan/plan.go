@@ -117,14 +117,16 @@ func handled(set *manifest.Set, lbClass string) []*entry {
 		if !request.Handled(&set.Services[i], lbClass) {
 			continue
 		}
-		svc := set.Services[i].DeepCopy()
+		// A shallow copy is enough to default the namespace without
+		// changing the set: the assigner only reads the Service.
+		svc := set.Services[i]
 		if svc.Namespace == "" {
 			svc.Namespace = defaultServiceNamespace
 		}
 		e := &entry{
-			svc:      assign.Service{Svc: svc, NamespaceLabels: nsLabels[svc.Namespace]},
+			svc:      assign.Service{Svc: &svc, NamespaceLabels: nsLabels[svc.Namespace]},
 			out:      Service{Namespace: svc.Namespace, Name: svc.Name, IPs: []netip.Addr{}},
-			previous: request.IngressIPs(svc),
+			previous: request.IngressIPs(&svc),
 		}
 		key := e.svc.Key()
 		if seen[key] {

@@ -373,3 +373,19 @@ func TestPlanEmpty(t *testing.T) {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 }
+
+// TestPlanLeavesSetUnchanged checks that planning, which defaults the
+// namespace of Services written without one, does not change the set.
+func TestPlanLeavesSetUnchanged(t *testing.T) {
+	set := &manifest.Set{
+		Pools:    []v1beta1.IPAddressPool{pool("a", "192.0.2.0/30")},
+		Services: []corev1.Service{lb("", "web", status("192.0.2.1")), lb("shop", "db")},
+	}
+	want := set.Services[0].DeepCopy()
+	if _, err := Plan(set, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, &set.Services[0]); diff != "" {
+		t.Errorf("Service after Plan (-before +after):\n%s", diff)
+	}
+}

@@ -1,20 +1,20 @@
 package manifest
 
 import (
-	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
@@ -44,9 +44,28 @@ const maxDocument = 16 << 20
 // Decode reads every document of r into the set. source names the input in
 // errors (a file name, or "-" for standard input).
 func (s *Set) Decode(source string, r io.Reader) error {
-	reader := utilyaml.NewYAMLReader(bufio.NewReaderSize(r, 64<<10))
+	return newDecoder(s).decode(source, r)
+}
+
+// decoder reads documents into a set: each document the fast way when it
+// can (see fast.go), otherwise the general way.
+type decoder struct {
+	set *Set
+	// fast is whether to try the fast way first.
+	fast    bool
+	parser  subset
+	schemas schemas
+	json    []byte
+}
+
+func newDecoder(s *Set) *decoder {
+	return &decoder{set: s, fast: true, schemas: schemas{}}
+}
+
+func (d *decoder) decode(source string, r io.Reader) error {
+	reader := newDocReader(r)
 	for i := 0; ; i++ {
-		doc, err := reader.Read()
+		doc, err := reader.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -56,12 +75,25 @@ func (s *Set) Decode(source string, r io.Reader) error {
 		if len(doc) > maxDocument {
 			return fmt.Errorf("%s: document %d is larger than %d bytes", source, i+1, maxDocument)
 		}
-		if err := s.decodeDoc(fmt.Sprintf("%s: document %d", source, i+1), doc); err != nil {
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		if d.fast && d.decodeFast(source, i+1, doc) {
+			continue
+		}
+		if err := d.set.decodeDoc(docName(source, i+1), doc); err != nil {
 			return err
 		}
 	}
 }
 
+// docName names document n of source in errors.
+func docName(source string, n int) string {
+	return fmt.Sprintf("%s: document %d", source, n)
+}
+
+// decodeDoc decodes one document the general way: YAML to JSON to the
+// object, twice (its kind, then the object).
 func (s *Set) decodeDoc(where string, doc []byte) error {
 	if len(bytes.TrimSpace(doc)) == 0 {
 		return nil
@@ -92,13 +124,18 @@ func (s *Set) decodeDoc(where string, doc []byte) error {
 	}
 	into := s.target(head.APIVersion, head.Kind)
 	if into == nil {
-		s.Skipped = append(s.Skipped, fmt.Sprintf("%s: %s/%s %s", where, head.APIVersion, head.Kind, head.Metadata.Name))
+		s.skip(where, head.APIVersion, head.Kind, head.Metadata.Name)
 		return nil
 	}
-	if err := into(doc); err != nil {
+	if err := into.yaml(doc); err != nil {
 		return fmt.Errorf("%s: %s %q: %w", where, head.Kind, head.Metadata.Name, err)
 	}
 	return nil
+}
+
+// skip records a document of a kind ironlb does not read.
+func (s *Set) skip(where, apiVersion, kind, name string) {
+	s.Skipped = append(s.Skipped, fmt.Sprintf("%s: %s/%s %s", where, apiVersion, kind, name))
 }
 
 // jsonRaw keeps a List item undecoded; YAML documents are JSON-compatible
@@ -110,9 +147,17 @@ func (r *jsonRaw) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// target returns the decoder that appends a document of the kind to the
-// set, or nil for kinds ironlb does not read.
-func (s *Set) target(apiVersion, kind string) func([]byte) error {
+// kindCodec decodes the documents of one kind and appends them to the set.
+type kindCodec struct {
+	// typ is a pointer to the Go type; nil for a kind that is an error.
+	typ reflect.Type
+	// yaml decodes a YAML document, json its JSON form; both strictly.
+	yaml, json func([]byte) error
+}
+
+// target returns how documents of the kind are decoded, or nil for kinds
+// ironlb does not read.
+func (s *Set) target(apiVersion, kind string) *kindCodec {
 	switch apiVersion + "/" + kind {
 	case "metallb.io/v1beta1/IPAddressPool":
 		return appendTo(&s.Pools)
@@ -137,7 +182,7 @@ func (s *Set) target(apiVersion, kind string) func([]byte) error {
 	case "discovery.k8s.io/v1/EndpointSlice":
 		return appendTo(&s.EndpointSlices)
 	case "metallb.io/v1beta1/BGPPeer":
-		return s.appendV1beta1Peer
+		return &kindCodec{yaml: s.appendV1beta1Peer} // no fast path: v1beta1 peers are rare
 	}
 	return nil
 }
@@ -159,14 +204,27 @@ func (s *Set) appendV1beta1Peer(doc []byte) error {
 
 // appendTo decodes strictly, so a misspelt field is an error rather than a
 // silently ignored setting.
-func appendTo[T any](list *[]T) func([]byte) error {
-	return func(doc []byte) error {
-		var obj T
-		if err := yaml.UnmarshalStrict(doc, &obj); err != nil {
-			return err
-		}
-		*list = append(*list, obj)
-		return nil
+func appendTo[T any](list *[]T) *kindCodec {
+	return &kindCodec{
+		typ: reflect.TypeFor[*T](),
+		yaml: func(doc []byte) error {
+			var obj T
+			if err := yaml.UnmarshalStrict(doc, &obj); err != nil {
+				return err
+			}
+			*list = append(*list, obj)
+			return nil
+		},
+		json: func(doc []byte) error {
+			var obj T
+			dec := json.NewDecoder(bytes.NewReader(doc))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&obj); err != nil {
+				return err
+			}
+			*list = append(*list, obj)
+			return nil
+		},
 	}
 }
 
@@ -184,9 +242,10 @@ func isComments(doc []byte) bool {
 // folder, in name order, not recursing); "-" reads standard input.
 func Load(paths []string, stdin io.Reader) (*Set, error) {
 	s := &Set{}
+	d := newDecoder(s)
 	for _, p := range paths {
 		if p == "-" {
-			if err := s.Decode("-", stdin); err != nil {
+			if err := d.decode("-", stdin); err != nil {
 				return nil, err
 			}
 			continue
@@ -196,7 +255,7 @@ func Load(paths []string, stdin io.Reader) (*Set, error) {
 			return nil, err
 		}
 		for _, f := range files {
-			if err := s.loadFile(f); err != nil {
+			if err := d.loadFile(f); err != nil {
 				return nil, err
 			}
 		}
@@ -204,13 +263,13 @@ func Load(paths []string, stdin io.Reader) (*Set, error) {
 	return s, nil
 }
 
-func (s *Set) loadFile(name string) error {
+func (d *decoder) loadFile(name string) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return fmt.Errorf("reading manifests: %w", err)
 	}
 	defer f.Close()
-	return s.Decode(name, f)
+	return d.decode(name, f)
 }
 
 func expand(path string) ([]string, error) {
