@@ -38,8 +38,10 @@ type cluster struct {
 	env     *testenv.Env
 	c       client.Client
 	webhook bool
-	stop    context.CancelFunc
-	done    chan error
+	// reg holds the metrics of the controller running now.
+	reg  *prometheus.Registry
+	stop context.CancelFunc
+	done chan error
 }
 
 // newCluster starts an API server (with the webhook installed when asked)
@@ -108,7 +110,8 @@ func (cl *cluster) startController() {
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)
 	}
-	err = controller.Setup(mgr, controller.Config{Namespace: ns, Webhook: cl.webhook, Registerer: prometheus.NewRegistry(), Log: log})
+	cl.reg = prometheus.NewRegistry()
+	err = controller.Setup(mgr, controller.Config{Namespace: ns, Webhook: cl.webhook, Registerer: cl.reg, Log: log})
 	if err != nil {
 		t.Fatalf("setting up controller: %v", err)
 	}
