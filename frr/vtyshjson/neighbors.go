@@ -1,6 +1,7 @@
 package vtyshjson
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,7 +13,11 @@ import (
 // output lacks (FRR leaves many out while a session is down) are zero.
 type BGPNeighbor struct {
 	// Address is the neighbor's address or interface name (the key).
-	Address     string
+	Address string
+	// VRF is the neighbor's VRF as FRR names it ("default" for the
+	// default one), set by ParseBGPNeighborsAllVRFs; ParseBGPNeighbors
+	// leaves it empty.
+	VRF         string
 	Description string
 	RemoteAS    int64
 	LocalAS     int64
@@ -51,6 +56,10 @@ type BGPNeighbor struct {
 	// LocalHost and ForeignHost are the TCP endpoints when connected.
 	LocalHost   string
 	ForeignHost string
+	// ForeignPort is the neighbor's TCP port: 179 when this side
+	// connected, the neighbor's ephemeral port when it did, -1 when
+	// there is no connection (FRR's value).
+	ForeignPort int64
 }
 
 // Established tells whether the session is up.
@@ -92,6 +101,7 @@ type rawNeighbor struct {
 	LastShutdownDescription string `json:"lastShutdownDescription"`
 	HostLocal               string `json:"hostLocal"`
 	HostForeign             string `json:"hostForeign"`
+	PortForeign             int64  `json:"portForeign"`
 	MessageStats            struct {
 		TotalSent int64 `json:"totalSent"`
 		TotalRecv int64 `json:"totalRecv"`
@@ -121,6 +131,47 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 	if err := decode(CmdBGPNeighbors, data, &top); err != nil {
 		return nil, err
 	}
+	out, err := parseNeighbors(CmdBGPNeighbors, "", top)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b BGPNeighbor) int { return strings.Compare(a.Address, b.Address) })
+	return out, nil
+}
+
+// ParseBGPNeighborsAllVRFs parses `show bgp vrf all neighbors json`: one
+// object per VRF, keyed by its name, each holding the VRF's neighbors as
+// `show bgp neighbors json` prints them. It returns the neighbors of
+// every VRF, each with its VRF, sorted by VRF then address. Keys whose
+// value is not an object are skipped.
+func ParseBGPNeighborsAllVRFs(data []byte) ([]BGPNeighbor, error) {
+	var vrfs map[string]json.RawMessage
+	if err := decode(CmdBGPNeighborsAllVRFs, data, &vrfs); err != nil {
+		return nil, err
+	}
+	var out []BGPNeighbor
+	for name, raw := range vrfs {
+		if !isObject(raw) {
+			continue
+		}
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &top); err != nil {
+			return nil, &Error{Command: CmdBGPNeighborsAllVRFs, Err: fmt.Errorf("vrf %s: %w", name, err)}
+		}
+		ns, err := parseNeighbors(CmdBGPNeighborsAllVRFs, name, top)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ns...)
+	}
+	slices.SortFunc(out, func(a, b BGPNeighbor) int {
+		return cmp.Or(strings.Compare(a.VRF, b.VRF), strings.Compare(a.Address, b.Address))
+	})
+	return out, nil
+}
+
+// parseNeighbors parses one VRF's neighbors, the objects of top.
+func parseNeighbors(cmd, vrf string, top map[string]json.RawMessage) ([]BGPNeighbor, error) {
 	out := make([]BGPNeighbor, 0, len(top))
 	for addr, raw := range top {
 		if !isObject(raw) {
@@ -128,10 +179,11 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 		}
 		var r rawNeighbor
 		if err := json.Unmarshal(raw, &r); err != nil {
-			return nil, &Error{Command: CmdBGPNeighbors, Err: fmt.Errorf("neighbor %s: %w", addr, err)}
+			return nil, &Error{Command: cmd, Err: fmt.Errorf("neighbor %s: %w", addr, err)}
 		}
 		n := BGPNeighbor{
 			Address:                 addr,
+			VRF:                     vrf,
 			Description:             r.Desc,
 			RemoteAS:                r.RemoteAS,
 			LocalAS:                 r.LocalAS,
@@ -149,6 +201,7 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 			MessagesReceived:        r.MessageStats.TotalRecv,
 			LocalHost:               r.HostLocal,
 			ForeignHost:             r.HostForeign,
+			ForeignPort:             r.PortForeign,
 		}
 		if n.Established() {
 			n.Uptime = time.Duration(r.UpMsec) * time.Millisecond
@@ -160,7 +213,7 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 			}
 			var af rawAF
 			if err := json.Unmarshal(rawFamily, &af); err != nil {
-				return nil, &Error{Command: CmdBGPNeighbors, Err: fmt.Errorf("neighbor %s family %s: %w", addr, name, err)}
+				return nil, &Error{Command: cmd, Err: fmt.Errorf("neighbor %s family %s: %w", addr, name, err)}
 			}
 			if n.AddressFamilies == nil {
 				n.AddressFamilies = map[string]AddressFamily{}
@@ -173,6 +226,5 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 		}
 		out = append(out, n)
 	}
-	slices.SortFunc(out, func(a, b BGPNeighbor) int { return strings.Compare(a.Address, b.Address) })
 	return out, nil
 }
