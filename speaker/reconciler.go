@@ -121,10 +121,10 @@ func (r *reconciler) readCluster(ctx context.Context) (*state.Cluster, error) {
 	model, buildErr := config.Build(objs)
 	r.configErr = buildErr
 	if buildErr != nil {
-		r.metrics.configValid.Set(0)
+		r.metrics.configResult(false)
 		r.log.Error("configuration invalid, keeping the last valid one", "error", buildErr)
 	} else {
-		r.metrics.configValid.Set(1)
+		r.metrics.configResult(true)
 		// An unchanged configuration keeps its model: the store and the
 		// frr.conf builder reuse their work only for the same model.
 		if !reflect.DeepEqual(model, r.model) {
