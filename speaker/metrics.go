@@ -14,10 +14,13 @@ type metrics struct {
 	// MetalLB's configuration gauges.
 	configLoaded prometheus.Gauge
 	configStale  prometheus.Gauge
+	// speakerAnnounced is MetalLB's metallb_speaker_announced.
+	speakerAnnounced *announcedGauge
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 	m := &metrics{
+		speakerAnnounced: newAnnouncedGauge(node),
 		applyDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "ironlb_speaker_frr_apply_duration_seconds",
 			Help:    "Time to get the desired configuration into FRR, by path (none, fast, full).",
@@ -45,7 +48,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "1 if running on a stale configuration, because the latest config failed to load (MetalLB's metric).",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.applyDuration, m.applyFailures, m.announced, m.sessions, m.configValid, m.configLoaded, m.configStale} {
+	for _, c := range []prometheus.Collector{m.applyDuration, m.applyFailures, m.announced, m.sessions, m.configValid, m.configLoaded, m.configStale, m.speakerAnnounced.vec} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -171,6 +171,7 @@ func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, p
 	}
 
 	r.metrics.announced.Set(float64(len(fc.Announced)))
+	r.metrics.speakerAnnounced.set(protocolBGP, bgpAnnouncements(cluster, fc.Announced))
 	if fc.Announced == nil {
 		return []frr.ServicePeers{}, nil // applied, announcing nothing
 	}
