@@ -25,7 +25,7 @@ func TestAnnouncements(t *testing.T) {
 		want []announcement
 	}{
 		{name: "bgp: every IP of the Services announced",
-			got: bgpAnnouncements(cluster, []frr.ServicePeers{{Service: "default/dual", Peers: []string{"r1"}}}),
+			got:  bgpAnnouncements(cluster, []frr.ServicePeers{{Service: "default/dual", Peers: []string{"r1"}}}),
 			want: []announcement{{"default/dual", "bgp", "192.0.2.10"}, {"default/dual", "bgp", "2001:db8::10"}}},
 		{name: "bgp: an announced Service the cluster lost gives nothing",
 			got: bgpAnnouncements(cluster, []frr.ServicePeers{{Service: "default/gone"}})},
