@@ -130,8 +130,8 @@ func peerName(n vtyshjson.BGPNeighbor) string {
 }
 
 // metallbPeerLabel is MetalLB's peer label of a BGP session: the
-// neighbor's address, a colon and FRR's portForeign (-1 while there is
-// no connection), IPv6 addresses without brackets.
+// neighbor's address, a colon and FRR's portForeign (-1 when FRR has
+// none, e.g. an Idle neighbor), IPv6 addresses without brackets.
 func metallbPeerLabel(n vtyshjson.BGPNeighbor) string {
 	return n.Address + ":" + strconv.FormatInt(n.ForeignPort, 10)
 }
