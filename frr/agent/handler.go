@@ -32,9 +32,9 @@ type Status struct {
 	Sessions    []vtyshjson.BGPNeighbor `json:"sessions"`
 	BFDPeers    []vtyshjson.BFDPeer     `json:"bfdPeers"`
 	BFDCounters []vtyshjson.BFDCounters `json:"bfdCounters,omitempty"`
-	LastApply  *Record                 `json:"lastApply,omitempty"`
-	LastResync *Record                 `json:"lastResync,omitempty"`
-	Errors     []string                `json:"errors,omitempty"`
+	LastApply   *Record                 `json:"lastApply,omitempty"`
+	LastResync  *Record                 `json:"lastResync,omitempty"`
+	Errors      []string                `json:"errors,omitempty"`
 }
 
 // applyTimeout bounds one apply (a full reload of a large config takes
