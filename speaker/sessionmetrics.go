@@ -35,6 +35,16 @@ const (
 	mMetalLBBFDUpEvents
 	mMetalLBBFDDownEvents
 	mMetalLBBFDZebra
+	mMetalLBOpensSent
+	mMetalLBOpensReceived
+	mMetalLBNotificationsSent
+	mMetalLBUpdatesSent
+	mMetalLBUpdatesReceived
+	mMetalLBKeepalivesSent
+	mMetalLBKeepalivesReceived
+	mMetalLBRouteRefreshSent
+	mMetalLBTotalSent
+	mMetalLBTotalReceived
 	numSessionMetrics
 )
 
@@ -42,20 +52,30 @@ var sessionMetricDefs = [numSessionMetrics]struct {
 	name, help string
 	typ        prometheus.ValueType
 }{
-	mSessionUp:                {"ironlb_speaker_bgp_session_up", "1 when the BGP session to the peer is established.", prometheus.GaugeValue},
-	mPrefixesAdvertised:       {"ironlb_speaker_bgp_prefixes_advertised", "Prefixes advertised to the peer.", prometheus.GaugeValue},
-	mPrefixesReceived:         {"ironlb_speaker_bgp_prefixes_received", "Prefixes received from the peer and accepted.", prometheus.GaugeValue},
-	mBFDUp:                    {"ironlb_speaker_bfd_session_up", "1 when the BFD session to the peer is up.", prometheus.GaugeValue},
-	mMetalLBSessionUp:         {"metallb_bgp_session_up", "BGP session state (1 is up, 0 is down) (MetalLB's metric).", prometheus.GaugeValue},
-	mMetalLBAnnouncedPrefixes: {"metallb_bgp_announced_prefixes_total", "Number of prefixes currently being advertised on the BGP session (MetalLB's metric).", prometheus.GaugeValue},
-	mMetalLBBFDUp:             {"metallb_bfd_session_up", "BFD session state (1 is up, 0 is down) (MetalLB's metric).", prometheus.GaugeValue},
-	mMetalLBBFDControlIn:      {"metallb_bfd_control_packet_input", "Number of received BFD control packets (MetalLB's metric).", prometheus.CounterValue},
-	mMetalLBBFDControlOut:     {"metallb_bfd_control_packet_output", "Number of sent BFD control packets (MetalLB's metric).", prometheus.CounterValue},
-	mMetalLBBFDEchoIn:         {"metallb_bfd_echo_packet_input", "Number of received BFD echo packets (MetalLB's metric).", prometheus.CounterValue},
-	mMetalLBBFDEchoOut:        {"metallb_bfd_echo_packet_output", "Number of sent BFD echo packets (MetalLB's metric).", prometheus.CounterValue},
-	mMetalLBBFDUpEvents:       {"metallb_bfd_session_up_events", "Number of BFD session up events (MetalLB's metric).", prometheus.CounterValue},
-	mMetalLBBFDDownEvents:     {"metallb_bfd_session_down_events", "Number of BFD session down events (MetalLB's metric).", prometheus.CounterValue},
-	mMetalLBBFDZebra:          {"metallb_bfd_zebra_notifications", "Number of BFD zebra notifications (MetalLB's metric).", prometheus.CounterValue},
+	mSessionUp:                 {"ironlb_speaker_bgp_session_up", "1 when the BGP session to the peer is established.", prometheus.GaugeValue},
+	mPrefixesAdvertised:        {"ironlb_speaker_bgp_prefixes_advertised", "Prefixes advertised to the peer.", prometheus.GaugeValue},
+	mPrefixesReceived:          {"ironlb_speaker_bgp_prefixes_received", "Prefixes received from the peer and accepted.", prometheus.GaugeValue},
+	mBFDUp:                     {"ironlb_speaker_bfd_session_up", "1 when the BFD session to the peer is up.", prometheus.GaugeValue},
+	mMetalLBSessionUp:          {"metallb_bgp_session_up", "BGP session state (1 is up, 0 is down) (MetalLB's metric).", prometheus.GaugeValue},
+	mMetalLBAnnouncedPrefixes:  {"metallb_bgp_announced_prefixes_total", "Number of prefixes currently being advertised on the BGP session (MetalLB's metric).", prometheus.GaugeValue},
+	mMetalLBBFDUp:              {"metallb_bfd_session_up", "BFD session state (1 is up, 0 is down) (MetalLB's metric).", prometheus.GaugeValue},
+	mMetalLBBFDControlIn:       {"metallb_bfd_control_packet_input", "Number of received BFD control packets (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBBFDControlOut:      {"metallb_bfd_control_packet_output", "Number of sent BFD control packets (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBBFDEchoIn:          {"metallb_bfd_echo_packet_input", "Number of received BFD echo packets (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBBFDEchoOut:         {"metallb_bfd_echo_packet_output", "Number of sent BFD echo packets (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBBFDUpEvents:        {"metallb_bfd_session_up_events", "Number of BFD session up events (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBBFDDownEvents:      {"metallb_bfd_session_down_events", "Number of BFD session down events (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBBFDZebra:           {"metallb_bfd_zebra_notifications", "Number of BFD zebra notifications (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBOpensSent:          {"metallb_bgp_opens_sent", "Number of BGP open messages sent (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBOpensReceived:      {"metallb_bgp_opens_received", "Number of BGP open messages received (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBNotificationsSent:  {"metallb_bgp_notifications_sent", "Number of BGP notification messages sent (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBUpdatesSent:        {"metallb_bgp_updates_total", "Number of BGP UPDATE messages sent (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBUpdatesReceived:    {"metallb_bgp_updates_total_received", "Number of BGP UPDATE messages received (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBKeepalivesSent:     {"metallb_bgp_keepalives_sent", "Number of BGP keepalive messages sent (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBKeepalivesReceived: {"metallb_bgp_keepalives_received", "Number of BGP keepalive messages received (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBRouteRefreshSent:   {"metallb_bgp_route_refresh_sent", "Number of BGP route refresh messages sent (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBTotalSent:          {"metallb_bgp_total_sent", "Number of total BGP messages sent (MetalLB's metric).", prometheus.CounterValue},
+	mMetalLBTotalReceived:      {"metallb_bgp_total_received", "Number of total BGP messages received (MetalLB's metric).", prometheus.CounterValue},
 }
 
 // sample is one series of a session metric.
@@ -85,6 +105,17 @@ func sessionSamples(st agent.Status) []sample {
 		label := metallbPeerLabel(n)
 		add(mMetalLBSessionUp, label, frrVRF(n.VRF), bool01(n.Established()))
 		add(mMetalLBAnnouncedPrefixes, label, frrVRF(n.VRF), float64(sent(n)))
+		m := n.Messages
+		for metric, v := range map[sessionMetric]int64{
+			mMetalLBOpensSent: m.OpensSent, mMetalLBOpensReceived: m.OpensReceived,
+			mMetalLBNotificationsSent: m.NotificationsSent,
+			mMetalLBUpdatesSent:       m.UpdatesSent, mMetalLBUpdatesReceived: m.UpdatesReceived,
+			mMetalLBKeepalivesSent: m.KeepalivesSent, mMetalLBKeepalivesReceived: m.KeepalivesReceived,
+			mMetalLBRouteRefreshSent: m.RouteRefreshSent,
+			mMetalLBTotalSent:        n.MessagesSent, mMetalLBTotalReceived: n.MessagesReceived,
+		} {
+			add(metric, label, frrVRF(n.VRF), float64(v))
+		}
 	}
 	for _, p := range st.BFDPeers {
 		vrf := frrVRF(p.VRF)

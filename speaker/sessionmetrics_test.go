@@ -51,7 +51,8 @@ func TestSessionMetrics(t *testing.T) {
 			status: fixtureStatus,
 			metrics: []string{"ironlb_speaker_bgp_session_up", "ironlb_speaker_bgp_prefixes_received", "ironlb_speaker_bfd_session_up",
 				"metallb_bgp_session_up", "metallb_bgp_announced_prefixes_total", "metallb_bfd_session_up",
-				"metallb_bfd_session_up_events", "metallb_bfd_session_down_events"},
+				"metallb_bfd_session_up_events", "metallb_bfd_session_down_events",
+				"metallb_bgp_updates_total", "metallb_bgp_opens_sent", "metallb_bgp_total_received"},
 			want: `
 # HELP ironlb_speaker_bfd_session_up 1 when the BFD session to the peer is up.
 # TYPE ironlb_speaker_bfd_session_up gauge
@@ -77,10 +78,22 @@ metallb_bfd_session_up_events{peer="192.0.2.2",vrf="default"} 1
 # TYPE metallb_bgp_announced_prefixes_total gauge
 metallb_bgp_announced_prefixes_total{peer="192.0.2.2:44174",vrf="default"} 2
 metallb_bgp_announced_prefixes_total{peer="203.0.113.2:-1",vrf="red"} 0
+# HELP metallb_bgp_opens_sent Number of BGP open messages sent (MetalLB's metric).
+# TYPE metallb_bgp_opens_sent counter
+metallb_bgp_opens_sent{peer="192.0.2.2:44174",vrf="default"} 5
+metallb_bgp_opens_sent{peer="203.0.113.2:-1",vrf="red"} 0
 # HELP metallb_bgp_session_up BGP session state (1 is up, 0 is down) (MetalLB's metric).
 # TYPE metallb_bgp_session_up gauge
 metallb_bgp_session_up{peer="192.0.2.2:44174",vrf="default"} 1
 metallb_bgp_session_up{peer="203.0.113.2:-1",vrf="red"} 0
+# HELP metallb_bgp_total_received Number of total BGP messages received (MetalLB's metric).
+# TYPE metallb_bgp_total_received counter
+metallb_bgp_total_received{peer="192.0.2.2:44174",vrf="default"} 20
+metallb_bgp_total_received{peer="203.0.113.2:-1",vrf="red"} 0
+# HELP metallb_bgp_updates_total Number of BGP UPDATE messages sent (MetalLB's metric).
+# TYPE metallb_bgp_updates_total counter
+metallb_bgp_updates_total{peer="192.0.2.2:44174",vrf="default"} 6
+metallb_bgp_updates_total{peer="203.0.113.2:-1",vrf="red"} 0
 `,
 		},
 		{

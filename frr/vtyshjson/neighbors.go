@@ -49,6 +49,8 @@ type BGPNeighbor struct {
 	LastShutdownDescription string
 	MessagesSent            int64
 	MessagesReceived        int64
+	// Messages counts the messages by type.
+	Messages MessageCounts
 	// AddressFamilies by FRR's name: ipv4Unicast, ipv6Unicast...
 	AddressFamilies map[string]AddressFamily
 	// BFD is the neighbor's BFD session, nil when BFD is off for it.
@@ -64,6 +66,19 @@ type BGPNeighbor struct {
 
 // Established tells whether the session is up.
 func (n BGPNeighbor) Established() bool { return n.State == "Established" }
+
+// MessageCounts are a neighbor's BGP messages by type, sent and
+// received (FRR's messageStats).
+type MessageCounts struct {
+	OpensSent          int64 `json:"opensSent"`
+	OpensReceived      int64 `json:"opensRecv"`
+	NotificationsSent  int64 `json:"notificationsSent"`
+	UpdatesSent        int64 `json:"updatesSent"`
+	UpdatesReceived    int64 `json:"updatesRecv"`
+	KeepalivesSent     int64 `json:"keepalivesSent"`
+	KeepalivesReceived int64 `json:"keepalivesRecv"`
+	RouteRefreshSent   int64 `json:"routeRefreshSent"`
+}
 
 // AddressFamily is a neighbor's per-family prefix counts.
 type AddressFamily struct {
@@ -103,6 +118,7 @@ type rawNeighbor struct {
 	HostForeign             string `json:"hostForeign"`
 	PortForeign             int64  `json:"portForeign"`
 	MessageStats            struct {
+		MessageCounts
 		TotalSent int64 `json:"totalSent"`
 		TotalRecv int64 `json:"totalRecv"`
 	} `json:"messageStats"`
@@ -199,6 +215,7 @@ func parseNeighbors(cmd, vrf string, top map[string]json.RawMessage) ([]BGPNeigh
 			LastShutdownDescription: r.LastShutdownDescription,
 			MessagesSent:            r.MessageStats.TotalSent,
 			MessagesReceived:        r.MessageStats.TotalRecv,
+			Messages:                r.MessageStats.MessageCounts,
 			LocalHost:               r.HostLocal,
 			ForeignHost:             r.HostForeign,
 			ForeignPort:             r.PortForeign,

@@ -30,6 +30,9 @@ func TestVRFFixtureMeaning(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("neighbors of every VRF (-want +got):\n%s", diff)
 	}
+	if m := ns[0].Messages; m.UpdatesSent == 0 || m.OpensSent == 0 || m.KeepalivesReceived == 0 {
+		t.Errorf("default neighbor's messages = %+v, want opens, updates and keepalives counted", m)
+	}
 	if ns[1].ForeignPort != -1 {
 		t.Errorf("red neighbor's port = %d, want FRR's -1 for no connection", ns[1].ForeignPort)
 	}
