@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -52,5 +53,55 @@ func TestPrometheusRuleAlerts(t *testing.T) {
 	run.Dir = dir
 	if out, err := run.CombinedOutput(); err != nil {
 		t.Fatalf("promtool test rules: %v\n%s", err, out)
+	}
+}
+
+// TestSecureMetricsValues checks what metrics.secure and the TLS Secret
+// values give each component: the flags, and the Secret mounted where
+// --metrics-cert-dir points.
+func TestSecureMetricsValues(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		set        string
+		wantSecure bool
+		wantSecret map[string]string // component -> Secret
+	}{
+		{name: "plain HTTP by default", set: "metrics.secure=false,metrics.controllerTLSSecret=ignored"},
+		{name: "HTTPS, self-signed", set: "metrics.secure=true", wantSecure: true},
+		{name: "HTTPS with both Secrets", set: "metrics.secure=true,metrics.controllerTLSSecret=c-tls,metrics.speakerTLSSecret=s-tls", wantSecure: true,
+			wantSecret: map[string]string{"controller": "c-tls", "speaker": "s-tls"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := render(t, cases()[0], "--set", tc.set)
+			for _, w := range []struct{ kind, name, container string }{
+				{"Deployment", "ironlb-controller", "controller"},
+				{"DaemonSet", "ironlb-speaker", "speaker"},
+			} {
+				spec := podSpec(t, b, w.kind, w.name)
+				c := container(t, spec, w.container)
+				args := strings.Join(c.Args, " ")
+				if got := strings.Contains(args, "--metrics-secure"); got != tc.wantSecure {
+					t.Errorf("%s args %q: --metrics-secure %v, want %v", w.container, args, got, tc.wantSecure)
+				}
+				secret := tc.wantSecret[w.container]
+				if got := strings.Contains(args, "--metrics-cert-dir=/etc/ironlb/metrics-tls"); got != (secret != "") {
+					t.Errorf("%s args %q: --metrics-cert-dir %v, want %v", w.container, args, got, secret != "")
+				}
+				var mounted, volume string
+				for _, m := range c.VolumeMounts {
+					if m.MountPath == "/etc/ironlb/metrics-tls" {
+						mounted = m.Name
+					}
+				}
+				for _, v := range spec.Volumes {
+					if v.Name == mounted && v.Secret != nil {
+						volume = v.Secret.SecretName
+					}
+				}
+				if volume != secret {
+					t.Errorf("%s: Secret mounted at the cert dir = %q, want %q", w.container, volume, secret)
+				}
+			}
+		})
 	}
 }
