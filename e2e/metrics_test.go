@@ -97,6 +97,9 @@ func TestMetalLBMetrics(t *testing.T) {
 				if pfx, _ := s.bgpPeer("metallb_bgp_announced_prefixes_total", router); pfx < 1 {
 					return false, fmt.Sprintf("metallb_bgp_announced_prefixes_total for %s = %v, want at least the Service's prefix", router, pfx)
 				}
+				if upd, _ := s.bgpPeer("metallb_bgp_updates_total", router); upd < 1 {
+					return false, fmt.Sprintf("metallb_bgp_updates_total for %s = %v, want at least one UPDATE sent", router, upd)
+				}
 			}
 			if v, ok := s.value("metallb_bfd_session_up_events", map[string]string{"peer": lab.RouterIPv4, "vrf": "default"}); !ok || v < 1 {
 				return false, fmt.Sprintf("metallb_bfd_session_up_events = %v (found %v), want at least 1", v, ok)
