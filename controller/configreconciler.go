@@ -47,7 +47,7 @@ func (r *configReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 	}
 	model, buildErr := config.Build(objs)
 	if buildErr != nil {
-		r.metrics.configValid.Set(0)
+		r.metrics.configResult(false)
 		r.log.Error("configuration invalid, keeping the last valid one", "error", buildErr)
 		r.reportFieldErrors(objs, buildErr)
 		return reconcile.Result{}, r.writeState(ctx, buildErr)
@@ -71,7 +71,7 @@ func (r *configReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 	r.st.model, r.st.assigner = model, assigner
 	clear(r.st.waiting)
 	r.st.mu.Unlock()
-	r.metrics.configValid.Set(1)
+	r.metrics.configResult(true)
 	r.log.Info("configuration loaded", "pools", len(model.Pools), "peers", len(model.Peers))
 
 	if err := r.writeState(ctx, nil); err != nil {

@@ -40,8 +40,10 @@ type cluster struct {
 	webhook bool
 	// owner is the controller's Pod, owner of its ConfigurationState.
 	owner *metav1.OwnerReference
-	stop  context.CancelFunc
-	done  chan error
+	// reg holds the metrics of the controller running now.
+	reg  *prometheus.Registry
+	stop context.CancelFunc
+	done chan error
 }
 
 // newCluster starts an API server (with the webhook installed when asked)
@@ -129,7 +131,8 @@ func (cl *cluster) startController() {
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)
 	}
-	err = controller.Setup(mgr, controller.Config{Namespace: ns, Webhook: cl.webhook, Registerer: prometheus.NewRegistry(), Log: log, Owner: cl.owner})
+	cl.reg = prometheus.NewRegistry()
+	err = controller.Setup(mgr, controller.Config{Namespace: ns, Webhook: cl.webhook, Registerer: cl.reg, Log: log, Owner: cl.owner})
 	if err != nil {
 		t.Fatalf("setting up controller: %v", err)
 	}

@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"math"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,7 +24,7 @@ func (r *poolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	var pool v1beta1.IPAddressPool
 	if err := r.client.Get(ctx, req.NamespacedName, &pool); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.metrics.poolAddrs.DeletePartialMatch(map[string]string{"pool": req.Name})
+			r.metrics.forgetPool(req.Name)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("reading pool %s: %w", req.Name, err)
@@ -43,10 +42,7 @@ func (r *poolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		// Not in the model in force (yet): nothing true to report.
 		return reconcile.Result{}, nil
 	}
-	for fam, u := range map[string]ipam.FamilyUsage{"IPv4": usage.IPv4, "IPv6": usage.IPv6} {
-		r.metrics.poolAddrs.WithLabelValues(pool.Name, fam, "assigned").Set(float64(u.Assigned))
-		r.metrics.poolAddrs.WithLabelValues(pool.Name, fam, "available").Set(math.Min(float64(u.Available), math.MaxInt64))
-	}
+	r.metrics.poolUsage(pool.Name, usage)
 	want := v1beta1.IPAddressPoolStatus{
 		AssignedIPv4: usage.IPv4.Assigned, AvailableIPv4: usage.IPv4.Available,
 		AssignedIPv6: usage.IPv6.Assigned, AvailableIPv6: usage.IPv6.Available,

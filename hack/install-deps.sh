@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # install-deps.sh installs the Debian packages the tests and the lab need,
-# when they are missing: FRR (bgpd, bfdd, zebra, vtysh, frr-reload.py) and
-# iproute2. It never starts the system's FRR service.
+# when they are missing: FRR (bgpd, bfdd, zebra, vtysh, frr-reload.py),
+# iproute2 and promtool (Debian's prometheus package). It never starts a
+# service (FRR's, Prometheus').
 set -euo pipefail
 
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [[ -x /usr/lib/frr/bgpd ]] || need+=(frr)
 [[ -x /usr/lib/frr/frr-reload.py ]] || need+=(frr-pythontools)
+# promtool, for `promtool test rules` of the chart's alerts.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [[ ${#need[@]} -eq 0 ]]; then
 	exit 0
 fi

@@ -275,6 +275,7 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 	}
 	owned := ownedServices(res, r.cfg.NodeName)
 	r.recordOwners(ctx, owned)
+	r.metrics.speakerAnnounced.set(protocolLayer2, l2Announcements(cluster, owned))
 	errs := []error{
 		syncL2Statuses(ctx, r.client, r.cfg.Namespace, r.cfg.NodeName, l2StatusWant(cluster, owned, st)),
 		r.clearStaleL2Statuses(ctx, owned, live),

@@ -121,10 +121,10 @@ func (r *reconciler) readCluster(ctx context.Context) (*state.Cluster, error) {
 	model, buildErr := config.Build(objs)
 	r.configErr = buildErr
 	if buildErr != nil {
-		r.metrics.configValid.Set(0)
+		r.metrics.configResult(false)
 		r.log.Error("configuration invalid, keeping the last valid one", "error", buildErr)
 	} else {
-		r.metrics.configValid.Set(1)
+		r.metrics.configResult(true)
 		// An unchanged configuration keeps its model: the store and the
 		// frr.conf builder reuse their work only for the same model.
 		if !reflect.DeepEqual(model, r.model) {
@@ -171,6 +171,7 @@ func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, p
 	}
 
 	r.metrics.announced.Set(float64(len(fc.Announced)))
+	r.metrics.speakerAnnounced.set(protocolBGP, bgpAnnouncements(cluster, fc.Announced))
 	if fc.Announced == nil {
 		return []frr.ServicePeers{}, nil // applied, announcing nothing
 	}

@@ -1,6 +1,7 @@
 package speaker
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -61,16 +62,7 @@ func (p *sessionPoller) poll(ctx context.Context) {
 		p.agentFresh()
 	}
 	sessions := sessionsFrom(st, p.now())
-	p.metrics.sessionUp.Reset()
-	p.metrics.prefixesSent.Reset()
-	for _, s := range sessions {
-		up := 0.0
-		if s.State == "Established" {
-			up = 1
-		}
-		p.metrics.sessionUp.WithLabelValues(s.Peer, s.VRF).Set(up)
-		p.metrics.prefixesSent.WithLabelValues(s.Peer, s.VRF).Set(float64(s.PrefixesSent))
-	}
+	p.metrics.sessions.set(sessionSamples(st))
 	err = updateSpeakerStatus(ctx, p.client, p.ns, p.node, func(s *v1beta1.SpeakerStatusStatus) { s.Sessions = sessions })
 	if err != nil && ctx.Err() == nil {
 		p.log.Warn("writing session state", "node", p.node, "error", err)
@@ -89,11 +81,11 @@ func sessionsFrom(st agent.Status, now time.Time) []v1beta1.BGPSession {
 		s := v1beta1.BGPSession{
 			Peer:                   n.Description,
 			Address:                n.Address,
-			VRF:                    vrfOf(n),
+			VRF:                    vrfName(n.VRF),
 			State:                  n.State,
 			EstablishedTransitions: n.ConnectionsEstablished,
 			PrefixesSent:           sent(n),
-			BFD:                    bfd[vrfOf(n)+"|"+n.Address],
+			BFD:                    bfd[vrfName(n.VRF)+"|"+n.Address],
 			LastError:              lastError(n),
 		}
 		if s.Peer == "" {
@@ -105,15 +97,12 @@ func sessionsFrom(st agent.Status, now time.Time) []v1beta1.BGPSession {
 		}
 		out = append(out, s)
 	}
+	// The default VRF's (empty) first, then by VRF, peer and address.
 	slices.SortFunc(out, func(a, b v1beta1.BGPSession) int {
-		return strings.Compare(a.VRF+"|"+a.Peer+"|"+a.Address, b.VRF+"|"+b.Peer+"|"+b.Address)
+		return cmp.Or(strings.Compare(a.VRF, b.VRF), strings.Compare(a.Peer, b.Peer), strings.Compare(a.Address, b.Address))
 	})
 	return out
 }
-
-// vrfOf is empty for sessions of the default VRF. The agent reports the
-// default VRF's sessions only, for now.
-func vrfOf(vtyshjson.BGPNeighbor) string { return "" }
 
 // vrfName is the VRF as the status spells it: FRR calls the default VRF
 // "default", the status leaves it empty.

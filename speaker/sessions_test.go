@@ -20,14 +20,16 @@ func TestSessionsFrom(t *testing.T) {
 				AddressFamilies: map[string]vtyshjson.AddressFamily{"ipv4Unicast": {Sent: 3}}},
 			{Address: "2001:db8:0:1::1", Description: "router-v6", State: "Active", LastResetReason: "Waiting for peer OPEN"},
 			{Address: "198.51.100.9", State: "Connect", LastNotification: "Cease/Administrative Shutdown"},
+			{Address: "203.0.113.2", VRF: "red", Description: "router-red", State: "Established", AddressFamilies: map[string]vtyshjson.AddressFamily{"ipv4Unicast": {Sent: 1}}},
 		},
-		BFDPeers: []vtyshjson.BFDPeer{{Peer: "192.0.2.1", VRF: "default", Status: "up"}, {Peer: "2001:db8:0:1::1", VRF: "default", Status: "down"}},
+		BFDPeers: []vtyshjson.BFDPeer{{Peer: "192.0.2.1", VRF: "default", Status: "up"}, {Peer: "2001:db8:0:1::1", VRF: "default", Status: "down"}, {Peer: "203.0.113.2", VRF: "red", Status: "up"}},
 	}
 	since := metav1.NewTime(now.Add(-90 * time.Second))
 	want := []v1beta1.BGPSession{
 		{Peer: "198.51.100.9", Address: "198.51.100.9", State: "Connect", LastError: "Cease/Administrative Shutdown"},
 		{Peer: "router-v4", Address: "192.0.2.1", State: "Established", Since: &since, EstablishedTransitions: 2, PrefixesSent: 3, BFD: "up"},
 		{Peer: "router-v6", Address: "2001:db8:0:1::1", State: "Active", BFD: "down", LastError: "Waiting for peer OPEN"},
+		{Peer: "router-red", Address: "203.0.113.2", VRF: "red", State: "Established", PrefixesSent: 1, BFD: "up"},
 	}
 	if diff := cmp.Diff(want, sessionsFrom(st, now)); diff != "" {
 		t.Errorf("sessionsFrom() (-want +got):\n%s", diff)

@@ -39,7 +39,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("speaker configuration: %w", err)
 	}
-	m, err := newMetrics(cfg.Registerer)
+	m, err := newMetrics(cfg.Registerer, cfg.NodeName)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}

@@ -22,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
@@ -41,6 +40,7 @@ type controllerConfig struct {
 	podName     string
 	lbClass     string
 	metricsAddr string
+	metrics     metricsFlags
 	healthAddr  string
 	pprofAddr   string
 	webhookPort int
@@ -78,6 +78,7 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	fs.StringVar(&c.podName, "pod-name", os.Getenv("POD_NAME"), "the controller's own Pod, made owner of its ConfigurationState (default: $POD_NAME; empty: no owner)")
 	fs.StringVar(&c.lbClass, "lb-class", "", "also serve Services of this loadBalancerClass")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7472", "address of the Prometheus metrics endpoint (0 disables)")
+	c.metrics.register(fs)
 	fs.StringVar(&c.healthAddr, "health-addr", ":7473", "address of the /healthz and /readyz endpoints (0 disables)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address of Go's /debug/pprof endpoints, for profiling (empty disables)")
 	fs.IntVar(&c.webhookPort, "webhook-port", 9443, "port of the validating webhook (0 disables)")
@@ -130,7 +131,7 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 	opts := ctrl.Options{
 		Scheme:                  scheme,
 		Logger:                  logr.FromSlogHandler(log.Handler()),
-		Metrics:                 metricsserver.Options{BindAddress: c.metricsAddr},
+		Metrics:                 c.metrics.options(c.metricsAddr),
 		HealthProbeBindAddress:  c.healthAddr,
 		PprofBindAddress:        c.pprofAddr,
 		LeaderElection:          c.leaderElect,

@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/frr/agent"
@@ -41,6 +40,7 @@ type speakerConfig struct {
 	drainOnStop     bool
 	sessionInterval time.Duration
 	metricsAddr     string
+	metrics         metricsFlags
 	healthAddr      string
 	pprofAddr       string
 	logLevel        slog.Level
@@ -138,6 +138,7 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	fs.BoolVar(&c.drainOnStop, "drain-on-stop", true, "on SIGTERM, move traffic away and withdraw before exiting")
 	fs.DurationVar(&c.sessionInterval, "session-interval", 10*time.Second, "how often BGP session state is read from FRR")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7474", "address of the Prometheus metrics endpoint (0 disables)")
+	c.metrics.register(fs)
 	fs.StringVar(&c.healthAddr, "health-addr", ":7475", "address of the /healthz and /readyz endpoints (0 disables)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address of Go's /debug/pprof endpoints, for profiling (empty disables)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -192,7 +193,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		Scheme:                 s,
 		Cache:                  speakerCache(c.namespace, c.nodeName),
 		Logger:                 logr.FromSlogHandler(log.Handler()),
-		Metrics:                metricsserver.Options{BindAddress: c.metricsAddr},
+		Metrics:                c.metrics.options(c.metricsAddr),
 		HealthProbeBindAddress: c.healthAddr,
 		PprofBindAddress:       c.pprofAddr,
 	})

@@ -67,8 +67,14 @@ func (f *fakeShower) Show(_ context.Context, cmd string) ([]byte, error) {
 	switch cmd {
 	case "show bgp neighbors json":
 		return os.ReadFile("../vtyshjson/testdata/bgp_neighbors_speaker.json")
+	case "show bgp vrf all neighbors json":
+		// The default VRF's neighbors, as the all-VRF command wraps them.
+		ns, err := os.ReadFile("../vtyshjson/testdata/bgp_neighbors_speaker.json")
+		return append(append([]byte(`{"default":`), ns...), '}'), err
 	case "show bfd peers json":
 		return os.ReadFile("../vtyshjson/testdata/bfd_peers_speaker.json")
+	case "show bfd peers counters json":
+		return os.ReadFile("../vtyshjson/testdata/bfd_counters_speaker.json")
 	}
 	return []byte("FRRouting 8.4.4"), nil
 }
@@ -146,8 +152,13 @@ func TestAgentWithFakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Sessions) != 3 || len(st.BFDPeers) != 3 || len(st.Errors) != 0 {
-		t.Errorf("status = %d sessions, %d bfd peers, errors %v; want 3, 3, none", len(st.Sessions), len(st.BFDPeers), st.Errors)
+	if len(st.Sessions) != 3 || len(st.BFDPeers) != 3 || len(st.BFDCounters) != 1 || len(st.Errors) != 0 {
+		t.Errorf("status = %d sessions, %d bfd peers, %d bfd counters, errors %v; want 3, 3, 1, none", len(st.Sessions), len(st.BFDPeers), len(st.BFDCounters), st.Errors)
+	}
+	for _, n := range st.Sessions {
+		if n.VRF != "default" {
+			t.Errorf("session %s has VRF %q, want default", n.Address, n.VRF)
+		}
 	}
 	if st.LastApply == nil || st.LastApply.Result.Failure == nil {
 		t.Errorf("status last apply = %+v, want the failed one", st.LastApply)
@@ -169,8 +180,8 @@ func TestAgentUnhealthyWhenVtyshFails(t *testing.T) {
 		t.Errorf("Healthz = %v, want 503 with vtysh's message", err)
 	}
 	st, err := c.Status(t.Context())
-	if err != nil || len(st.Errors) != 2 {
-		t.Errorf("Status = %+v, %v; want two errors and no failure", st, err)
+	if err != nil || len(st.Errors) != 3 {
+		t.Errorf("Status = %+v, %v; want three errors and no failure", st, err)
 	}
 }
 

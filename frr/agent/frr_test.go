@@ -60,8 +60,11 @@ func TestAgentRealFRR(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if len(st.Errors) != 0 || len(st.Sessions) != 1 || st.Sessions[0].Address != "192.0.2.9" || st.Sessions[0].RemoteAS != 64514 {
-		t.Errorf("status sessions = %+v (errors %v), want neighbor 192.0.2.9 of AS 64514", st.Sessions, st.Errors)
+	if len(st.Errors) != 0 || len(st.Sessions) != 1 || st.Sessions[0].Address != "192.0.2.9" || st.Sessions[0].RemoteAS != 64514 || st.Sessions[0].VRF != "default" {
+		t.Errorf("status sessions = %+v (errors %v), want neighbor 192.0.2.9 of AS 64514 in the default VRF", st.Sessions, st.Errors)
+	}
+	if len(st.BFDCounters) != 1 || st.BFDCounters[0].Peer != "192.0.2.9" {
+		t.Errorf("status bfd counters = %+v, want 192.0.2.9's", st.BFDCounters)
 	}
 	if len(st.BFDPeers) != 1 || st.BFDPeers[0].Peer != "192.0.2.9" || st.BFDPeers[0].Up() {
 		t.Errorf("status bfd peers = %+v, want 192.0.2.9 not up", st.BFDPeers)

@@ -28,11 +28,13 @@ type ApplyResponse struct {
 // Status is the answer to GET /status. A part that could not be read
 // is empty and its error is in Errors.
 type Status struct {
-	Sessions   []vtyshjson.BGPNeighbor `json:"sessions"`
-	BFDPeers   []vtyshjson.BFDPeer     `json:"bfdPeers"`
-	LastApply  *Record                 `json:"lastApply,omitempty"`
-	LastResync *Record                 `json:"lastResync,omitempty"`
-	Errors     []string                `json:"errors,omitempty"`
+	// Sessions are the BGP neighbors of every VRF, each with its VRF.
+	Sessions    []vtyshjson.BGPNeighbor `json:"sessions"`
+	BFDPeers    []vtyshjson.BFDPeer     `json:"bfdPeers"`
+	BFDCounters []vtyshjson.BFDCounters `json:"bfdCounters,omitempty"`
+	LastApply   *Record                 `json:"lastApply,omitempty"`
+	LastResync  *Record                 `json:"lastResync,omitempty"`
+	Errors      []string                `json:"errors,omitempty"`
 }
 
 // applyTimeout bounds one apply (a full reload of a large config takes
@@ -93,14 +95,19 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	var st Status
-	if out, err := s.shower.Show(ctx, vtyshjson.CmdBGPNeighbors); err != nil {
+	if out, err := s.shower.Show(ctx, vtyshjson.CmdBGPNeighborsAllVRFs); err != nil {
 		st.Errors = append(st.Errors, err.Error())
-	} else if st.Sessions, err = vtyshjson.ParseBGPNeighbors(out); err != nil {
+	} else if st.Sessions, err = vtyshjson.ParseBGPNeighborsAllVRFs(out); err != nil {
 		st.Errors = append(st.Errors, err.Error())
 	}
 	if out, err := s.shower.Show(ctx, vtyshjson.CmdBFDPeers); err != nil {
 		st.Errors = append(st.Errors, err.Error())
 	} else if st.BFDPeers, err = vtyshjson.ParseBFDPeers(out); err != nil {
+		st.Errors = append(st.Errors, err.Error())
+	}
+	if out, err := s.shower.Show(ctx, vtyshjson.CmdBFDCounters); err != nil {
+		st.Errors = append(st.Errors, err.Error())
+	} else if st.BFDCounters, err = vtyshjson.ParseBFDCounters(out); err != nil {
 		st.Errors = append(st.Errors, err.Error())
 	}
 	s.mu.Lock()

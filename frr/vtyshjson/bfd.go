@@ -98,3 +98,64 @@ func ParseBFDPeers(data []byte) ([]BFDPeer, error) {
 	})
 	return out, nil
 }
+
+// BFDCounters are one session's counters of `show bfd peers counters
+// json`. FRR keeps them per session: they start again from zero when
+// the session is deleted and created anew.
+type BFDCounters struct {
+	Peer      string
+	Local     string
+	VRF       string
+	Interface string
+	Multihop  bool
+	// Control and echo packets received (Input) and sent (Output).
+	ControlPacketInput  int64
+	ControlPacketOutput int64
+	EchoPacketInput     int64
+	EchoPacketOutput    int64
+	// SessionUp and SessionDown count the session's transitions to up
+	// and out of it.
+	SessionUp          int64
+	SessionDown        int64
+	ZebraNotifications int64
+}
+
+type rawBFDCounters struct {
+	Peer                string `json:"peer"`
+	Local               string `json:"local"`
+	VRF                 string `json:"vrf"`
+	Interface           string `json:"interface"`
+	Multihop            bool   `json:"multihop"`
+	ControlPacketInput  int64  `json:"control-packet-input"`
+	ControlPacketOutput int64  `json:"control-packet-output"`
+	EchoPacketInput     int64  `json:"echo-packet-input"`
+	EchoPacketOutput    int64  `json:"echo-packet-output"`
+	SessionUp           int64  `json:"session-up"`
+	SessionDown         int64  `json:"session-down"`
+	ZebraNotifications  int64  `json:"zebra-notifications"`
+}
+
+// ParseBFDCounters parses `show bfd peers counters json` and returns the
+// sessions' counters sorted by peer, then local address, then VRF. Array
+// elements that are not objects are skipped.
+func ParseBFDCounters(data []byte) ([]BFDCounters, error) {
+	var raws []json.RawMessage
+	if err := decode(CmdBFDCounters, data, &raws); err != nil {
+		return nil, err
+	}
+	out := make([]BFDCounters, 0, len(raws))
+	for i, raw := range raws {
+		if !isObject(raw) {
+			continue
+		}
+		var r rawBFDCounters
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return nil, &Error{Command: CmdBFDCounters, Err: fmt.Errorf("peer %d: %w", i, err)}
+		}
+		out = append(out, BFDCounters(r))
+	}
+	slices.SortFunc(out, func(a, b BFDCounters) int {
+		return cmp.Or(cmp.Compare(a.Peer, b.Peer), cmp.Compare(a.Local, b.Local), cmp.Compare(a.VRF, b.VRF))
+	})
+	return out, nil
+}

@@ -1,6 +1,7 @@
 package vtyshjson
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,7 +13,11 @@ import (
 // output lacks (FRR leaves many out while a session is down) are zero.
 type BGPNeighbor struct {
 	// Address is the neighbor's address or interface name (the key).
-	Address     string
+	Address string
+	// VRF is the neighbor's VRF as FRR names it ("default" for the
+	// default one), set by ParseBGPNeighborsAllVRFs; ParseBGPNeighbors
+	// leaves it empty.
+	VRF         string
 	Description string
 	RemoteAS    int64
 	LocalAS     int64
@@ -44,6 +49,8 @@ type BGPNeighbor struct {
 	LastShutdownDescription string
 	MessagesSent            int64
 	MessagesReceived        int64
+	// Messages counts the messages by type.
+	Messages MessageCounts
 	// AddressFamilies by FRR's name: ipv4Unicast, ipv6Unicast...
 	AddressFamilies map[string]AddressFamily
 	// BFD is the neighbor's BFD session, nil when BFD is off for it.
@@ -51,10 +58,27 @@ type BGPNeighbor struct {
 	// LocalHost and ForeignHost are the TCP endpoints when connected.
 	LocalHost   string
 	ForeignHost string
+	// ForeignPort is the neighbor's TCP port: 179 when this side
+	// connected, the neighbor's ephemeral port when it did, -1 when
+	// there is no connection (FRR's value).
+	ForeignPort int64
 }
 
 // Established tells whether the session is up.
 func (n BGPNeighbor) Established() bool { return n.State == "Established" }
+
+// MessageCounts are a neighbor's BGP messages by type, sent and
+// received (FRR's messageStats).
+type MessageCounts struct {
+	OpensSent          int64 `json:"opensSent"`
+	OpensReceived      int64 `json:"opensRecv"`
+	NotificationsSent  int64 `json:"notificationsSent"`
+	UpdatesSent        int64 `json:"updatesSent"`
+	UpdatesReceived    int64 `json:"updatesRecv"`
+	KeepalivesSent     int64 `json:"keepalivesSent"`
+	KeepalivesReceived int64 `json:"keepalivesRecv"`
+	RouteRefreshSent   int64 `json:"routeRefreshSent"`
+}
 
 // AddressFamily is a neighbor's per-family prefix counts.
 type AddressFamily struct {
@@ -92,7 +116,9 @@ type rawNeighbor struct {
 	LastShutdownDescription string `json:"lastShutdownDescription"`
 	HostLocal               string `json:"hostLocal"`
 	HostForeign             string `json:"hostForeign"`
+	PortForeign             int64  `json:"portForeign"`
 	MessageStats            struct {
+		MessageCounts
 		TotalSent int64 `json:"totalSent"`
 		TotalRecv int64 `json:"totalRecv"`
 	} `json:"messageStats"`
@@ -121,6 +147,47 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 	if err := decode(CmdBGPNeighbors, data, &top); err != nil {
 		return nil, err
 	}
+	out, err := parseNeighbors(CmdBGPNeighbors, "", top)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b BGPNeighbor) int { return strings.Compare(a.Address, b.Address) })
+	return out, nil
+}
+
+// ParseBGPNeighborsAllVRFs parses `show bgp vrf all neighbors json`: one
+// object per VRF, keyed by its name, each holding the VRF's neighbors as
+// `show bgp neighbors json` prints them. It returns the neighbors of
+// every VRF, each with its VRF, sorted by VRF then address. Keys whose
+// value is not an object are skipped.
+func ParseBGPNeighborsAllVRFs(data []byte) ([]BGPNeighbor, error) {
+	var vrfs map[string]json.RawMessage
+	if err := decode(CmdBGPNeighborsAllVRFs, data, &vrfs); err != nil {
+		return nil, err
+	}
+	var out []BGPNeighbor
+	for name, raw := range vrfs {
+		if !isObject(raw) {
+			continue
+		}
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &top); err != nil {
+			return nil, &Error{Command: CmdBGPNeighborsAllVRFs, Err: fmt.Errorf("vrf %s: %w", name, err)}
+		}
+		ns, err := parseNeighbors(CmdBGPNeighborsAllVRFs, name, top)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ns...)
+	}
+	slices.SortFunc(out, func(a, b BGPNeighbor) int {
+		return cmp.Or(strings.Compare(a.VRF, b.VRF), strings.Compare(a.Address, b.Address))
+	})
+	return out, nil
+}
+
+// parseNeighbors parses one VRF's neighbors, the objects of top.
+func parseNeighbors(cmd, vrf string, top map[string]json.RawMessage) ([]BGPNeighbor, error) {
 	out := make([]BGPNeighbor, 0, len(top))
 	for addr, raw := range top {
 		if !isObject(raw) {
@@ -128,10 +195,11 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 		}
 		var r rawNeighbor
 		if err := json.Unmarshal(raw, &r); err != nil {
-			return nil, &Error{Command: CmdBGPNeighbors, Err: fmt.Errorf("neighbor %s: %w", addr, err)}
+			return nil, &Error{Command: cmd, Err: fmt.Errorf("neighbor %s: %w", addr, err)}
 		}
 		n := BGPNeighbor{
 			Address:                 addr,
+			VRF:                     vrf,
 			Description:             r.Desc,
 			RemoteAS:                r.RemoteAS,
 			LocalAS:                 r.LocalAS,
@@ -147,8 +215,10 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 			LastShutdownDescription: r.LastShutdownDescription,
 			MessagesSent:            r.MessageStats.TotalSent,
 			MessagesReceived:        r.MessageStats.TotalRecv,
+			Messages:                r.MessageStats.MessageCounts,
 			LocalHost:               r.HostLocal,
 			ForeignHost:             r.HostForeign,
+			ForeignPort:             r.PortForeign,
 		}
 		if n.Established() {
 			n.Uptime = time.Duration(r.UpMsec) * time.Millisecond
@@ -160,7 +230,7 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 			}
 			var af rawAF
 			if err := json.Unmarshal(rawFamily, &af); err != nil {
-				return nil, &Error{Command: CmdBGPNeighbors, Err: fmt.Errorf("neighbor %s family %s: %w", addr, name, err)}
+				return nil, &Error{Command: cmd, Err: fmt.Errorf("neighbor %s family %s: %w", addr, name, err)}
 			}
 			if n.AddressFamilies == nil {
 				n.AddressFamilies = map[string]AddressFamily{}
@@ -173,6 +243,5 @@ func ParseBGPNeighbors(data []byte) ([]BGPNeighbor, error) {
 		}
 		out = append(out, n)
 	}
-	slices.SortFunc(out, func(a, b BGPNeighbor) int { return strings.Compare(a.Address, b.Address) })
 	return out, nil
 }

@@ -10,9 +10,12 @@ import (
 // The commands whose output this package parses; errors name them.
 const (
 	CmdBGPNeighbors = "show bgp neighbors json"
-	CmdBFDPeers     = "show bfd peers json"
-	CmdBGPIPv4      = "show bgp ipv4 unicast json"
-	CmdBGPIPv6      = "show bgp ipv6 unicast json"
+	// CmdBGPNeighborsAllVRFs is CmdBGPNeighbors for every VRF.
+	CmdBGPNeighborsAllVRFs = "show bgp vrf all neighbors json"
+	CmdBFDPeers            = "show bfd peers json"
+	CmdBFDCounters         = "show bfd peers counters json"
+	CmdBGPIPv4             = "show bgp ipv4 unicast json"
+	CmdBGPIPv6             = "show bgp ipv6 unicast json"
 )
 
 // Error is a parse error; Command names the show command whose output

@@ -65,6 +65,9 @@ func TestParseFixtures(t *testing.T) {
 		{"bgp_ipv6_unicast_peer.json", func(b []byte) (any, error) { return ParseBGPIPv6Unicast(b) }},
 		{"bgp_ipv4_prefix_peer.json", func(b []byte) (any, error) { return ParseBGPPrefix(b) }},
 		{"bgp_ipv6_prefix_peer.json", func(b []byte) (any, error) { return ParseBGPPrefix(b) }},
+		{"bgp_vrf_all_neighbors_speaker.json", func(b []byte) (any, error) { return ParseBGPNeighborsAllVRFs(b) }},
+		{"bfd_counters_speaker.json", func(b []byte) (any, error) { return ParseBFDCounters(b) }},
+		{"bfd_peers_vrf_speaker.json", func(b []byte) (any, error) { return ParseBFDPeers(b) }},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			got, err := tc.parse(fixture(t, tc.file))
@@ -250,6 +253,31 @@ func FuzzParseBGPNeighbors(f *testing.F) {
 				t.Errorf("neighbor %s not established has uptime %v", n.Address, n.Uptime)
 			}
 		}
+	})
+}
+
+func FuzzParseBGPNeighborsAllVRFs(f *testing.F) {
+	seeds(f, "bgp_vrf_all_neighbors_speaker.json", "bgp_neighbors_speaker.json")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ns, err := ParseBGPNeighborsAllVRFs(data)
+		if err != nil {
+			return
+		}
+		if !slices.IsSortedFunc(ns, func(a, b BGPNeighbor) int {
+			if c := strings.Compare(a.VRF, b.VRF); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Address, b.Address)
+		}) {
+			t.Errorf("neighbors not sorted by VRF and address: %v", ns)
+		}
+	})
+}
+
+func FuzzParseBFDCounters(f *testing.F) {
+	seeds(f, "bfd_counters_speaker.json", "bfd_peers_speaker.json")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = ParseBFDCounters(data)
 	})
 }
 

@@ -184,7 +184,8 @@ func TestServiceAccountPermissions(t *testing.T) {
 	installStubCRDs(t, env)
 	const ns = "metallb-system"
 	def, cm := cases()[0], cases()[1]
-	for _, c := range []chartCase{def, cm} {
+	secure := cases()[len(cases())-1] // prometheusrule: metrics.secure
+	for _, c := range []chartCase{def, cm, secure} {
 		objs := decode(t, render(t, c))
 		createNamespaces(t, env, objs, c.namespace)
 		create(t, env, objs)
@@ -294,6 +295,25 @@ func TestServiceAccountPermissions(t *testing.T) {
 		key := "cert-manager " + a.String()
 		want[key] = a.allowed
 		got[key] = ask(t, env, "ironlb-cm", "ironlb-cm-"+a.who, a)
+	}
+	// With metrics.secure, both check scrapers' tokens and rights; by
+	// default neither may.
+	for _, c := range []struct {
+		release, who string
+		allowed      bool
+	}{{"ironlb-pr", "controller", true}, {"ironlb-pr", "speaker", true}, {"ironlb", "controller", false}, {"ironlb", "speaker", false}} {
+		saNS := ns
+		if c.release == "ironlb-pr" {
+			saNS = secure.namespace
+		}
+		for _, a := range []access{
+			{who: c.who, verb: "create", group: "authentication.k8s.io", resource: "tokenreviews", allowed: c.allowed},
+			{who: c.who, verb: "create", group: "authorization.k8s.io", resource: "subjectaccessreviews", allowed: c.allowed},
+		} {
+			key := c.release + " " + a.String()
+			want[key] = a.allowed
+			got[key] = ask(t, env, saNS, c.release+"-"+c.who, a)
+		}
 	}
 	var diffs []string
 	for k, w := range want {

@@ -101,6 +101,8 @@ func TestSchemaRejects(t *testing.T) {
 		{name: "bad digest", set: "frr.image.digest=latest", wantErr: "/frr/image/digest"},
 		{name: "bad FRR log level", set: "frr.logLevel=info", wantErr: "/frr/logLevel"},
 		{name: "extra arg not a flag", set: "controller.extraArgs={oops}", wantErr: "/controller/extraArgs/0"},
+		{name: "pool usage threshold above 100%", set: "prometheus.rules.addressPoolUsage.thresholds[0].percent=150", wantErr: "/prometheus/rules/addressPoolUsage/thresholds/0/percent"},
+		{name: "unknown rule key", set: "prometheus.rules.bgpSessionDown.for=5m", wantErr: "additional properties 'for' not allowed"},
 		{name: "grace period shorter than the drain", set: "speaker.drainDelaySeconds=30", wantErr: "terminationGracePeriodSeconds must be at least"},
 	}
 	for _, tt := range tests {

@@ -44,6 +44,7 @@ func cases() []chartCase {
 		{name: "custom-frr-image", release: "ironlb-frr", namespace: "ironlb-frr", values: "custom-frr-image.yaml"},
 		{name: "namespace-override", release: "lb", namespace: "default", values: "namespace-override.yaml"},
 		{name: "minimal", release: "ironlb-min", namespace: "ironlb-min", values: "minimal.yaml"},
+		{name: "prometheusrule", release: "ironlb-pr", namespace: "ironlb-pr", values: "prometheusrule.yaml"},
 	}
 }
 

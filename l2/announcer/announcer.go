@@ -42,10 +42,19 @@ type Responder interface {
 	Announce(ip netip.Addr) error
 }
 
-// Opener opens a responder for one protocol on a link. onAnswer is to
-// be called for every request answered, with its IP.
+// Opener opens a responder for one protocol on a link; the responder
+// calls the hooks.
 type Opener interface {
-	Open(link iface.Link, proto Protocol, onAnswer func(ip netip.Addr)) (Responder, error)
+	Open(link iface.Link, proto Protocol, hooks Hooks) (Responder, error)
+}
+
+// Hooks are what a responder reports, with the owned IP concerned. They
+// must not block.
+type Hooks struct {
+	// OnRequest is called for every request received for an owned IP.
+	OnRequest func(ip netip.Addr)
+	// OnAnswer is called for every answer sent.
+	OnAnswer func(ip netip.Addr)
 }
 
 // Config configures an Announcer.

@@ -272,13 +272,22 @@ func TestMetrics(t *testing.T) {
 		a.Update(owns(target("192.0.2.1"), target("2001:db8::1")))
 		time.Sleep(time.Minute)
 		synctest.Wait()
-		o.current("eth0/ndp").onAnswer(netip.MustParseAddr("2001:db8::1"))
+		// A solicitation answered, and an ARP request whose answer could
+		// not be sent.
+		o.current("eth0/ndp").hooks.OnRequest(netip.MustParseAddr("2001:db8::1"))
+		o.current("eth0/ndp").hooks.OnAnswer(netip.MustParseAddr("2001:db8::1"))
+		o.current("eth0/arp").hooks.OnRequest(netip.MustParseAddr("192.0.2.1"))
 		want := map[string]float64{
 			`ironlb_l2_announced_ips{iface="eth0",protocol="arp"}`:                            1,
 			`ironlb_l2_announced_ips{iface="eth0",protocol="ndp"}`:                            1,
 			`ironlb_l2_announcements_total{iface="eth0",ip="192.0.2.1",protocol="arp"}`:       2,
 			`ironlb_l2_announcements_total{iface="eth0",ip="2001:db8::1",protocol="ndp"}`:     2,
 			`ironlb_l2_requests_answered_total{iface="eth0",ip="2001:db8::1",protocol="ndp"}`: 1,
+			`metallb_layer2_requests_received{ip="192.0.2.1"}`:                                1,
+			`metallb_layer2_requests_received{ip="2001:db8::1"}`:                              1,
+			`metallb_layer2_responses_sent{ip="2001:db8::1"}`:                                 1,
+			`metallb_layer2_gratuitous_sent{ip="192.0.2.1"}`:                                  2,
+			`metallb_layer2_gratuitous_sent{ip="2001:db8::1"}`:                                2,
 		}
 		if diff := cmp.Diff(want, gather(t, reg)); diff != "" {
 			t.Errorf("metrics (-want +got):\n%s", diff)

@@ -15,9 +15,9 @@ import (
 // fakeResponder records what the Announcer asks of it. Its times are
 // those of the synctest bubble.
 type fakeResponder struct {
-	name     string // "eth0/arp"
-	onAnswer func(netip.Addr)
-	fail     chan error // Run returns what is sent here
+	name  string // "eth0/arp"
+	hooks Hooks
+	fail  chan error // Run returns what is sent here
 
 	mu        sync.Mutex
 	owned     []netip.Addr
@@ -83,7 +83,7 @@ type fakeOpener struct {
 
 func newFakeOpener() *fakeOpener { return &fakeOpener{failures: map[string]int{}} }
 
-func (o *fakeOpener) Open(link iface.Link, proto Protocol, onAnswer func(netip.Addr)) (Responder, error) {
+func (o *fakeOpener) Open(link iface.Link, proto Protocol, hooks Hooks) (Responder, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	name := link.Name + "/" + string(proto)
@@ -91,7 +91,7 @@ func (o *fakeOpener) Open(link iface.Link, proto Protocol, onAnswer func(netip.A
 		o.failures[name]--
 		return nil, errors.New("operation not permitted")
 	}
-	r := &fakeResponder{name: name, onAnswer: onAnswer, fail: make(chan error, 1)}
+	r := &fakeResponder{name: name, hooks: hooks, fail: make(chan error, 1)}
 	o.opened = append(o.opened, r)
 	return r, nil
 }

@@ -178,8 +178,12 @@ func (l *loop) wanted(owned, handover []election.Target, now time.Time) (map[net
 // failure and returns nil.
 func (l *loop) open(ctx context.Context, s slot, p plan, now time.Time) *running {
 	log := l.a.log.With("iface", s.Name, "protocol", s.Proto)
-	r, err := l.a.cfg.Opener.Open(p.links[s], s.Proto, func(ip netip.Addr) {
-		l.a.m.answered.WithLabelValues(string(s.Proto), s.Name, ip.String()).Inc()
+	r, err := l.a.cfg.Opener.Open(p.links[s], s.Proto, Hooks{
+		OnRequest: func(ip netip.Addr) { l.a.m.requestsReceived.WithLabelValues(ip.String()).Inc() },
+		OnAnswer: func(ip netip.Addr) {
+			l.a.m.answered.WithLabelValues(string(s.Proto), s.Name, ip.String()).Inc()
+			l.a.m.responsesSent.WithLabelValues(ip.String()).Inc()
+		},
 	})
 	if err != nil {
 		l.failed(s, now, err)
@@ -289,6 +293,7 @@ func (l *loop) announce(now time.Time) time.Time {
 			l.a.log.Warn("announcing failed", "iface", k.s.Name, "protocol", k.s.Proto, "ip", k.ip, "error", err)
 		} else {
 			l.a.m.announcements.WithLabelValues(string(k.s.Proto), k.s.Name, k.ip.String()).Inc()
+			l.a.m.gratuitousSent.WithLabelValues(k.ip.String()).Inc()
 			l.a.log.Debug("announced", "iface", k.s.Name, "protocol", k.s.Proto, "ip", k.ip, "step", b.step)
 		}
 		b.step++

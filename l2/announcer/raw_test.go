@@ -29,9 +29,9 @@ type nsSockets struct {
 	log *slog.Logger
 }
 
-func (o nsSockets) Open(link iface.Link, proto Protocol, onAnswer func(netip.Addr)) (r Responder, err error) {
+func (o nsSockets) Open(link iface.Link, proto Protocol, hooks Hooks) (r Responder, err error) {
 	if derr := o.ns.Do(func() error {
-		r, err = Sockets{Logger: o.log}.Open(link, proto, onAnswer)
+		r, err = Sockets{Logger: o.log}.Open(link, proto, hooks)
 		return nil
 	}); derr != nil {
 		return nil, derr

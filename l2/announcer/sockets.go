@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 
 	"github.com/ironlb/ironlb/l2/arp"
 	"github.com/ironlb/ironlb/l2/iface"
@@ -19,7 +18,7 @@ type Sockets struct {
 }
 
 // Open implements Opener.
-func (s Sockets) Open(link iface.Link, proto Protocol, onAnswer func(netip.Addr)) (Responder, error) {
+func (s Sockets) Open(link iface.Link, proto Protocol, hooks Hooks) (Responder, error) {
 	ifi, err := net.InterfaceByIndex(link.Index)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s responder on %s: %w", proto, link.Name, err)
@@ -29,9 +28,9 @@ func (s Sockets) Open(link iface.Link, proto Protocol, onAnswer func(netip.Addr)
 	}
 	switch proto {
 	case ARP:
-		return arp.Dial(ifi, arp.Config{Logger: s.Logger, OnAnswer: onAnswer})
+		return arp.Dial(ifi, arp.Config{Logger: s.Logger, OnRequest: hooks.OnRequest, OnAnswer: hooks.OnAnswer})
 	case NDP:
-		return ndp.Dial(ifi, ndp.Config{Logger: s.Logger, OnAnswer: onAnswer})
+		return ndp.Dial(ifi, ndp.Config{Logger: s.Logger, OnRequest: hooks.OnRequest, OnAnswer: hooks.OnAnswer})
 	}
 	return nil, fmt.Errorf("opening responder on %s: unknown protocol %q", link.Name, proto)
 }

@@ -40,6 +40,9 @@ type Config struct {
 	// Logger gets debug logs with the keys iface and ip; nil discards
 	// them.
 	Logger *slog.Logger
+	// OnRequest, when set, is called for each request received for an
+	// owned IP, before the reply is sent. It must not block.
+	OnRequest func(ip netip.Addr)
 	// OnAnswer, when set, is called after each reply sent, with the IP
 	// answered for. It must not block.
 	OnAnswer func(ip netip.Addr)
@@ -48,11 +51,12 @@ type Config struct {
 // Responder answers ARP requests on one interface for the IPs it owns.
 // Its methods may be called concurrently.
 type Responder struct {
-	name     string
-	mac      net.HardwareAddr
-	conn     Conn
-	log      *slog.Logger
-	onAnswer func(netip.Addr)
+	name      string
+	mac       net.HardwareAddr
+	conn      Conn
+	log       *slog.Logger
+	onRequest func(netip.Addr)
+	onAnswer  func(netip.Addr)
 
 	mu    sync.RWMutex
 	owned map[netip.Addr]bool
@@ -69,12 +73,13 @@ func New(ifi *net.Interface, conn Conn, cfg Config) (*Responder, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Responder{
-		name:     ifi.Name,
-		mac:      slices.Clone(ifi.HardwareAddr),
-		conn:     conn,
-		log:      log.With("iface", ifi.Name),
-		onAnswer: cfg.OnAnswer,
-		owned:    map[netip.Addr]bool{},
+		name:      ifi.Name,
+		mac:       slices.Clone(ifi.HardwareAddr),
+		conn:      conn,
+		log:       log.With("iface", ifi.Name),
+		onRequest: cfg.OnRequest,
+		onAnswer:  cfg.OnAnswer,
+		owned:     map[netip.Addr]bool{},
 	}, nil
 }
 
@@ -162,6 +167,9 @@ func (r *Responder) Run(ctx context.Context) error {
 		reply, dst, ip, ok := r.answer(buf[:n])
 		if !ok {
 			continue
+		}
+		if r.onRequest != nil {
+			r.onRequest(ip)
 		}
 		if err := r.write(reply, dst); err != nil {
 			r.log.Debug("sending ARP reply failed", "ip", ip, "error", err)

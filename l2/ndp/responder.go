@@ -60,6 +60,9 @@ type Config struct {
 	// Logger gets debug logs with the keys iface and ip; nil discards
 	// them.
 	Logger *slog.Logger
+	// OnRequest, when set, is called for each solicitation received for
+	// an owned IP, before the advertisement is sent. It must not block.
+	OnRequest func(ip netip.Addr)
 	// OnAnswer, when set, is called after each advertisement sent in
 	// answer to a solicitation, with the IP answered for. It must not
 	// block.
@@ -69,11 +72,12 @@ type Config struct {
 // Responder answers Neighbor Solicitations on one interface for the IPs
 // it owns. Its methods may be called concurrently.
 type Responder struct {
-	name     string
-	mac      net.HardwareAddr
-	conn     Conn
-	log      *slog.Logger
-	onAnswer func(netip.Addr)
+	name      string
+	mac       net.HardwareAddr
+	conn      Conn
+	log       *slog.Logger
+	onRequest func(netip.Addr)
+	onAnswer  func(netip.Addr)
 
 	setMu sync.Mutex // serializes SetOwned
 	// groups are the solicited-node groups joined; guarded by setMu.
@@ -94,13 +98,14 @@ func New(ifi *net.Interface, conn Conn, cfg Config) (*Responder, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Responder{
-		name:     ifi.Name,
-		mac:      slices.Clone(ifi.HardwareAddr),
-		conn:     conn,
-		log:      log.With("iface", ifi.Name),
-		onAnswer: cfg.OnAnswer,
-		groups:   map[netip.Addr]bool{},
-		owned:    map[netip.Addr]bool{},
+		name:      ifi.Name,
+		mac:       slices.Clone(ifi.HardwareAddr),
+		conn:      conn,
+		log:       log.With("iface", ifi.Name),
+		onRequest: cfg.OnRequest,
+		onAnswer:  cfg.OnAnswer,
+		groups:    map[netip.Addr]bool{},
+		owned:     map[netip.Addr]bool{},
 	}, nil
 }
 
@@ -224,6 +229,9 @@ func (r *Responder) Run(ctx context.Context) error {
 		na, dst, ok := r.answer(m, cm, src)
 		if !ok {
 			continue
+		}
+		if r.onRequest != nil {
+			r.onRequest(na.TargetAddress)
 		}
 		if err := r.conn.WriteTo(na, nil, dst); err != nil {
 			if dst.IsMulticast() {

@@ -235,8 +235,11 @@ func TestRun(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	c := newFakeConn()
-	answered := make(chan netip.Addr, 4)
-	r := newResponder(t, c, Config{OnAnswer: func(ip netip.Addr) { answered <- ip }})
+	answered, requested := make(chan netip.Addr, 4), make(chan netip.Addr, 4)
+	r := newResponder(t, c, Config{
+		OnRequest: func(ip netip.Addr) { requested <- ip },
+		OnAnswer:  func(ip netip.Addr) { answered <- ip },
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
@@ -248,6 +251,9 @@ func TestRun(t *testing.T) {
 	}
 	if ip := <-answered; ip != owned {
 		t.Errorf("OnAnswer(%s), want %s", ip, owned)
+	}
+	if ip := <-requested; ip != owned {
+		t.Errorf("OnRequest(%s), want %s", ip, owned)
 	}
 
 	// A solicitation for an IP given up gets no answer; the answer to
