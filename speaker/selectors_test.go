@@ -114,7 +114,7 @@ type ownerOpener struct {
 	owned map[string][]netip.Addr // by "iface/protocol"
 }
 
-func (o *ownerOpener) Open(link iface.Link, proto announcer.Protocol, _ func(netip.Addr)) (announcer.Responder, error) {
+func (o *ownerOpener) Open(link iface.Link, proto announcer.Protocol, _ announcer.Hooks) (announcer.Responder, error) {
 	return &ownerResponder{o: o, name: fmt.Sprintf("%s/%v", link.Name, proto)}, nil
 }
 
