@@ -58,6 +58,8 @@ type controllerConfig struct {
 	// points at its webhook Service: with the CA it issues (manageCerts),
 	// or with the ca.crt in certDir (cert-manager).
 	conversionCRD string
+	// webhookHTTP2 lets the webhook server offer HTTP/2.
+	webhookHTTP2 bool
 }
 
 // defaultNamespace is ironlb's namespace when no flag says: the pod's
@@ -82,6 +84,7 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	fs.StringVar(&c.healthAddr, "health-addr", ":7473", "address of the /healthz and /readyz endpoints (0 disables)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address of Go's /debug/pprof endpoints, for profiling (empty disables)")
 	fs.IntVar(&c.webhookPort, "webhook-port", 9443, "port of the validating webhook (0 disables)")
+	fs.BoolVar(&c.webhookHTTP2, "webhook-http2", false, "serve the webhook over HTTP/2 too (off, as in MetalLB: HTTP/1.1 only)")
 	fs.StringVar(&c.certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "folder with tls.crt and tls.key for the webhook")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "run leader election, for more than one replica")
 	fs.BoolVar(&c.manageCerts, "manage-certs", true, "issue and rotate the webhook's certificate (false: cert-manager or another tool writes it into -cert-dir)")
@@ -140,7 +143,7 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 		Cache:                   namespacedCache(c.namespace),
 	}
 	if c.webhookPort > 0 {
-		opts.WebhookServer = webhook.NewServer(webhook.Options{Port: c.webhookPort, CertDir: c.certDir})
+		opts.WebhookServer = webhook.NewServer(webhook.Options{Port: c.webhookPort, CertDir: c.certDir, TLSOpts: webhookTLSOptions(c.webhookHTTP2)})
 	}
 	mgr, err := ctrl.NewManager(restCfg, opts)
 	if err != nil {
