@@ -38,6 +38,8 @@ type cluster struct {
 	env     *testenv.Env
 	c       client.Client
 	webhook bool
+	// lbClass is the controller's --lb-class, read when it starts.
+	lbClass string
 	stop    context.CancelFunc
 	done    chan error
 }
@@ -108,7 +110,7 @@ func (cl *cluster) startController() {
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)
 	}
-	err = controller.Setup(mgr, controller.Config{Namespace: ns, Webhook: cl.webhook, Registerer: prometheus.NewRegistry(), Log: log})
+	err = controller.Setup(mgr, controller.Config{Namespace: ns, LBClass: cl.lbClass, Webhook: cl.webhook, Registerer: prometheus.NewRegistry(), Log: log})
 	if err != nil {
 		t.Fatalf("setting up controller: %v", err)
 	}

@@ -129,7 +129,7 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG)")
 	fs.StringVar(&c.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node this speaker runs on (default: $NODE_NAME)")
 	fs.StringVar(&c.namespace, "namespace", defaultNamespace(), "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
-	fs.StringVar(&c.lbClass, "lb-class", "", "the controller's --lb-class")
+	fs.StringVar(&c.lbClass, "lb-class", "", "announce only Services of this spec.loadBalancerClass, as the controller's --lb-class (default: only Services without a class)")
 	fs.StringVar(&c.frrSocket, "frr-agent-socket", "/var/run/ironlb/frr-agent.sock", "unix socket of the frr-agent in the FRR container (empty disables BGP)")
 	routerID := fs.String("router-id", "", "BGP router-id when no BGPPeer sets one (an IPv4 address; default: FRR chooses)")
 	fs.DurationVar(&c.drainDelay, "drain-delay", 15*time.Second, "how long a draining node announces with GRACEFUL_SHUTDOWN before it withdraws")
