@@ -26,6 +26,7 @@ import (
 	"github.com/ironlb/ironlb/l2/announcer"
 	"github.com/ironlb/ironlb/l2/members"
 	"github.com/ironlb/ironlb/speaker"
+	"github.com/ironlb/ironlb/state"
 )
 
 // speakerConfig is everything `ironlb speaker` is told by its flags.
@@ -38,6 +39,7 @@ type speakerConfig struct {
 	routerID        netip.Addr
 	drainDelay      time.Duration
 	drainOnStop     bool
+	nodeOptions     state.NodeOptions
 	sessionInterval time.Duration
 	metricsAddr     string
 	healthAddr      string
@@ -134,6 +136,8 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	routerID := fs.String("router-id", "", "BGP router-id when no BGPPeer sets one (an IPv4 address; default: FRR chooses)")
 	fs.DurationVar(&c.drainDelay, "drain-delay", 15*time.Second, "how long a draining node announces with GRACEFUL_SHUTDOWN before it withdraws")
 	fs.BoolVar(&c.drainOnStop, "drain-on-stop", true, "on SIGTERM, move traffic away and withdraw before exiting")
+	fs.BoolVar(&c.nodeOptions.IgnoreExcludeLabel, "ignore-exclude-lb", false, "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too (as MetalLB's flag; give it to every speaker)")
+	fs.BoolVar(&c.nodeOptions.DrainOnCordon, "drain-on-cordon", false, "drain a cordoned node as for the exclude label: GRACEFUL_SHUTDOWN, then withdraw; hand its Layer 2 IPs over (default: a cordon changes nothing, as in MetalLB; give it to every speaker)")
 	fs.DurationVar(&c.sessionInterval, "session-interval", 10*time.Second, "how often BGP session state is read from FRR")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7474", "address of the Prometheus metrics endpoint (0 disables)")
 	fs.StringVar(&c.healthAddr, "health-addr", ":7475", "address of the /healthz and /readyz endpoints (0 disables)")
@@ -198,14 +202,15 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		return fmt.Errorf("creating manager: %w", err)
 	}
 	cfg := speaker.Config{
-		NodeName:   c.nodeName,
-		Namespace:  c.namespace,
-		LBClass:    c.lbClass,
-		RouterID:   c.routerID,
-		DrainDelay: c.drainDelay,
-		Registerer: ctrlmetrics.Registry,
-		Log:        log,
-		L2:         c.l2.config(log),
+		NodeName:    c.nodeName,
+		Namespace:   c.namespace,
+		LBClass:     c.lbClass,
+		NodeOptions: c.nodeOptions,
+		RouterID:    c.routerID,
+		DrainDelay:  c.drainDelay,
+		Registerer:  ctrlmetrics.Registry,
+		Log:         log,
+		L2:          c.l2.config(log),
 	}
 	if c.frrSocket != "" {
 		client := agent.NewClient(c.frrSocket)
