@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -52,6 +53,11 @@ type speakerConfig struct {
 type l2Flags struct {
 	enabled       bool
 	handoverGrace time.Duration
+	// gratuitous is --gratuitous-arp-interval.
+	gratuitous gratuitousInterval
+	// excludeNames are the expressions of --l2-exclude-interface and of
+	// the file of --l2-exclude-config, compiled.
+	excludeNames []*regexp.Regexp
 	// memberlist is off when bind is "off".
 	bind     string
 	port     int
@@ -67,6 +73,13 @@ type l2Flags struct {
 func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
 	fs.BoolVar(&f.enabled, "l2", true, "answer ARP and NDP for the Layer 2 Service IPs this node wins (needs CAP_NET_RAW)")
 	fs.DurationVar(&f.handoverGrace, "l2-handover-grace", announcer.DefaultHandoverGrace, "how long a draining node keeps answering for the IPs it hands over")
+	fs.Var(&f.gratuitous, "gratuitous-arp-interval", "send a gratuitous ARP / unsolicited NA for every IP this node owns at this interval, a duration or a number of seconds as in MetalLB (0: only when it takes the IP over)")
+	var excludes []string
+	fs.Func("l2-exclude-interface", "regular expression (unanchored) of interface names never used for Layer 2, even when an L2Advertisement names them, as MetalLB's announcedInterfacesToExclude; repeat for more", func(s string) error {
+		excludes = append(excludes, s)
+		return nil
+	})
+	excludeFile := fs.String("l2-exclude-config", "", "MetalLB's excludel2.yaml (the key of its metallb-excludel2 ConfigMap, mounted): its announcedInterfacesToExclude add to -l2-exclude-interface; a missing file excludes nothing")
 	fs.StringVar(&f.bind, "memberlist-bind", "", `memberlist address (default: the node's InternalIP); "off" disables memberlist, and the nodes' Ready condition says which speakers live`)
 	fs.IntVar(&f.port, "memberlist-port", members.DefaultPort, "memberlist port (UDP and TCP), also used to join the other nodes")
 	join := fs.String("memberlist-join", "", "extra memberlist members to join, host:port, comma-separated (the other speakers are joined anyway: see -memberlist-pods)")
@@ -104,6 +117,18 @@ func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
 		if f.handoverGrace < 0 {
 			errs = append(errs, errors.New("-l2-handover-grace must not be negative"))
 		}
+		if *excludeFile != "" {
+			more, err := readExcludeL2(*excludeFile)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("-l2-exclude-config: %w", err))
+			}
+			excludes = append(excludes, more...)
+		}
+		res, err := compileExcludes("-l2-exclude-interface", excludes)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		f.excludeNames = res
 		return errs
 	}
 }
@@ -113,7 +138,10 @@ func (f *l2Flags) config(log *slog.Logger) *speaker.L2Config {
 	if !f.enabled {
 		return nil
 	}
-	c := &speaker.L2Config{Opener: announcer.Sockets{Logger: log}, HandoverGrace: f.handoverGrace}
+	c := &speaker.L2Config{
+		Opener: announcer.Sockets{Logger: log}, HandoverGrace: f.handoverGrace,
+		GratuitousInterval: time.Duration(f.gratuitous), ExcludeNames: f.excludeNames,
+	}
 	if f.bind != "off" {
 		bind, _ := netip.ParseAddr(f.bind) // checked; zero for "": the node's IP
 		c.Memberlist = &speaker.MemberlistConfig{
