@@ -254,7 +254,9 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket, "layer2", c.l2.enabled, "memberlist", c.l2.bind != "off")
+	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket, "layer2", c.l2.enabled, "memberlist", c.l2.bind != "off",
+		"ignoreExcludeLB", c.nodeOptions.IgnoreExcludeLabel, "drainOnCordon", c.nodeOptions.DrainOnCordon,
+		"gratuitousARPInterval", time.Duration(c.l2.gratuitous), "l2ExcludedInterfaces", len(c.l2.excludeNames))
 	if err := sp.Run(ctx, mgr, c.drainOnStop); err != nil {
 		return fmt.Errorf("running speaker: %w", err)
 	}

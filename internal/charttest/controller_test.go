@@ -190,10 +190,13 @@ func TestControllerRunsUnderChartRBAC(t *testing.T) {
 		}
 		return false, fmt.Sprint(seen)
 	})
-	var state v1beta1.ConfigurationState
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "controller"}, &state); err != nil {
-		t.Errorf("the controller's ConfigurationState: %v", err)
-	}
+	// The ConfigurationState is written after the reconcile that
+	// allocated, not before.
+	eventually(t, "the controller's ConfigurationState", func() (bool, string) {
+		var state v1beta1.ConfigurationState
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "controller"}, &state)
+		return err == nil, fmt.Sprint(err)
+	})
 	var lease coordinationv1.Lease
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ironlb-controller.metallb.io"}, &lease); err != nil || lease.Spec.HolderIdentity == nil {
 		t.Errorf("the leader election Lease: %v", err)
