@@ -41,9 +41,11 @@ type cluster struct {
 	// owner is the controller's Pod, owner of its ConfigurationState.
 	owner *metav1.OwnerReference
 	// reg holds the metrics of the controller running now.
-	reg  *prometheus.Registry
-	stop context.CancelFunc
-	done chan error
+	reg *prometheus.Registry
+	// lbClass is the controller's --lb-class, read when it starts.
+	lbClass string
+	stop    context.CancelFunc
+	done    chan error
 }
 
 // newCluster starts an API server (with the webhook installed when asked)
@@ -132,7 +134,7 @@ func (cl *cluster) startController() {
 		t.Fatalf("creating manager: %v", err)
 	}
 	cl.reg = prometheus.NewRegistry()
-	err = controller.Setup(mgr, controller.Config{Namespace: ns, Webhook: cl.webhook, Registerer: cl.reg, Log: log, Owner: cl.owner})
+	err = controller.Setup(mgr, controller.Config{Namespace: ns, LBClass: cl.lbClass, Webhook: cl.webhook, Registerer: cl.reg, Log: log, Owner: cl.owner})
 	if err != nil {
 		t.Fatalf("setting up controller: %v", err)
 	}

@@ -30,8 +30,9 @@ import (
 type Config struct {
 	// Namespace is where ironlb runs and reads its metallb.io objects.
 	Namespace string
-	// LBClass, when set, makes the controller also serve Services of this
-	// loadBalancerClass; Services without a class are always served.
+	// LBClass is --lb-class: the loadBalancerClass of the Services the
+	// controller serves. Empty serves only the Services without a class
+	// (see request.Handled).
 	LBClass string
 	// Webhook registers the validating webhook on the manager's webhook
 	// server at WebhookPath, and the BGPPeer conversion webhook at

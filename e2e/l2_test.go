@@ -17,6 +17,7 @@ import (
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/e2e/lab"
+	"github.com/ironlb/ironlb/state"
 )
 
 // TestL2 runs the lab with speakers and checks, from the LAN client,
@@ -32,7 +33,7 @@ func TestL2(t *testing.T) {
 	t.Run("the owner answers ARP, NDP and HTTP; the status and an event name it", func(t *testing.T) { testL2Owner(t, l) })
 	t.Run("SIGKILL of the owner's speaker: another node takes over", func(t *testing.T) { testL2Kill(t, l, h) })
 	t.Run("SIGTERM of the owner's speaker: no probe lost", func(t *testing.T) { testL2Handover(t, l, h, "sigterm") })
-	t.Run("cordoning the owner: no probe lost", func(t *testing.T) { testL2Handover(t, l, h, "cordon") })
+	t.Run("labelling the owner excluded: no probe lost", func(t *testing.T) { testL2Handover(t, l, h, "exclude") })
 	t.Run("link down on the owner: another node takes over", func(t *testing.T) { testL2LinkDown(t, l, h) })
 	t.Run("ETP Local follows the endpoints", func(t *testing.T) { testL2ETPLocal(t, l) })
 	t.Run("a shared IP lands on one node", func(t *testing.T) { testL2SharedIP(t, l) })
@@ -133,7 +134,9 @@ func flushNeighbors(ip netip.Addr) (stop func()) {
 }
 
 // testL2Handover moves a Service away from its owner on purpose (the
-// speaker told to stop, or the node cordoned) while the LAN client
+// speaker told to stop, or the node labelled
+// node.kubernetes.io/exclude-from-external-load-balancers; a cordon
+// changes nothing by default) while the LAN client
 // probes every 10ms and forgets its neighbor entry every 50ms: the new
 // owner answers before the old one stops, so no probe is lost.
 func testL2Handover(t *testing.T, l *lab.Lab, h *l2Harness, how string) {
@@ -154,12 +157,12 @@ func testL2Handover(t *testing.T, l *lab.Lab, h *l2Harness, how string) {
 			h.restart(t, old, nil)
 			h.waitSettled(t)
 		})
-	case "cordon":
-		setUnschedulable(t, l, old, true)
-		t.Cleanup(func() { setUnschedulable(t, l, old, false) })
+	case "exclude":
+		setNode(t, l, old, func(n *corev1.Node) { n.Labels[state.LabelExcludeFromLB] = "" })
+		t.Cleanup(func() { setNode(t, l, old, func(n *corev1.Node) { delete(n.Labels, state.LabelExcludeFromLB) }) })
 	}
 	nw := waitOwner(t, l, name, func(n string) bool { return n != old })
-	if how == "cordon" {
+	if how == "exclude" {
 		// The old owner keeps answering for the handover grace: count
 		// until it stopped.
 		waitLogLine(t, h.speaker(old).log, logSize, `"msg":"stopped announcing"`, `"ip":"`+ip.String()+`"`)
@@ -175,18 +178,6 @@ func testL2Handover(t *testing.T, l *lab.Lab, h *l2Harness, how string) {
 		how, len(probes), f.lost, f.reset, old, nw, f.gap, f.takeover)
 	if f.lost != 0 {
 		t.Errorf("%d probes got no answer in a planned handover, want 0; first: %v", f.lost, f.firstErr)
-	}
-}
-
-func setUnschedulable(t *testing.T, l *lab.Lab, node string, v bool) {
-	t.Helper()
-	var n corev1.Node
-	if err := l.Kube().Get(context.Background(), client.ObjectKey{Name: node}, &n); err != nil {
-		t.Fatal(err)
-	}
-	n.Spec.Unschedulable = v
-	if err := l.Kube().Update(context.Background(), &n); err != nil {
-		t.Fatal(err)
 	}
 }
 

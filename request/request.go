@@ -64,15 +64,19 @@ type Request struct {
 }
 
 // Handled reports whether ironlb allocates for the Service: type
-// LoadBalancer, and no loadBalancerClass or the given one.
+// LoadBalancer, and a loadBalancerClass equal to lbClass (--lb-class).
+// As in MetalLB, an empty lbClass serves only the Services without a
+// class, and a set one only the Services of exactly that class: a
+// Service without a class then belongs to the cluster's other load
+// balancer.
 func Handled(svc *corev1.Service, lbClass string) bool {
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 		return false
 	}
 	if svc.Spec.LoadBalancerClass == nil {
-		return true
+		return lbClass == ""
 	}
-	return lbClass != "" && *svc.Spec.LoadBalancerClass == lbClass
+	return *svc.Spec.LoadBalancerClass == lbClass
 }
 
 // Parse reads the Request of a Service. Errors name the annotation or

@@ -133,11 +133,15 @@ func TestHandled(t *testing.T) {
 		lbClass string
 		want    bool
 	}{
-		{name: "no class", svc: svc(), want: true},
+		{name: "no class, flag unset", svc: svc(), want: true},
+		{name: "no class, flag set", svc: svc(), lbClass: "ironlb.io/lb", want: false},
 		{name: "cluster ip", svc: svc(func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeClusterIP }), want: false},
-		{name: "other class", svc: svc(class("other.io/lb")), want: false},
+		{name: "cluster ip of our class", svc: svc(class("ironlb.io/lb"), func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeClusterIP }), lbClass: "ironlb.io/lb", want: false},
+		{name: "other class, flag unset", svc: svc(class("other.io/lb")), want: false},
+		{name: "other class, flag set", svc: svc(class("other.io/lb")), lbClass: "ironlb.io/lb", want: false},
 		{name: "our class", svc: svc(class("ironlb.io/lb")), lbClass: "ironlb.io/lb", want: true},
-		{name: "class set, flag unset", svc: svc(class("ironlb.io/lb")), want: false},
+		{name: "class differs in case", svc: svc(class("IronLB.io/lb")), lbClass: "ironlb.io/lb", want: false},
+		{name: "empty class, flag unset", svc: svc(class("")), want: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

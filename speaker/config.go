@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ironlb/ironlb/frr/apply"
+	"github.com/ironlb/ironlb/state"
 )
 
 // FRR gets a desired frr.conf into the node's FRR: the frr-agent client.
@@ -28,6 +29,10 @@ type Config struct {
 	Namespace string
 	// LBClass is the controller's --lb-class.
 	LBClass string
+	// NodeOptions say how the nodes' exclude label and cordons bear on
+	// announcing (--ignore-exclude-lb, --drain-on-cordon). They must be
+	// the same on every node.
+	NodeOptions state.NodeOptions
 	// RouterID is the BGP router-id when no peer sets one (the node's
 	// IPv4 address); zero lets FRR choose.
 	RouterID netip.Addr

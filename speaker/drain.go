@@ -6,9 +6,9 @@ import (
 	"github.com/ironlb/ironlb/frr"
 )
 
-// drainClock tracks a planned departure (node cordoned or excluded, or
-// the speaker told to stop). It is a pure state machine: the caller
-// passes the time.
+// drainClock tracks a planned departure (node excluded by label,
+// cordoned when cordons drain, or the speaker told to stop). It is a
+// pure state machine: the caller passes the time.
 type drainClock struct {
 	delay time.Duration
 	// since is when the current drain began; zero when not draining.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -42,6 +43,16 @@ type L2Config struct {
 	// Exclude lists the name patterns of the interfaces not used unless
 	// an L2Advertisement names them; nil means iface.DefaultExclude().
 	Exclude []string
+	// ExcludeNames are regular expressions of the names of interfaces
+	// never used, even when an L2Advertisement names them: MetalLB's
+	// announcedInterfacesToExclude, unanchored as there. The node does
+	// not offer the others to announce on them either.
+	ExcludeNames []*regexp.Regexp
+	// GratuitousInterval, when positive, announces every IP the node
+	// owns again at this interval (gratuitous ARP, unsolicited NA),
+	// after the burst of its takeover: MetalLB's
+	// --gratuitous-arp-interval. 0 announces only on takeover.
+	GratuitousInterval time.Duration
 	// HandoverGrace is how long a node that drains keeps answering for
 	// the IPs it hands over, so that the new owner announces first; 0
 	// means announcer.DefaultHandoverGrace.
@@ -73,6 +84,9 @@ func (c *L2Config) validate() error {
 	}
 	if c.HandoverGrace < 0 {
 		errs = append(errs, errors.New("L2: the handover grace must not be negative"))
+	}
+	if c.GratuitousInterval < 0 {
+		errs = append(errs, errors.New("L2: the gratuitous ARP interval must not be negative"))
 	}
 	if c.LinkSettle == 0 {
 		c.LinkSettle = DefaultLinkSettle
@@ -142,6 +156,8 @@ func setupL2(mgr ctrl.Manager, cfg Config, poke func()) (*l2Runtime, error) {
 		Registerer:    cfg.Registerer,
 		Logger:        log,
 		Exclude:       cfg.L2.Exclude,
+		ExcludeNames:  cfg.L2.ExcludeNames,
+		Refresh:       cfg.L2.GratuitousInterval,
 		HandoverGrace: cfg.L2.HandoverGrace,
 		Burst:         handoverBurst(cfg.L2.HandoverGrace),
 		OnStatus:      func([]announcer.IPStatus) { poke() },
@@ -149,7 +165,12 @@ func setupL2(mgr ctrl.Manager, cfg Config, poke func()) (*l2Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := iface.NewWatcher(iface.Config{OnChange: func(links []iface.Link) { l.setLinks(links); poke() }, Logger: log})
+	w, err := iface.NewWatcher(iface.Config{OnChange: func(links []iface.Link) {
+		// The excluded interfaces are as good as absent: the node's
+		// metadata does not offer them to the election either.
+		l.setLinks(announcer.DropExcluded(links, cfg.L2.ExcludeNames))
+		poke()
+	}, Logger: log})
 	if err != nil {
 		return nil, err
 	}

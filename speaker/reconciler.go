@@ -140,7 +140,7 @@ func (r *reconciler) readCluster(ctx context.Context) (*state.Cluster, error) {
 	if err := r.client.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing nodes: %w", err)
 	}
-	return &state.Cluster{Model: r.model, Nodes: state.Nodes(nodes.Items), Services: r.store.Services(r.model)}, nil
+	return &state.Cluster{Model: r.model, Nodes: state.Nodes(nodes.Items, r.cfg.NodeOptions), Services: r.store.Services(r.model)}, nil
 }
 
 // reconcileBGP renders the node's frr.conf and applies it. It returns

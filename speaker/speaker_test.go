@@ -175,7 +175,7 @@ func TestSpeakerAnnouncesAndDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	frr := startSpeaker(t, env)
+	frr := startSpeaker(t, env, func(c *speaker.Config) { c.NodeOptions.DrainOnCordon = true })
 
 	// No serving endpoint yet: the peer is configured, the IP not announced.
 	testenv.Eventually(t, "a config with the peer", func() (bool, string) {
@@ -220,8 +220,9 @@ func TestSpeakerAnnouncesAndDrains(t *testing.T) {
 		return cs.Status.Result == v1beta1.ConfigurationStateResultValid, string(cs.Status.Result)
 	})
 
-	// Cordoning the node: first the GRACEFUL_SHUTDOWN community, then,
-	// after the drain delay, the withdrawal.
+	// Cordoning the node (cordons drain: --drain-on-cordon): first the
+	// GRACEFUL_SHUTDOWN community, then, after the drain delay, the
+	// withdrawal.
 	var n corev1.Node
 	if err := c.Get(ctx, types.NamespacedName{Name: "n1"}, &n); err != nil {
 		t.Fatal(err)

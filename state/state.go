@@ -15,15 +15,35 @@ import (
 // LabelExcludeFromLB marks nodes that must not announce any Service.
 const LabelExcludeFromLB = "node.kubernetes.io/exclude-from-external-load-balancers"
 
-// Node is what announcing needs to know of a node.
+// NodeOptions say how a node's labels and spec bear on announcing. They
+// come from the speaker's flags and must be the same on every node: each
+// node runs the Layer 2 election for all of them.
+type NodeOptions struct {
+	// IgnoreExcludeLabel ignores the exclude-from-external-load-balancers
+	// label (--ignore-exclude-lb, as in MetalLB): a labelled node
+	// announces like any other. Single-node and control-plane-only
+	// clusters, whose nodes kubeadm labels so, need it.
+	IgnoreExcludeLabel bool
+	// DrainOnCordon makes a cordon (spec.unschedulable) a planned
+	// departure: the node drains as for the exclude label
+	// (--drain-on-cordon). Without it a cordon changes nothing, as in
+	// MetalLB since v0.15.0: a cordon for maintenance or by an
+	// autoscaler must not lose traffic.
+	DrainOnCordon bool
+}
+
+// Node is what announcing needs to know of a node, under NodeOptions.
 type Node struct {
 	Name   string
 	Labels labels.Set
-	// Excluded is set by the exclude-from-external-load-balancers label.
+	// Excluded is set by the exclude-from-external-load-balancers label,
+	// unless NodeOptions.IgnoreExcludeLabel.
 	Excluded bool
 	// NetworkUnavailable is the node's NetworkUnavailable condition.
 	NetworkUnavailable bool
-	// Unschedulable is set when the node is cordoned, as for a drain.
+	// Unschedulable is set when the node is cordoned and a cordon
+	// drains it (NodeOptions.DrainOnCordon). The speaker also sets it on
+	// a node whose speaker is stopping: the same drain.
 	Unschedulable bool
 	// Ready is the node's Ready condition.
 	Ready bool
@@ -32,8 +52,9 @@ type Node struct {
 // MayAnnounce reports whether the node may announce Services at all.
 func (n Node) MayAnnounce() bool { return !n.Excluded && !n.NetworkUnavailable }
 
-// Draining reports a planned departure: cordoned or excluded by label.
-// The node then moves traffic away gracefully before it withdraws.
+// Draining reports a planned departure: excluded by label, or cordoned
+// when cordons drain. The node then moves traffic away gracefully before
+// it withdraws.
 func (n Node) Draining() bool { return n.Unschedulable || n.Excluded }
 
 // Service is a LoadBalancer Service with assigned IPs.
@@ -88,10 +109,11 @@ func (c *Cluster) Node(name string) (Node, bool) {
 	return c.Nodes[i], true
 }
 
-// Build makes the cluster state from the objects. Services of another
-// type or class and Services without IPs are left out; lbClass is the
-// controller's --lb-class. The speaker keeps a Store instead, which
-// gives the same Services without a pass over every object.
+// Build makes the cluster state from the objects, the nodes under the
+// default NodeOptions. Services of another type or class and Services
+// without IPs are left out; lbClass is the controller's --lb-class. The
+// speaker keeps a Store instead, which gives the same Services without a
+// pass over every object.
 func Build(model *config.Model, nodes []corev1.Node, svcs []corev1.Service, eps []discoveryv1.EndpointSlice, lbClass string) *Cluster {
 	st := NewStore(lbClass)
 	for i := range svcs {
@@ -100,14 +122,14 @@ func Build(model *config.Model, nodes []corev1.Node, svcs []corev1.Service, eps 
 	for i := range eps {
 		st.SetEndpointSlice(&eps[i])
 	}
-	return &Cluster{Model: model, Nodes: Nodes(nodes), Services: st.Services(model)}
+	return &Cluster{Model: model, Nodes: Nodes(nodes, NodeOptions{}), Services: st.Services(model)}
 }
 
-// Nodes returns the state of the nodes, sorted by name.
-func Nodes(nodes []corev1.Node) []Node {
+// Nodes returns the state of the nodes under opts, sorted by name.
+func Nodes(nodes []corev1.Node, opts NodeOptions) []Node {
 	out := make([]Node, 0, len(nodes))
 	for i := range nodes {
-		out = append(out, node(&nodes[i]))
+		out = append(out, NodeOf(&nodes[i], opts))
 	}
 	slices.SortFunc(out, func(a, b Node) int { return cmp.Compare(a.Name, b.Name) })
 	return out
@@ -132,9 +154,13 @@ func CompareKeys(a, b Service) int {
 	return cmp.Compare(a.Namespace[n], byte('/'))
 }
 
-func node(n *corev1.Node) Node {
-	out := Node{Name: n.Name, Labels: labels.Set(n.Labels), Unschedulable: n.Spec.Unschedulable}
-	_, out.Excluded = n.Labels[LabelExcludeFromLB]
+// NodeOf returns the state of a node under opts. The exclude label
+// counts whatever its value, as in Kubernetes and MetalLB.
+func NodeOf(n *corev1.Node, opts NodeOptions) Node {
+	out := Node{Name: n.Name, Labels: labels.Set(n.Labels)}
+	_, labelled := n.Labels[LabelExcludeFromLB]
+	out.Excluded = labelled && !opts.IgnoreExcludeLabel
+	out.Unschedulable = n.Spec.Unschedulable && opts.DrainOnCordon
 	for _, c := range n.Status.Conditions {
 		switch c.Type {
 		case corev1.NodeNetworkUnavailable:

@@ -75,7 +75,7 @@ func TestBuild(t *testing.T) {
 	want := &Cluster{
 		Model: model,
 		Nodes: []Node{
-			{Name: "n1", Labels: labels.Set{"zone": "a"}, Unschedulable: true, NetworkUnavailable: true, Ready: true},
+			{Name: "n1", Labels: labels.Set{"zone": "a"}, NetworkUnavailable: true, Ready: true},
 			{Name: "n2", Labels: labels.Set{LabelExcludeFromLB: ""}, Excluded: true},
 		},
 		Services: []Service{
@@ -88,7 +88,7 @@ func TestBuild(t *testing.T) {
 	}
 	n1, _ := got.Node("n1")
 	n2, _ := got.Node("n2")
-	if n1.MayAnnounce() || !n1.Draining() || n2.MayAnnounce() || !n2.Draining() {
+	if n1.MayAnnounce() || n1.Draining() || n2.MayAnnounce() || !n2.Draining() {
 		t.Errorf("node predicates wrong: n1 may=%v drain=%v, n2 may=%v drain=%v", n1.MayAnnounce(), n1.Draining(), n2.MayAnnounce(), n2.Draining())
 	}
 	if _, ok := got.Node("n9"); ok {

@@ -78,7 +78,7 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG)")
 	fs.StringVar(&c.namespace, "namespace", defaultNamespace(), "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
 	fs.StringVar(&c.podName, "pod-name", os.Getenv("POD_NAME"), "the controller's own Pod, made owner of its ConfigurationState (default: $POD_NAME; empty: no owner)")
-	fs.StringVar(&c.lbClass, "lb-class", "", "also serve Services of this loadBalancerClass")
+	fs.StringVar(&c.lbClass, "lb-class", "", "serve only Services of this spec.loadBalancerClass (default: only Services without a class)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7472", "address of the Prometheus metrics endpoint (0 disables)")
 	c.metrics.register(fs)
 	fs.StringVar(&c.healthAddr, "health-addr", ":7473", "address of the /healthz and /readyz endpoints (0 disables)")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/ironlb/ironlb/l2/announcer"
 	"github.com/ironlb/ironlb/l2/members"
 	"github.com/ironlb/ironlb/speaker"
+	"github.com/ironlb/ironlb/state"
 )
 
 // speakerConfig is everything `ironlb speaker` is told by its flags.
@@ -38,6 +40,7 @@ type speakerConfig struct {
 	routerID        netip.Addr
 	drainDelay      time.Duration
 	drainOnStop     bool
+	nodeOptions     state.NodeOptions
 	sessionInterval time.Duration
 	metricsAddr     string
 	metrics         metricsFlags
@@ -51,6 +54,11 @@ type speakerConfig struct {
 type l2Flags struct {
 	enabled       bool
 	handoverGrace time.Duration
+	// gratuitous is --gratuitous-arp-interval.
+	gratuitous gratuitousInterval
+	// excludeNames are the expressions of --l2-exclude-interface and of
+	// the file of --l2-exclude-config, compiled.
+	excludeNames []*regexp.Regexp
 	// memberlist is off when bind is "off".
 	bind     string
 	port     int
@@ -66,6 +74,13 @@ type l2Flags struct {
 func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
 	fs.BoolVar(&f.enabled, "l2", true, "answer ARP and NDP for the Layer 2 Service IPs this node wins (needs CAP_NET_RAW)")
 	fs.DurationVar(&f.handoverGrace, "l2-handover-grace", announcer.DefaultHandoverGrace, "how long a draining node keeps answering for the IPs it hands over")
+	fs.Var(&f.gratuitous, "gratuitous-arp-interval", "send a gratuitous ARP / unsolicited NA for every IP this node owns at this interval, a duration or a number of seconds as in MetalLB (0: only when it takes the IP over)")
+	var excludes []string
+	fs.Func("l2-exclude-interface", "regular expression (unanchored) of interface names never used for Layer 2, even when an L2Advertisement names them, as MetalLB's announcedInterfacesToExclude; repeat for more", func(s string) error {
+		excludes = append(excludes, s)
+		return nil
+	})
+	excludeFile := fs.String("l2-exclude-config", "", "MetalLB's excludel2.yaml (the key of its metallb-excludel2 ConfigMap, mounted): its announcedInterfacesToExclude add to -l2-exclude-interface; a missing file excludes nothing")
 	fs.StringVar(&f.bind, "memberlist-bind", "", `memberlist address (default: the node's InternalIP); "off" disables memberlist, and the nodes' Ready condition says which speakers live`)
 	fs.IntVar(&f.port, "memberlist-port", members.DefaultPort, "memberlist port (UDP and TCP), also used to join the other nodes")
 	join := fs.String("memberlist-join", "", "extra memberlist members to join, host:port, comma-separated (the other speakers are joined anyway: see -memberlist-pods)")
@@ -103,6 +118,18 @@ func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
 		if f.handoverGrace < 0 {
 			errs = append(errs, errors.New("-l2-handover-grace must not be negative"))
 		}
+		if *excludeFile != "" {
+			more, err := readExcludeL2(*excludeFile)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("-l2-exclude-config: %w", err))
+			}
+			excludes = append(excludes, more...)
+		}
+		res, err := compileExcludes("-l2-exclude-interface", excludes)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		f.excludeNames = res
 		return errs
 	}
 }
@@ -112,7 +139,10 @@ func (f *l2Flags) config(log *slog.Logger) *speaker.L2Config {
 	if !f.enabled {
 		return nil
 	}
-	c := &speaker.L2Config{Opener: announcer.Sockets{Logger: log}, HandoverGrace: f.handoverGrace}
+	c := &speaker.L2Config{
+		Opener: announcer.Sockets{Logger: log}, HandoverGrace: f.handoverGrace,
+		GratuitousInterval: time.Duration(f.gratuitous), ExcludeNames: f.excludeNames,
+	}
 	if f.bind != "off" {
 		bind, _ := netip.ParseAddr(f.bind) // checked; zero for "": the node's IP
 		c.Memberlist = &speaker.MemberlistConfig{
@@ -131,11 +161,13 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	fs.StringVar(&c.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node this speaker runs on (default: $NODE_NAME)")
 	fs.StringVar(&c.namespace, "namespace", defaultNamespace(), "namespace of ironlb and its metallb.io objects (default: $POD_NAMESPACE or metallb-system)")
 	fs.StringVar(&c.podName, "pod-name", os.Getenv("POD_NAME"), "the speaker's own Pod, made owner of the node's ConfigurationState (default: $POD_NAME; empty: no owner)")
-	fs.StringVar(&c.lbClass, "lb-class", "", "the controller's --lb-class")
+	fs.StringVar(&c.lbClass, "lb-class", "", "announce only Services of this spec.loadBalancerClass, as the controller's --lb-class (default: only Services without a class)")
 	fs.StringVar(&c.frrSocket, "frr-agent-socket", "/var/run/ironlb/frr-agent.sock", "unix socket of the frr-agent in the FRR container (empty disables BGP)")
 	routerID := fs.String("router-id", "", "BGP router-id when no BGPPeer sets one (an IPv4 address; default: FRR chooses)")
 	fs.DurationVar(&c.drainDelay, "drain-delay", 15*time.Second, "how long a draining node announces with GRACEFUL_SHUTDOWN before it withdraws")
 	fs.BoolVar(&c.drainOnStop, "drain-on-stop", true, "on SIGTERM, move traffic away and withdraw before exiting")
+	fs.BoolVar(&c.nodeOptions.IgnoreExcludeLabel, "ignore-exclude-lb", false, "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too (as MetalLB's flag; give it to every speaker)")
+	fs.BoolVar(&c.nodeOptions.DrainOnCordon, "drain-on-cordon", false, "drain a cordoned node as for the exclude label: GRACEFUL_SHUTDOWN, then withdraw; hand its Layer 2 IPs over (default: a cordon changes nothing, as in MetalLB; give it to every speaker)")
 	fs.DurationVar(&c.sessionInterval, "session-interval", 10*time.Second, "how often BGP session state is read from FRR")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7474", "address of the Prometheus metrics endpoint (0 disables)")
 	c.metrics.register(fs)
@@ -205,15 +237,16 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		return err
 	}
 	cfg := speaker.Config{
-		Owner:      owner,
-		NodeName:   c.nodeName,
-		Namespace:  c.namespace,
-		LBClass:    c.lbClass,
-		RouterID:   c.routerID,
-		DrainDelay: c.drainDelay,
-		Registerer: ctrlmetrics.Registry,
-		Log:        log,
-		L2:         c.l2.config(log),
+		Owner:       owner,
+		NodeName:    c.nodeName,
+		Namespace:   c.namespace,
+		LBClass:     c.lbClass,
+		NodeOptions: c.nodeOptions,
+		RouterID:    c.routerID,
+		DrainDelay:  c.drainDelay,
+		Registerer:  ctrlmetrics.Registry,
+		Log:         log,
+		L2:          c.l2.config(log),
 	}
 	if c.frrSocket != "" {
 		client := agent.NewClient(c.frrSocket)
@@ -229,7 +262,9 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket, "layer2", c.l2.enabled, "memberlist", c.l2.bind != "off")
+	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket, "layer2", c.l2.enabled, "memberlist", c.l2.bind != "off",
+		"ignoreExcludeLB", c.nodeOptions.IgnoreExcludeLabel, "drainOnCordon", c.nodeOptions.DrainOnCordon,
+		"gratuitousARPInterval", time.Duration(c.l2.gratuitous), "l2ExcludedInterfaces", len(c.l2.excludeNames))
 	if err := sp.Run(ctx, mgr, c.drainOnStop); err != nil {
 		return fmt.Errorf("running speaker: %w", err)
 	}

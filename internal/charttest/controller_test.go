@@ -210,10 +210,13 @@ func TestControllerRunsUnderChartRBAC(t *testing.T) {
 		}
 		return false, fmt.Sprint(seen)
 	})
+	// The ConfigurationState is written after the reconcile that
+	// allocated, not before.
 	var state v1beta1.ConfigurationState
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "controller"}, &state); err != nil {
-		t.Errorf("the controller's ConfigurationState: %v", err)
-	}
+	eventually(t, "the controller's ConfigurationState", func() (bool, string) {
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "controller"}, &state)
+		return err == nil, fmt.Sprint(err)
+	})
 	if d := cmp.Diff([]metav1.OwnerReference{podOwner(self)}, state.OwnerReferences); d != "" {
 		t.Errorf("the controller's ConfigurationState owners (-want +got):\n%s", d)
 	}

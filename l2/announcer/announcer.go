@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -72,11 +73,17 @@ type Config struct {
 	// not used unless an advertisement names them; nil means
 	// iface.DefaultExclude(), an empty list excludes nothing.
 	Exclude []string
+	// ExcludeNames are regular expressions of the names of interfaces
+	// never used, even when an advertisement names them: MetalLB's
+	// announcedInterfacesToExclude, unanchored as there. SetLinks drops
+	// the links they match (see DropExcluded).
+	ExcludeNames []*regexp.Regexp
 	// Burst are the times after an IP is gained on an interface at
 	// which it is announced, ascending; nil means DefaultBurst().
 	Burst []time.Duration
 	// Refresh, when positive, announces every IP again at this
-	// interval after its burst.
+	// interval after its burst: periodic gratuitous ARP and unsolicited
+	// NA (the speaker's --gratuitous-arp-interval).
 	Refresh time.Duration
 	// HandoverGrace is how long the node keeps announcing an IP it
 	// announced and now only hands over (see election.Assignment);
@@ -169,11 +176,12 @@ func (a *Announcer) Update(as election.Assignment) {
 	a.poke()
 }
 
-// SetLinks sets the node's links, as an iface.Watcher reports them.
-// Until the first call nothing is announced.
+// SetLinks sets the node's links, as an iface.Watcher reports them,
+// less those ExcludeNames match. Until the first call nothing is
+// announced.
 func (a *Announcer) SetLinks(links []iface.Link) {
 	a.mu.Lock()
-	a.links = slices.Clone(links)
+	a.links = DropExcluded(links, a.cfg.ExcludeNames)
 	a.mu.Unlock()
 	a.poke()
 }
@@ -240,4 +248,12 @@ func (a *Announcer) Run(ctx context.Context) error {
 		}
 		timer.Stop()
 	}
+}
+
+// DropExcluded returns the links whose names none of res matches, in
+// their order; links itself is not changed.
+func DropExcluded(links []iface.Link, res []*regexp.Regexp) []iface.Link {
+	return slices.DeleteFunc(slices.Clone(links), func(l iface.Link) bool {
+		return slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(l.Name) })
+	})
 }
