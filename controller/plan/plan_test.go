@@ -119,7 +119,7 @@ func TestPlanServices(t *testing.T) {
 			want: []Service{{Namespace: "default", Name: "web", IPs: ips("192.0.2.10"), Pool: "a"}},
 		},
 		{
-			name: "with a loadBalancerClass, Services of that class and of none are handled",
+			name: "with a loadBalancerClass, only Services of that class are handled (as in MetalLB)",
 			set: manifest.Set{
 				Pools: []v1beta1.IPAddressPool{pool("a", "192.0.2.10-192.0.2.12")},
 				Services: []corev1.Service{
@@ -131,7 +131,6 @@ func TestPlanServices(t *testing.T) {
 			opts: Options{LBClass: "example.com/ironlb"},
 			want: []Service{
 				{Namespace: "default", Name: "ours", IPs: ips("192.0.2.10"), Pool: "a"},
-				{Namespace: "default", Name: "web", IPs: ips("192.0.2.11"), Pool: "a"},
 			},
 		},
 		{
