@@ -60,8 +60,17 @@ type Router struct {
 // Neighbor is one BGP session of a router.
 type Neighbor struct {
 	// Peer is the BGPPeer's name, also written as the description.
-	Peer    string
+	Peer string
+	// Address names the neighbor in every `neighbor X ...` line: the
+	// peer's address, or the interface of an unnumbered session.
 	Address string
+	// Interface is the link of the session, or "". With Unnumbered the
+	// neighbor is `neighbor IFACE interface remote-as AS` and FRR finds
+	// the peer's link-local address itself; otherwise Address is the
+	// peer's IPv6 link-local address and `neighbor ADDR interface IFACE`
+	// scopes it to the link.
+	Interface  string
+	Unnumbered bool
 	// RemoteAS is an AS number, "internal" or "external".
 	RemoteAS string
 	// LocalAS is the AS number the peer sees instead of the router's,
