@@ -22,7 +22,8 @@ import (
 // spec.interface, and checks that a dual-stack Service's IPv4 and IPv6
 // prefixes both reach the router over that one session, with the node's
 // link-local address as next hop, and that the speaker reports the
-// session as Established.
+// session as Established with its BFD session up (the router's peer
+// group runs BFD).
 func TestUnnumbered(t *testing.T) {
 	l := startSpeakerLab(t)
 	ctx := t.Context()
@@ -32,7 +33,7 @@ func TestUnnumbered(t *testing.T) {
 	peer := &v1beta2.BGPPeer{
 		ObjectMeta: metav1.ObjectMeta{Namespace: lab.MetalLBNamespace, Name: peerName},
 		Spec: v1beta2.BGPPeerSpec{
-			MyASN: lab.NodeAS, ASN: lab.RouterAS, Interface: lab.UnnumberedNodeLink,
+			MyASN: lab.NodeAS, ASN: lab.RouterAS, Interface: lab.UnnumberedNodeLink, BFDProfile: "lab",
 			NodeSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"kubernetes.io/hostname": lab.UnnumberedNode}}},
 		},
 	}
@@ -67,7 +68,7 @@ func TestUnnumbered(t *testing.T) {
 		})
 	}
 
-	waitCond(t, "ilb-n1's SpeakerStatus shows "+peerName+" Established", func(ctx context.Context) (bool, string) {
+	waitCond(t, "ilb-n1's SpeakerStatus shows "+peerName+" Established with BFD up", func(ctx context.Context) (bool, string) {
 		var st v1beta1.SpeakerStatusList
 		if err := kube.List(ctx, &st, client.InNamespace(lab.MetalLBNamespace)); err != nil {
 			return false, err.Error()
@@ -75,8 +76,8 @@ func TestUnnumbered(t *testing.T) {
 		var seen []string
 		for _, s := range st.Items {
 			for _, sess := range s.Status.Sessions {
-				seen = append(seen, s.Name+":"+sess.Peer+"@"+sess.Address+"="+sess.State)
-				if s.Status.Node == lab.UnnumberedNode && sess.Peer == peerName && sess.State == "Established" {
+				seen = append(seen, s.Name+":"+sess.Peer+"@"+sess.Address+"="+sess.State+"/bfd="+sess.BFD)
+				if s.Status.Node == lab.UnnumberedNode && sess.Peer == peerName && sess.State == "Established" && sess.BFD == "up" {
 					return true, ""
 				}
 			}
