@@ -51,33 +51,57 @@ func TestUnnumbered(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	waitUnnumbered(t, l, ips, peerName, lab.UnnumberedNodeLink, lab.UnnumberedNodeLinkLocal)
+
+	// The same session named by the router's link-local address on the
+	// link: `neighbor fe80::X interface IFACE` on the node, applied as a
+	// delta that removes the unnumbered neighbor and adds this one. FRR
+	// then gives IPv4 routes an IPv4 next hop of the node (its router ID,
+	// the LAN address here), not the link-local one.
+	if err := kube.Get(ctx, client.ObjectKeyFromObject(peer), peer); err != nil {
+		t.Fatal(err)
+	}
+	peer.Spec.Address = lab.UnnumberedRouterLinkLocal
+	if err := kube.Update(ctx, peer); err != nil {
+		t.Fatalf("setting peerAddress %s on BGPPeer %s: %v", lab.UnnumberedRouterLinkLocal, peerName, err)
+	}
+	node, _ := lab.NodeByName(lab.UnnumberedNode)
+	waitUnnumbered(t, l, ips, peerName, lab.UnnumberedRouterLinkLocal, node.IPv4.String())
+}
+
+// waitUnnumbered waits until each of ips reaches the router over its
+// unnumbered link, IPv6 ones with the node's link-local next hop, IPv4
+// ones with v4NextHop, and until
+// UnnumberedNode's SpeakerStatus shows the session of peerName, at
+// address (as FRR names the neighbor), Established with BFD up.
+func waitUnnumbered(t *testing.T, l *lab.Lab, ips []netip.Addr, peerName, address, v4NextHop string) {
+	t.Helper()
 	for _, ip := range ips {
-		fam := "ipv4"
+		fam, nextHop := "ipv4", v4NextHop
 		if ip.Is6() {
-			fam = "ipv6"
+			fam, nextHop = "ipv6", lab.UnnumberedNodeLinkLocal
 		}
 		prefix := netip.PrefixFrom(ip, ip.BitLen()).String()
-		waitCond(t, prefix+" on the router over "+lab.UnnumberedRouterLink+" via "+lab.UnnumberedNodeLinkLocal, func(ctx context.Context) (bool, string) {
+		waitCond(t, prefix+" on the router over "+lab.UnnumberedRouterLink+" via "+nextHop, func(ctx context.Context) (bool, string) {
 			paths, err := routerPaths(ctx, l, fam, prefix)
 			if err != nil {
 				return false, err.Error()
 			}
 			return slices.ContainsFunc(paths, func(p routerPath) bool {
-				return p.Peer.Interface == lab.UnnumberedRouterLink && p.hasNextHop(lab.UnnumberedNodeLinkLocal)
+				return p.Peer.Interface == lab.UnnumberedRouterLink && p.hasNextHop(nextHop)
 			}), fmt.Sprintf("%+v", paths)
 		})
 	}
-
-	waitCond(t, "ilb-n1's SpeakerStatus shows "+peerName+" Established with BFD up", func(ctx context.Context) (bool, string) {
+	waitCond(t, "ilb-n1's SpeakerStatus shows "+peerName+" at "+address+" Established with BFD up", func(ctx context.Context) (bool, string) {
 		var st v1beta1.SpeakerStatusList
-		if err := kube.List(ctx, &st, client.InNamespace(lab.MetalLBNamespace)); err != nil {
+		if err := l.Kube().List(ctx, &st, client.InNamespace(lab.MetalLBNamespace)); err != nil {
 			return false, err.Error()
 		}
 		var seen []string
 		for _, s := range st.Items {
 			for _, sess := range s.Status.Sessions {
 				seen = append(seen, s.Name+":"+sess.Peer+"@"+sess.Address+"="+sess.State+"/bfd="+sess.BFD)
-				if s.Status.Node == lab.UnnumberedNode && sess.Peer == peerName && sess.State == "Established" && sess.BFD == "up" {
+				if s.Status.Node == lab.UnnumberedNode && sess.Peer == peerName && sess.Address == address && sess.State == "Established" && sess.BFD == "up" {
 					return true, ""
 				}
 			}
