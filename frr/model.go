@@ -50,7 +50,8 @@ type Router struct {
 	// network statements, not from a forwarding table FRR would lose, so
 	// helpers may keep them while FRR restarts.
 	PreserveForwardingState bool
-	// Neighbors are sorted by address, IPv4 first.
+	// Neighbors are sorted by address, IPv4 first; unnumbered ones, by
+	// interface, come before the others.
 	Neighbors []Neighbor
 	// AddressFamilies are "ipv4 unicast" then "ipv6 unicast", each only
 	// when some neighbor is activated in it.
@@ -118,7 +119,8 @@ type AddressFamily struct {
 	// Networks are the prefixes announced in this family, in address
 	// order (shorter prefix first for the same address).
 	Networks []Network
-	// Neighbors are the neighbors activated in the family, by address.
+	// Neighbors are the neighbors activated in the family, in the order
+	// of Router.Neighbors.
 	Neighbors []AFNeighbor
 }
 
