@@ -32,7 +32,14 @@ type Peer struct {
 	// DynamicASN is "internal" or "external" when the peer's AS number
 	// is learnt, and "" when PeerASN is set.
 	DynamicASN v1beta2.DynamicASNMode
-	Address    netip.Addr
+	// Address is the peer's address. It is the zero Addr for an
+	// unnumbered session (Interface set, peerAddress empty), and may be
+	// an IPv6 link-local address only together with Interface.
+	Address netip.Addr
+	// Interface is the node's interface of an unnumbered session, whose
+	// peer FRR finds by IPv6 neighbor discovery; "" for a session to
+	// Address alone.
+	Interface string
 	// SourceAddress is the local address of the session; the zero Addr
 	// leaves the choice to the kernel.
 	SourceAddress netip.Addr
@@ -108,6 +115,7 @@ func (b *builder) peer(o *v1beta2.BGPPeer) Peer {
 		DualStackAddressFamily: s.DualStackAddressFamily,
 		DisableMP:              s.DisableMP,
 		LocalASN:               s.LocalASN,
+		Interface:              s.Interface,
 	}
 	bad := func(field, format string, args ...any) { b.add(KindBGPPeer, name, field, format, args...) }
 
@@ -134,12 +142,8 @@ func (b *builder) peer(o *v1beta2.BGPPeer) Peer {
 		bad("spec.localASN", "is for eBGP sessions, and this peer is iBGP (in myASN %d)", s.MyASN)
 	}
 
-	if s.Interface != "" {
-		bad("spec.interface", "unnumbered BGP peering is not supported; set peerAddress instead")
-	} else if s.Address == "" {
-		bad("spec.peerAddress", "must be set")
-	}
 	p.Address = b.addr(name, "spec.peerAddress", s.Address)
+	b.peerEndpoint(name, s, p.Address)
 	p.SourceAddress = b.addr(name, "spec.sourceAddress", s.SrcAddress)
 	if p.Address.IsValid() && p.SourceAddress.IsValid() && p.Address.Is4() != p.SourceAddress.Is4() {
 		bad("spec.sourceAddress", "%s and peerAddress %s are of different IP families", p.SourceAddress, p.Address)
@@ -174,6 +178,31 @@ func (b *builder) peer(o *v1beta2.BGPPeer) Peer {
 	}
 	return p
 }
+
+// peerEndpoint checks how the session finds its peer: by peerAddress,
+// by interface (unnumbered), or by an IPv6 link-local peerAddress on an
+// interface. MetalLB refuses peerAddress and interface together; a
+// link-local address needs its interface, so ironlb accepts that pair.
+func (b *builder) peerEndpoint(name string, s *v1beta2.BGPPeerSpec, addr netip.Addr) {
+	bad := func(field, format string, args ...any) { b.add(KindBGPPeer, name, field, format, args...) }
+	if s.Interface != "" {
+		if why := ifaceNameProblem(s.Interface); why != "" {
+			bad("spec.interface", "%s", why)
+		}
+	}
+	switch {
+	case s.Address == "" && s.Interface == "":
+		bad("spec.peerAddress", "one of peerAddress and interface must be set")
+	case !addr.IsValid(): // unparsable (reported) or unnumbered
+	case s.Interface != "" && !isLinkLocal6(addr):
+		bad("spec.peerAddress", "%s is not an IPv6 link-local address (fe80::/10); with interface %q set, leave peerAddress empty or give the peer's link-local address", addr, s.Interface)
+	case s.Interface == "" && isLinkLocal6(addr):
+		bad("spec.peerAddress", "%s is an IPv6 link-local address, which needs spec.interface to name the link", addr)
+	}
+}
+
+// isLinkLocal6 reports whether a is an IPv6 link-local unicast address.
+func isLinkLocal6(a netip.Addr) bool { return a.Is6() && !a.Is4In6() && a.IsLinkLocalUnicast() }
 
 // addr parses an optional IP address; "" gives the zero Addr.
 func (b *builder) addr(peer, field, s string) netip.Addr {

@@ -179,21 +179,52 @@ func TestPeers(t *testing.T) {
 		{
 			name: "address errors",
 			peers: []v1beta2.BGPPeer{
-				with(mkPeer("a", "", 1, 2), func(s *v1beta2.BGPPeerSpec) { s.Interface = "eth0" }),
+				with(mkPeer("a", "", 1, 2), func(s *v1beta2.BGPPeerSpec) { s.Interface = "eth 0" }),
 				mkPeer("b", "", 1, 2),
 				with(mkPeer("c", "300.0.0.1", 1, 2), func(s *v1beta2.BGPPeerSpec) { s.SrcAddress = "nope"; s.RouterID = "2001:db8::1" }),
 				with(mkPeer("d", "fe80::1%eth0", 1, 2), func(s *v1beta2.BGPPeerSpec) { s.RouterID = "x" }),
 				with(mkPeer("e", "192.0.2.1", 1, 2), func(s *v1beta2.BGPPeerSpec) { s.SrcAddress = "2001:db8::2" }),
 			},
 			wantErr: []FieldError{
-				{Kind: KindBGPPeer, Name: "a", Field: "spec.interface", Reason: "unnumbered BGP peering is not supported; set peerAddress instead"},
-				{Kind: KindBGPPeer, Name: "b", Field: "spec.peerAddress", Reason: "must be set"},
+				{Kind: KindBGPPeer, Name: "a", Field: "spec.interface", Reason: `"eth 0" contains whitespace, a control character or '/'`},
+				{Kind: KindBGPPeer, Name: "b", Field: "spec.peerAddress", Reason: "one of peerAddress and interface must be set"},
 				{Kind: KindBGPPeer, Name: "c", Field: "spec.peerAddress", Reason: `"300.0.0.1" is not an IP address`},
 				{Kind: KindBGPPeer, Name: "c", Field: "spec.sourceAddress", Reason: `"nope" is not an IP address`},
 				{Kind: KindBGPPeer, Name: "c", Field: "spec.routerID", Reason: "2001:db8::1 is not an IPv4 address"},
 				{Kind: KindBGPPeer, Name: "d", Field: "spec.peerAddress", Reason: `"fe80::1%eth0" has a zone, which is not supported`},
 				{Kind: KindBGPPeer, Name: "d", Field: "spec.routerID", Reason: `"x" is not an IP address`},
 				{Kind: KindBGPPeer, Name: "e", Field: "spec.sourceAddress", Reason: "2001:db8::2 and peerAddress 192.0.2.1 are of different IP families"},
+			},
+		},
+		{
+			name: "unnumbered",
+			peers: []v1beta2.BGPPeer{with(mkPeer("p", "", 64512, 0), func(s *v1beta2.BGPPeerSpec) {
+				s.Interface, s.DynamicASN = "eth1", v1beta2.ExternalASNMode
+			})},
+			want: []Peer{{Name: "p", MyASN: 64512, DynamicASN: v1beta2.ExternalASNMode, Interface: "eth1", Port: 179}},
+		},
+		{
+			name:  "link-local address on an interface",
+			peers: []v1beta2.BGPPeer{with(mkPeer("p", "fe80::2", 64512, 64513), func(s *v1beta2.BGPPeerSpec) { s.Interface = "eth1" })},
+			want: []Peer{want(func(p *Peer) {
+				p.Address, p.Interface = netip.MustParseAddr("fe80::2"), "eth1"
+			})},
+		},
+		{
+			name: "interface errors",
+			peers: []v1beta2.BGPPeer{
+				with(mkPeer("a", "192.0.2.1", 1, 2), func(s *v1beta2.BGPPeerSpec) { s.Interface = "eth1" }),
+				with(mkPeer("b", "2001:db8::1", 1, 2), func(s *v1beta2.BGPPeerSpec) { s.Interface = "eth1" }),
+				mkPeer("c", "fe80::1", 1, 2),
+				with(mkPeer("d", "", 1, 2), func(s *v1beta2.BGPPeerSpec) { s.Interface = "a-very-long-interface" }),
+				with(mkPeer("e", "", 1, 0), func(s *v1beta2.BGPPeerSpec) { s.Interface = "eth1" }),
+			},
+			wantErr: []FieldError{
+				{Kind: KindBGPPeer, Name: "a", Field: "spec.peerAddress", Reason: `192.0.2.1 is not an IPv6 link-local address (fe80::/10); with interface "eth1" set, leave peerAddress empty or give the peer's link-local address`},
+				{Kind: KindBGPPeer, Name: "b", Field: "spec.peerAddress", Reason: `2001:db8::1 is not an IPv6 link-local address (fe80::/10); with interface "eth1" set, leave peerAddress empty or give the peer's link-local address`},
+				{Kind: KindBGPPeer, Name: "c", Field: "spec.peerAddress", Reason: "fe80::1 is an IPv6 link-local address, which needs spec.interface to name the link"},
+				{Kind: KindBGPPeer, Name: "d", Field: "spec.interface", Reason: `"a-very-long-interface" is longer than 15 bytes`},
+				{Kind: KindBGPPeer, Name: "e", Field: "spec.peerASN", Reason: "one of peerASN and dynamicASN must be set"},
 			},
 		},
 		{

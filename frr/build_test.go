@@ -2,6 +2,7 @@ package frr
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -283,6 +284,32 @@ func TestBuildErrors(t *testing.T) {
 			name: "same address in two VRFs is fine",
 			model: func(m *config.Model) {
 				m.Peers[1].Address, m.Peers[1].VRF, m.Peers[1].MyASN = m.Peers[0].Address, "red", 64600
+			},
+		},
+		{
+			name: "same interface twice in one VRF",
+			model: func(m *config.Model) {
+				m.Peers[0].Address, m.Peers[0].Interface = netip.Addr{}, "eth1"
+				m.Peers[1].Address, m.Peers[1].Interface = netip.Addr{}, "eth1"
+			},
+			wantFields: []config.FieldError{fe("BGPPeer", "tor", "spec.interface")},
+		},
+		{
+			name: "unnumbered and link-local on one interface are two neighbors",
+			model: func(m *config.Model) {
+				m.Peers[0].Address, m.Peers[0].Interface = netip.Addr{}, "eth1"
+				m.Peers[1].Address, m.Peers[1].Interface = addr("fe80::2"), "eth1"
+			},
+		},
+		{
+			name: "interface peers that would break frr.conf",
+			model: func(m *config.Model) {
+				m.Peers[0].Address, m.Peers[0].Interface = netip.Addr{}, ""
+				m.Peers[1].Address, m.Peers[1].Interface = addr("2001:db8::2"), "eth1"
+				m.Peers[2].Address, m.Peers[2].Interface = netip.Addr{}, "eth 1"
+			},
+			wantFields: []config.FieldError{
+				fe("BGPPeer", "rr", "spec.peerAddress"), fe("BGPPeer", "tor", "spec.peerAddress"), fe("BGPPeer", "tor6", "spec.interface"),
 			},
 		},
 		{

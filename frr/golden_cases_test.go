@@ -127,6 +127,22 @@ func goldenCases(t testing.TB) []goldenCase {
 			svcs: []state.Service{web},
 		},
 		{
+			// An unnumbered session on eth1 and a link-local address on
+			// eth2 carry both families over the one session; the address
+			// peer keeps its single family.
+			name: "unnumbered",
+			objs: config.Objects{Pools: stdPools(), BGPPeers: []v1beta2.BGPPeer{
+				ebgp,
+				apiPeer("tor-if", "", 64512, 0, func(s *v1beta2.BGPPeerSpec) {
+					s.Interface, s.DynamicASN, s.Password = "eth1", v1beta2.ExternalASNMode, "s3cret"
+				}),
+				apiPeer("tor-ll", "fe80::2", 64512, 64514, func(s *v1beta2.BGPPeerSpec) {
+					s.Interface, s.HoldTime = "eth2", apiDur(30*time.Second)
+				}),
+			}, BGPAdvertisements: []v1beta1.BGPAdvertisement{apiAdv("adv", all)}},
+			svcs: []state.Service{web, db},
+		},
+		{
 			name: "session-options",
 			objs: config.Objects{Pools: stdPools(), BGPPeers: []v1beta2.BGPPeer{
 				apiPeer("far", "203.0.113.254", 64512, 64600, func(s *v1beta2.BGPPeerSpec) {

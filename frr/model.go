@@ -50,7 +50,8 @@ type Router struct {
 	// network statements, not from a forwarding table FRR would lose, so
 	// helpers may keep them while FRR restarts.
 	PreserveForwardingState bool
-	// Neighbors are sorted by address, IPv4 first.
+	// Neighbors are sorted by address, IPv4 first; unnumbered ones, by
+	// interface, come before the others.
 	Neighbors []Neighbor
 	// AddressFamilies are "ipv4 unicast" then "ipv6 unicast", each only
 	// when some neighbor is activated in it.
@@ -60,8 +61,17 @@ type Router struct {
 // Neighbor is one BGP session of a router.
 type Neighbor struct {
 	// Peer is the BGPPeer's name, also written as the description.
-	Peer    string
+	Peer string
+	// Address names the neighbor in every `neighbor X ...` line: the
+	// peer's address, or the interface of an unnumbered session.
 	Address string
+	// Interface is the link of the session, or "". With Unnumbered the
+	// neighbor is `neighbor IFACE interface remote-as AS` and FRR finds
+	// the peer's link-local address itself; otherwise Address is the
+	// peer's IPv6 link-local address and `neighbor ADDR interface IFACE`
+	// scopes it to the link.
+	Interface  string
+	Unnumbered bool
 	// RemoteAS is an AS number, "internal" or "external".
 	RemoteAS string
 	// LocalAS is the AS number the peer sees instead of the router's,
@@ -109,7 +119,8 @@ type AddressFamily struct {
 	// Networks are the prefixes announced in this family, in address
 	// order (shorter prefix first for the same address).
 	Networks []Network
-	// Neighbors are the neighbors activated in the family, by address.
+	// Neighbors are the neighbors activated in the family, in the order
+	// of Router.Neighbors.
 	Neighbors []AFNeighbor
 }
 

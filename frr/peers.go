@@ -43,7 +43,8 @@ type peer struct {
 	// router is the index of the peer's VRF in builder.routerVRFs.
 	router int
 	// active tells the families the session carries: the family of the
-	// peer's address, or both with DualStackAddressFamily.
+	// peer's address, or both with DualStackAddressFamily or an
+	// interface (IPv4 routes then get IPv6 link-local next hops, RFC 8950).
 	active [2]bool
 	ibgp   bool
 	// outMap is the name of the peer's outbound route-map.
@@ -63,8 +64,10 @@ func (b *builder) peers() {
 	slices.SortFunc(b.peerList, func(x, y *peer) int { return cmp.Compare(x.Name, y.Name) })
 	for i, p := range b.peerList {
 		p.index = i
-		p.active[familyOf(p.Address)] = true
-		if p.DualStackAddressFamily {
+		if p.Address.IsValid() {
+			p.active[familyOf(p.Address)] = true
+		}
+		if p.DualStackAddressFamily || p.Interface != "" {
 			p.active = [2]bool{true, true}
 		}
 		b.checkPeer(p.Peer)
@@ -77,7 +80,7 @@ func (b *builder) peers() {
 	// shared value; later peers must agree with it.
 	type first struct {
 		asn, routerID *peer
-		addr          map[netip.Addr]*peer
+		key           map[string]*peer
 	}
 	firsts := make([]first, len(b.routerVRFs))
 	for _, p := range b.peerList {
@@ -100,16 +103,35 @@ func (b *builder) peers() {
 					p.RouterID, f.routerID.RouterID, f.routerID.Name, b.node.Name)
 			}
 		}
-		if f.addr == nil {
-			f.addr = map[netip.Addr]*peer{}
+		if f.key == nil {
+			f.key = map[string]*peer{}
 		}
-		if other, ok := f.addr[p.Address]; ok {
+		switch other, ok := f.key[neighborKey(p.Peer)]; {
+		case !ok:
+			f.key[neighborKey(p.Peer)] = p
+		case !p.Address.IsValid():
+			b.fieldError(config.KindBGPPeer, p.Name, "spec.interface", "%s is also the interface of BGPPeer %q, in the same VRF on node %q",
+				p.Interface, other.Name, b.node.Name)
+		default:
 			b.fieldError(config.KindBGPPeer, p.Name, "spec.peerAddress", "%s is also the address of BGPPeer %q, in the same VRF on node %q",
 				p.Address, other.Name, b.node.Name)
-		} else {
-			f.addr[p.Address] = p
 		}
 	}
+}
+
+// neighborKey is how frr.conf names the peer's neighbor: its address,
+// or for an unnumbered session its interface.
+func neighborKey(p *config.Peer) string {
+	if !p.Address.IsValid() {
+		return p.Interface
+	}
+	return p.Address.String()
+}
+
+// comparePeers orders a router's neighbors: by address, unnumbered ones
+// first, then by interface.
+func comparePeers(x, y *peer) int {
+	return cmp.Or(x.Address.Compare(y.Address), cmp.Compare(x.Interface, y.Interface))
 }
 
 // checkPeer rejects what config.Build normally rejects but frr.conf
@@ -121,8 +143,15 @@ func (b *builder) checkPeer(p *config.Peer) {
 	if why := nameProblem(p.Name); why != "" {
 		bad("metadata.name", "%s", why)
 	}
-	if !p.Address.IsValid() || p.Address.Zone() != "" {
+	switch {
+	case p.Interface != "" && tokenProblem(p.Interface) != "":
+		bad("spec.interface", "%q %s", p.Interface, tokenProblem(p.Interface))
+	case !p.Address.IsValid() && p.Interface == "":
+		bad("spec.peerAddress", "one of peerAddress and interface must be set")
+	case p.Address.IsValid() && p.Address.Zone() != "":
 		bad("spec.peerAddress", "%q is not an IP address without a zone", p.Address)
+	case p.Address.IsValid() && p.Interface != "" && !(p.Address.Is6() && p.Address.IsLinkLocalUnicast()):
+		bad("spec.peerAddress", "%s is not an IPv6 link-local address, which is the only kind allowed with an interface", p.Address)
 	}
 	if p.MyASN == 0 {
 		bad("spec.myASN", "must be set")
@@ -133,7 +162,7 @@ func (b *builder) checkPeer(p *config.Peer) {
 	if p.DynamicASN != "" && p.DynamicASN != "internal" && p.DynamicASN != "external" {
 		bad("spec.dynamicASN", "%q is neither \"internal\" nor \"external\"", p.DynamicASN)
 	}
-	if p.SourceAddress.IsValid() && familyOf(p.SourceAddress) != familyOf(p.Address) {
+	if p.SourceAddress.IsValid() && p.Address.IsValid() && familyOf(p.SourceAddress) != familyOf(p.Address) {
 		bad("spec.sourceAddress", "%s and peerAddress %s are of different IP families", p.SourceAddress, p.Address)
 	}
 	if p.RouterID.IsValid() && !p.RouterID.Is4() {
@@ -182,7 +211,7 @@ func (b *builder) routers(pfx *prefixes) []Router {
 	}
 	for r := range out {
 		peers := byRouter[r]
-		slices.SortFunc(peers, func(x, y *peer) int { return x.Address.Compare(y.Address) })
+		slices.SortFunc(peers, comparePeers)
 		rt := &out[r]
 		rt.ASN = peers[0].MyASN
 		if b.opts.RouterID.IsValid() {
@@ -204,7 +233,7 @@ func (b *builder) routers(pfx *prefixes) []Router {
 			af := AddressFamily{Name: f.afName()}
 			for _, p := range peers {
 				if p.active[f] {
-					af.Neighbors = append(af.Neighbors, AFNeighbor{Address: p.Address.String(), RouteMapIn: routeMapIn, RouteMapOut: p.outMap})
+					af.Neighbors = append(af.Neighbors, AFNeighbor{Address: neighborKey(p.Peer), RouteMapIn: routeMapIn, RouteMapOut: p.outMap})
 				}
 			}
 			if len(af.Neighbors) == 0 {
@@ -224,7 +253,9 @@ func (b *builder) routers(pfx *prefixes) []Router {
 func neighbor(p *peer, allGR bool) Neighbor {
 	n := Neighbor{
 		Peer:            p.Name,
-		Address:         p.Address.String(),
+		Address:         neighborKey(p.Peer),
+		Interface:       p.Interface,
+		Unnumbered:      p.Interface != "" && !p.Address.IsValid(),
 		RemoteAS:        strconv.FormatUint(uint64(p.PeerASN), 10),
 		Password:        p.Password,
 		EBGPMultiHop:    p.EBGPMultiHop,
@@ -234,7 +265,8 @@ func neighbor(p *peer, allGR bool) Neighbor {
 		n.RemoteAS = string(p.DynamicASN)
 	}
 	n.LocalAS = p.LocalASN
-	n.DisableConnectedCheck = familyOf(p.Address) == ipv6 && !p.ibgp && !p.EBGPMultiHop
+	// An interface session is on its link: there is nothing to check.
+	n.DisableConnectedCheck = p.Interface == "" && familyOf(p.Address) == ipv6 && !p.ibgp && !p.EBGPMultiHop
 	if p.BFDProfile != nil {
 		n.BFD, n.BFDProfile = true, p.BFDProfile.Name
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -70,11 +71,17 @@ func (p *sessionPoller) poll(ctx context.Context) {
 }
 
 // sessionsFrom turns FRR's neighbors into the status' sessions. FRR's
-// neighbor description is the BGPPeer's name (frr.Build writes it).
+// neighbor description is the BGPPeer's name (frr.Build writes it). FRR
+// names an unnumbered neighbor by its interface, and its BFD session by
+// the link-local address it found there and that interface.
 func sessionsFrom(st agent.Status, now time.Time) []v1beta1.BGPSession {
 	bfd := map[string]string{}
+	bfdByIface := map[string]string{}
 	for _, p := range st.BFDPeers {
 		bfd[vrfName(p.VRF)+"|"+p.Peer] = p.Status
+		if a, err := netip.ParseAddr(p.Peer); err == nil && a.IsLinkLocalUnicast() && p.Interface != "" {
+			bfdByIface[vrfName(p.VRF)+"|"+p.Interface] = p.Status
+		}
 	}
 	out := make([]v1beta1.BGPSession, 0, len(st.Sessions))
 	for _, n := range st.Sessions {
@@ -87,6 +94,9 @@ func sessionsFrom(st agent.Status, now time.Time) []v1beta1.BGPSession {
 			PrefixesSent:           sent(n),
 			BFD:                    bfd[vrfName(n.VRF)+"|"+n.Address],
 			LastError:              lastError(n),
+		}
+		if _, err := netip.ParseAddr(n.Address); err != nil && s.BFD == "" {
+			s.BFD = bfdByIface[vrfName(n.VRF)+"|"+n.Address]
 		}
 		if s.Peer == "" {
 			s.Peer = n.Address

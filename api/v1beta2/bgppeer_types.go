@@ -18,7 +18,8 @@ const (
 
 // BGPPeerSpec describes a BGP session that speakers open.
 // +kubebuilder:validation:XValidation:rule="has(self.peerASN) != has(self.dynamicASN)",message="exactly one of peerASN and dynamicASN must be set"
-// +kubebuilder:validation:XValidation:rule="has(self.peerAddress) != has(self.interface)",message="exactly one of peerAddress and interface must be set"
+// +kubebuilder:validation:XValidation:rule="has(self.peerAddress) || has(self.interface)",message="one of peerAddress and interface must be set"
+// +kubebuilder:validation:XValidation:rule="!has(self.peerAddress) || !has(self.interface) || (isIP(self.peerAddress) && ip(self.peerAddress).family() == 6 && ip(self.peerAddress).isLinkLocalUnicast())",message="with interface set, peerAddress must be empty or an IPv6 link-local address"
 // +kubebuilder:validation:XValidation:rule="!has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) <= duration(self.holdTime)",message="keepaliveTime must not be longer than holdTime"
 // +kubebuilder:validation:XValidation:rule="!has(self.password) || !has(self.passwordSecret) || !has(self.passwordSecret.name)",message="password and passwordSecret are mutually exclusive"
 type BGPPeerSpec struct {
@@ -48,9 +49,10 @@ type BGPPeerSpec struct {
 	// +kubebuilder:validation:XValidation:rule="isIP(self)",message="peerAddress must be an IPv4 or IPv6 address"
 	Address string `json:"peerAddress,omitempty"`
 
-	// Interface for unnumbered peering. Accepted by the API for
-	// compatibility; ironlb does not support unnumbered peering yet and
-	// reports such a peer as invalid.
+	// Interface is the node's interface of an unnumbered session: the peer
+	// is found on that link by IPv6 neighbor discovery, and IPv4 and IPv6
+	// routes share the session (IPv6 link-local next hops). peerAddress is
+	// then empty, or the peer's IPv6 link-local address on that link.
 	// +optional
 	// +kubebuilder:validation:MaxLength=15
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[^\\\\s/]+$')",message="interface must not contain whitespace or '/'"

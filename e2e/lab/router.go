@@ -12,7 +12,8 @@ import (
 // routerConfig returns the router's frr.conf: AS RouterAS, every node a
 // neighbor (IPv4 and IPv6) of AS NodeAS with BFD (and as graceful
 // restart helper, FRR's default), both address families
-// on every session, and ECMP over the nodes.
+// on every session, and ECMP over the nodes. UnnumberedNode is also an
+// unnumbered neighbor on UnnumberedRouterLink, in the same peer group.
 func routerConfig() []byte {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -35,6 +36,7 @@ func routerConfig() []byte {
 	for _, p := range peers {
 		line(" neighbor %s peer-group nodes", p)
 	}
+	line(" neighbor %s interface peer-group nodes", UnnumberedRouterLink)
 	for _, af := range []string{"ipv4", "ipv6"} {
 		line(" !")
 		line(" address-family %s unicast", af)

@@ -28,6 +28,25 @@ const (
 	// KubeIPVSLink is the dummy interface the kube-proxy stand-in puts the
 	// Service IPs on, as kube-proxy in IPVS mode does.
 	KubeIPVSLink = "kube-ipvs0"
+
+	// UnnumberedNode has a point-to-point link to the router besides the
+	// LAN, with IPv6 link-local addresses only, for unnumbered BGP: its
+	// end is UnnumberedNodeLink, the router's UnnumberedRouterLink.
+	UnnumberedNode       = "ilb-n1"
+	UnnumberedNodeLink   = "ul-rtr"
+	UnnumberedRouterLink = "ul-n1"
+)
+
+// Fixed MACs of the unnumbered link's ends, so that their EUI-64
+// link-local addresses (UnnumberedNodeLinkLocal...) read the same on
+// every run.
+const (
+	unnumberedNodeMAC   = "02:00:00:00:01:01"
+	unnumberedRouterMAC = "02:00:00:00:01:02"
+	// UnnumberedNodeLinkLocal and UnnumberedRouterLinkLocal are the
+	// kernel's EUI-64 link-local addresses of the two ends.
+	UnnumberedNodeLinkLocal   = "fe80::ff:fe00:101"
+	UnnumberedRouterLinkLocal = "fe80::ff:fe00:102"
 )
 
 // Addresses of the lab.
@@ -207,5 +226,13 @@ func setupPlan() [][]string {
 	add("ip", "-n", RemoteClientNetns, "link", "set", LANLink, "up")
 	add("ip", "-n", RemoteClientNetns, "route", "add", "default", "via", RouterRemoteIPv4)
 	add("ip", "-n", RemoteClientNetns, "-6", "route", "add", "default", "via", RouterRemoteIPv6)
+	// The unnumbered link: no address is added, the kernel gives each end
+	// its EUI-64 link-local address when the link comes up.
+	add("ip", "-n", RouterNetns, "link", "add", UnnumberedRouterLink, "address", unnumberedRouterMAC, "type", "veth",
+		"peer", "name", UnnumberedNodeLink, "address", unnumberedNodeMAC, "netns", UnnumberedNode)
+	for _, end := range [][2]string{{RouterNetns, UnnumberedRouterLink}, {UnnumberedNode, UnnumberedNodeLink}} {
+		add("ip", "-n", end[0], "link", "set", end[1], "addrgenmode", "eui64")
+		add("ip", "-n", end[0], "link", "set", end[1], "up")
+	}
 	return p
 }

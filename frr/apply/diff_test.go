@@ -107,6 +107,38 @@ func edit(t *testing.T, pairs ...string) string {
 	return s
 }
 
+// interfaceNeighbors are an unnumbered neighbor (eth1) and a link-local
+// one scoped to eth2, as frr.Build writes them, with both families.
+const interfaceNeighbors = `  neighbor eth1 interface remote-as external
+  neighbor eth1 description tor-if
+  neighbor fe80::2 remote-as 64514
+  neighbor fe80::2 interface eth2
+  neighbor fe80::2 description tor-ll
+`
+
+// withInterfaceNeighbors adds interfaceNeighbors to conf (base or
+// realBase), activated in both address families.
+func withInterfaceNeighbors(t *testing.T, conf string) string {
+	t.Helper()
+	for _, p := range [][2]string{
+		{"  neighbor 192.0.2.2 timers 30 90\n", "  neighbor 192.0.2.2 timers 30 90\n" + interfaceNeighbors},
+		{"    network 198.51.100.10/32\n", "    network 198.51.100.10/32\n" + afInterfaceNeighbors},
+		{"    network 2001:db8::10/128\n", "    network 2001:db8::10/128\n" + afInterfaceNeighbors},
+	} {
+		if !strings.Contains(conf, p[0]) {
+			t.Fatalf("config lacks %q", p[0])
+		}
+		conf = strings.Replace(conf, p[0], p[1], 1)
+	}
+	return conf
+}
+
+const afInterfaceNeighbors = `    neighbor eth1 activate
+    neighbor eth1 route-map 192.0.2.2-out out
+    neighbor fe80::2 activate
+    neighbor fe80::2 route-map 192.0.2.2-out out
+`
+
 func TestDiff(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -164,6 +196,11 @@ func TestDiff(t *testing.T) {
 		{name: "local_as_removed", old: edit(t,
 			"  neighbor 192.0.2.2 remote-as 64513\n", "  neighbor 192.0.2.2 remote-as 64513\n  neighbor 192.0.2.2 local-as 64600 no-prepend replace-as\n  neighbor 192.0.2.2 disable-connected-check\n"),
 			desired: base},
+		{name: "add_interface_neighbors", old: base, desired: withInterfaceNeighbors(t, base)},
+		{name: "remove_interface_neighbors", old: withInterfaceNeighbors(t, base), desired: base},
+		{name: "change_interface_neighbors", old: withInterfaceNeighbors(t, base), desired: strings.NewReplacer(
+			"neighbor eth1 interface remote-as external", "neighbor eth1 interface remote-as 64515",
+			"neighbor fe80::2 interface eth2", "neighbor fe80::2 interface eth3").Replace(withInterfaceNeighbors(t, base))},
 		{name: "ipv6_neighbor_uncanonical", old: base, desired: edit(t,
 			"  neighbor 192.0.2.2 timers 30 90\n", "  neighbor 192.0.2.2 timers 30 90\n  neighbor 2001:DB8:0::2 remote-as 64513\n")},
 	} {

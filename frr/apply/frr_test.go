@@ -168,6 +168,11 @@ func testApplyRealFRR(t *testing.T, kind string) {
 		{"change local-as", realBase(t,
 			"  neighbor 192.0.2.2 remote-as 64513\n", "  neighbor 192.0.2.2 remote-as 64513\n  neighbor 192.0.2.2 local-as 64601 no-prepend replace-as\n  neighbor 192.0.2.2 disable-connected-check\n"), PathFast},
 		{"back to base", realBase(t), PathFast},
+		{"add interface neighbors", withInterfaceNeighbors(t, realBase(t)), PathFast},
+		{"change interface neighbors' AS and link", strings.NewReplacer(
+			"neighbor eth1 interface remote-as external", "neighbor eth1 interface remote-as 64515",
+			"neighbor fe80::2 interface eth2", "neighbor fe80::2 interface eth3").Replace(withInterfaceNeighbors(t, realBase(t))), PathFast},
+		{"remove interface neighbors", realBase(t), PathFast},
 	}
 	for _, s := range steps {
 		res, err := a.Apply(ctx, []byte(s.desired))

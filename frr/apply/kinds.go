@@ -129,6 +129,9 @@ var valueCommands = map[string][]*regexp.Regexp{
 	"timers": {regexp.MustCompile(`^(timers bgp) `)},
 	"neighbor": {
 		regexp.MustCompile(`^(neighbor \S+ (?:remote-as|description|password|update-source|port|local-as|ttl-security hops|advertisement-interval|timers connect|timers delayopen|bfd profile|solo|capability extended-nexthop)) `),
+		// An unnumbered neighbor's AS, and the link of a link-local one.
+		regexp.MustCompile(`^(neighbor \S+ interface remote-as) `),
+		regexp.MustCompile(`^(neighbor \S+ interface) \S+$`),
 		regexp.MustCompile(`^(neighbor \S+ ebgp-multihop)\b`),
 		regexp.MustCompile(`^(neighbor \S+ timers) \d+ \d+$`),
 		regexp.MustCompile(`^(neighbor \S+ (?:route-map|prefix-list|filter-list|distribute-list) )\S+( in| out)$`),
@@ -176,5 +179,8 @@ func valueKey(line string) (string, bool) {
 }
 
 // neighborDefinition matches the lines whose removal deletes a BGP
-// neighbor or peer group with everything configured for it.
-var neighborDefinition = regexp.MustCompile(`^neighbor (\S+) (?:remote-as \S+|peer-group|interface\b.*)$`)
+// neighbor or peer group with everything configured for it: `neighbor
+// IFACE interface [v6only] [remote-as AS|peer-group PG]` defines an
+// unnumbered neighbor, while `neighbor ADDR interface IFACE` only scopes
+// an address neighbor to a link.
+var neighborDefinition = regexp.MustCompile(`^neighbor (\S+) (?:remote-as \S+|peer-group|interface(?: (?:v6only|remote-as|peer-group)\b.*)?)$`)
