@@ -77,6 +77,20 @@ func (m *Model) Pool(name string) *Pool {
 	return &m.Pools[i]
 }
 
+// Holds reports whether ip lies in one of the pool's ranges; a nil pool
+// holds nothing.
+func (p *Pool) Holds(ip netip.Addr) bool {
+	if p == nil {
+		return false
+	}
+	for _, r := range p.Ranges {
+		if r.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
 // PoolHolding returns the name of the first pool whose ranges hold ip,
 // or "": the pool of a Service whose pool the controller did not record.
 func (m *Model) PoolHolding(ip netip.Addr) string {

@@ -79,7 +79,7 @@ func TestBuild(t *testing.T) {
 			{Name: "n2", Labels: labels.Set{LabelExcludeFromLB: ""}, Excluded: true},
 		},
 		Services: []Service{
-			{Namespace: "a", Name: "dual", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}, Pool: "named", ServingNodes: []string{"n1"}, Labels: labels.Set{"exposure": "public"}, SharingKey: "k"},
+			{Namespace: "a", Name: "dual", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}, Pool: "p" /* the annotated pool does not exist: found by the IP */, ServingNodes: []string{"n1"}, Labels: labels.Set{"exposure": "public"}, SharingKey: "k"},
 			{Namespace: "b", Name: "local", IPs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, Pool: "p", ETPLocal: true, ServingNodes: []string{"n2", "n3"}},
 		},
 	}

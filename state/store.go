@@ -125,12 +125,21 @@ func (s *Store) sameService(a, b serviceInput) bool {
 	return slices.Equal(a.ips, b.ips) && a.etpLocal == b.etpLocal && a.sameLabels(b) && s.poolOf(a) == s.poolOf(b)
 }
 
-// poolOf returns the pool of a Service under the model of the last read.
-func (s *Store) poolOf(in serviceInput) string {
-	if in.pool != "" {
+// poolOf returns the pool of a Service under the model of the last read:
+// the controller's annotation when that pool holds the Service's first
+// IP, else the pool that does (as MetalLB's speaker finds it, by IP). A
+// stale annotation, such as one naming a pool renamed since, or written
+// by another controller before a migration, thus never keeps a Service
+// from the advertisements of its real pool. Before any model, the
+// annotation is all there is.
+func (s *Store) poolOf(in serviceInput) string { return poolUnder(s.model, in) }
+
+// poolUnder returns the pool of a Service under model; see poolOf.
+func poolUnder(model *config.Model, in serviceInput) string {
+	if model == nil || (in.pool != "" && model.Pool(in.pool).Holds(in.ips[0])) {
 		return in.pool
 	}
-	return s.model.PoolHolding(in.ips[0])
+	return model.PoolHolding(in.ips[0])
 }
 
 // DeleteService forgets a Service and reports whether the state changes.
@@ -261,9 +270,20 @@ func (s *Store) Services(model *config.Model) []Service {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if model != s.model {
+		old := s.model
 		s.model = model
 		for key := range s.unpooled {
 			s.dirty[key] = struct{}{}
+		}
+		// An annotated Service changes pool only when the annotated pool
+		// stops or starts holding its IP: a check per Service, no copy.
+		for key, in := range s.svcs {
+			if in.pool == "" {
+				continue
+			}
+			if poolUnder(model, in) != poolUnder(old, in) {
+				s.dirty[key] = struct{}{}
+			}
 		}
 	}
 	if len(s.dirty) == 0 {

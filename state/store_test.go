@@ -318,3 +318,58 @@ func BenchmarkStoreOneService(b *testing.B) {
 		})
 	}
 }
+
+// TestStorePoolByIP checks which pool a Service is in when the
+// controller's annotation and the IP disagree, and that a new model
+// moves an annotated Service whose pool it changes.
+func TestStorePoolByIP(t *testing.T) {
+	pool := func(name, first, last string) config.Pool {
+		return config.Pool{Name: name, Ranges: []ipam.Range{{First: netip.MustParseAddr(first), Last: netip.MustParseAddr(last)}}}
+	}
+	ab := &config.Model{Pools: []config.Pool{pool("a", "192.0.2.0", "192.0.2.127"), pool("b", "192.0.2.128", "192.0.2.255")}}
+	renamed := &config.Model{Pools: []config.Pool{pool("a2", "192.0.2.0", "192.0.2.127"), pool("b", "192.0.2.128", "192.0.2.255")}}
+	annotated := func(ip, pool string) corev1.Service {
+		svc := lbService("ns", "web", ip)
+		if pool != "" {
+			svc.Annotations = map[string]string{"metallb.io/ip-allocated-from-pool": pool}
+		}
+		return svc
+	}
+	for _, tc := range []struct {
+		name  string
+		svc   corev1.Service
+		model *config.Model
+		want  string
+	}{
+		{name: "annotation and IP agree", svc: annotated("192.0.2.1", "a"), model: ab, want: "a"},
+		{name: "no annotation", svc: annotated("192.0.2.200", ""), model: ab, want: "b"},
+		{name: "annotated pool does not hold the IP", svc: annotated("192.0.2.200", "a"), model: ab, want: "b"},
+		{name: "annotated pool does not exist", svc: annotated("192.0.2.1", "metallb-pool"), model: ab, want: "a"},
+		{name: "IP in no pool", svc: annotated("198.51.100.1", "a"), model: ab, want: ""},
+		{name: "no model yet", svc: annotated("192.0.2.1", "a"), model: nil, want: "a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := NewStore("")
+			st.SetService(&tc.svc)
+			got := st.Services(tc.model)
+			if len(got) != 1 || got[0].Pool != tc.want {
+				t.Errorf("Services() = %+v, want one Service in pool %q", got, tc.want)
+			}
+		})
+	}
+
+	t.Run("a new model renames the annotated pool", func(t *testing.T) {
+		st := NewStore("")
+		svc := annotated("192.0.2.1", "a")
+		st.SetService(&svc)
+		if got := st.Services(ab); got[0].Pool != "a" {
+			t.Fatalf("under the first model: pool %q, want a", got[0].Pool)
+		}
+		if got := st.Services(renamed); got[0].Pool != "a2" {
+			t.Errorf("after the rename: pool %q, want a2", got[0].Pool)
+		}
+		if got := st.Services(ab); got[0].Pool != "a" {
+			t.Errorf("after the rename back: pool %q, want a", got[0].Pool)
+		}
+	})
+}
