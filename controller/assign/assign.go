@@ -57,13 +57,28 @@ func New(m *config.Model) (*Assigner, error) {
 // are still valid for it: inside pools it may use, of families it wants,
 // equal to the IPs it requests if any, and not conflicting with the IPs
 // of Services restored before it. It returns why not otherwise; the
-// Service then gets new IPs from Ensure. Services without ingress IPs are
-// a no-op.
+// Service then gets new IPs from Ensure, and until then the refused IPs
+// stay booked for it where they lie when they are free, since its status
+// still shows them. Services without ingress IPs are a no-op.
 func (a *Assigner) Restore(s Service) error {
 	ingress := request.IngressIPs(s.Svc)
 	if len(ingress) == 0 {
 		return nil
 	}
+	err := a.restore(s, ingress)
+	if err != nil {
+		// Refused, but the Service still shows these IPs and the speakers
+		// announce them until Ensure gives it others: book them where
+		// they lie, when free, so that no other Service gets them
+		// meanwhile. Ensure replaces the booking with a valid one, or
+		// keeps it when it cannot.
+		_ = a.alloc.Assign(s.Key(), ingress, a.sharingOf(s), nil)
+	}
+	return err
+}
+
+// restore books the ingress IPs of s when its request allows them.
+func (a *Assigner) restore(s Service, ingress []netip.Addr) error {
 	req, err := request.Parse(s.Svc)
 	if err != nil {
 		return err
@@ -83,6 +98,16 @@ func (a *Assigner) Restore(s Service) error {
 		return fmt.Errorf("keeping ingress IPs: %w", err)
 	}
 	return nil
+}
+
+// sharingOf returns the sharing of s, or none when its request does not
+// parse.
+func (a *Assigner) sharingOf(s Service) ipam.Sharing {
+	req, err := request.Parse(s.Svc)
+	if err != nil {
+		return ipam.Sharing{}
+	}
+	return sharing(req)
 }
 
 // RestoreAll restores the Services in a fixed order, oldest first (then

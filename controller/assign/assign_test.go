@@ -51,6 +51,11 @@ func restoreErr(s assign.Service, reason ipam.Reason, wantErr string) step {
 	return step{op: opRestore, svc: s, wantErr: wantErr, wantReason: reason}
 }
 
+// restoreHeld is a refused Restore whose IPs stay booked where they lie.
+func restoreHeld(s assign.Service, reason ipam.Reason, wantErr, pool string, want ...string) step {
+	return step{op: opRestore, svc: s, wantErr: wantErr, wantReason: reason, want: ips(want...), wantPool: pool}
+}
+
 func ensure(s assign.Service, pool string, want ...string) step {
 	return step{op: opEnsure, svc: s, want: ips(want...), wantPool: pool}
 }
@@ -107,7 +112,7 @@ func TestAssigner(t *testing.T) {
 			name:  "an existing IP of a family the Service does not want is refused",
 			pools: []v1beta1.IPAddressPool{pool("a", "192.0.2.10/32", "2001:db8::10/128")},
 			steps: []step{
-				restoreErr(svc("web", status("2001:db8::10")), 0, "ingress IP 2001:db8::10 is not of the service's families [IPv4]"),
+				restoreHeld(svc("web", status("2001:db8::10")), 0, "ingress IP 2001:db8::10 is not of the service's families [IPv4]", "a", "2001:db8::10"),
 				ensure(svc("web", status("2001:db8::10")), "a", "192.0.2.10"),
 			},
 		},
@@ -124,7 +129,7 @@ func TestAssigner(t *testing.T) {
 			name:  "an existing IP that is not the requested one is refused",
 			pools: three,
 			steps: []step{
-				restoreErr(svc("web", status("192.0.2.10"), requestIPs("192.0.2.12")), 0, "ingress IPs [192.0.2.10] are not the requested [192.0.2.12]"),
+				restoreHeld(svc("web", status("192.0.2.10"), requestIPs("192.0.2.12")), 0, "ingress IPs [192.0.2.10] are not the requested [192.0.2.12]", "a", "192.0.2.10"),
 				ensure(svc("web", status("192.0.2.10"), requestIPs("192.0.2.12")), "a", "192.0.2.12"),
 			},
 		},
@@ -132,7 +137,7 @@ func TestAssigner(t *testing.T) {
 			name:  "an existing IP in a pool the Service no longer names is refused",
 			pools: []v1beta1.IPAddressPool{pool("a", "192.0.2.10/32"), pool("b", "198.51.100.10/32")},
 			steps: []step{
-				restoreErr(svc("web", status("192.0.2.10"), fromPool("b")), ipam.ReasonPoolNotAllowed, `192.0.2.10 is in pool "a", which this service may not use`),
+				restoreHeld(svc("web", status("192.0.2.10"), fromPool("b")), ipam.ReasonPoolNotAllowed, `192.0.2.10 is in pool "a", which this service may not use`, "a", "192.0.2.10"),
 				ensure(svc("web", status("192.0.2.10"), fromPool("b")), "b", "198.51.100.10"),
 			},
 		},
@@ -140,15 +145,16 @@ func TestAssigner(t *testing.T) {
 			name:  "an existing IP in a pool the Service names, when that pool is missing, is refused",
 			pools: three,
 			steps: []step{
-				restoreErr(svc("web", status("192.0.2.10"), fromPool("gone")), ipam.ReasonPoolNotAllowed, `192.0.2.10 is in pool "a", which this service may not use`),
-				ensureErr(svc("web", status("192.0.2.10"), fromPool("gone")), 0, `pool "gone" (from the address-pool annotation) does not exist`),
+				restoreHeld(svc("web", status("192.0.2.10"), fromPool("gone")), ipam.ReasonPoolNotAllowed, `192.0.2.10 is in pool "a", which this service may not use`, "a", "192.0.2.10"),
+				{op: opEnsure, svc: svc("web", status("192.0.2.10"), fromPool("gone")), want: ips("192.0.2.10"), wantPool: "a",
+					wantErr: `pool "gone" (from the address-pool annotation) does not exist`},
 			},
 		},
 		{
 			name:  "an existing IP in a pool whose serviceAllocation no longer matches is refused",
 			pools: []v1beta1.IPAddressPool{forTeam(pool("blue", "198.51.100.10/32"), "blue", 0), pool("open", "192.0.2.10/32")},
 			steps: []step{
-				restoreErr(svc("web", status("198.51.100.10"), inNamespace("red", "team", "red")), ipam.ReasonPoolNotAllowed, `198.51.100.10 is in pool "blue", which this service may not use`),
+				restoreHeld(svc("web", status("198.51.100.10"), inNamespace("red", "team", "red")), ipam.ReasonPoolNotAllowed, `198.51.100.10 is in pool "blue", which this service may not use`, "blue", "198.51.100.10"),
 				ensure(svc("web", status("198.51.100.10"), inNamespace("red", "team", "red")), "open", "192.0.2.10"),
 			},
 		},
@@ -352,11 +358,36 @@ func TestAssigner(t *testing.T) {
 			},
 		},
 		{
-			name:  "an invalid Service is an error naming the field",
+			name:  "an invalid Service is an error naming the field, and the IP it shows stays booked",
 			pools: three,
 			steps: []step{
-				restoreErr(svc("web", status("192.0.2.10"), requestIPs("nope")), 0, `annotations[metallb.io/loadBalancerIPs]: "nope" is not an IP address`),
-				ensureErr(svc("web", status("192.0.2.10"), requestIPs("nope")), 0, `annotations[metallb.io/loadBalancerIPs]: "nope" is not an IP address`),
+				{op: opRestore, svc: svc("web", status("192.0.2.10"), requestIPs("nope")), want: ips("192.0.2.10"), wantPool: "a",
+					wantErr: `annotations[metallb.io/loadBalancerIPs]: "nope" is not an IP address`},
+				{op: opEnsure, svc: svc("web", status("192.0.2.10"), requestIPs("nope")), want: ips("192.0.2.10"), wantPool: "a",
+					wantErr: `annotations[metallb.io/loadBalancerIPs]: "nope" is not an IP address`},
+				ensure(svc("db"), "a", "192.0.2.11"),
+			},
+		},
+		{
+			// Before, the refused Service's IP was free for the next one:
+			// two Services showed 192.0.2.10 and both were announced.
+			name:  "a refused Service keeps the IP it shows from others until it gets valid ones",
+			pools: three,
+			steps: []step{
+				{op: opEnsure, svc: svc("web", status("192.0.2.10"), fromPool("gone")), want: ips("192.0.2.10"), wantPool: "a",
+					wantErr: `pool "gone" (from the address-pool annotation) does not exist`},
+				ensure(svc("db"), "a", "192.0.2.11"),
+				ensure(svc("web", status("192.0.2.10"), fromPool("a")), "a", "192.0.2.10"),
+			},
+		},
+		{
+			name:  "a Service refused a pool moves to an allowed one, and frees the IP it showed",
+			pools: []v1beta1.IPAddressPool{pool("a", "192.0.2.10-192.0.2.11"), pool("b", "192.0.2.20-192.0.2.21")},
+			steps: []step{
+				{op: opRestore, svc: svc("web", status("192.0.2.10"), fromPool("b")), want: ips("192.0.2.10"), wantPool: "a",
+					wantErr: `192.0.2.10 is in pool "a", which this service may not use`},
+				ensure(svc("web", status("192.0.2.10"), fromPool("b")), "b", "192.0.2.20"),
+				ensure(svc("db"), "a", "192.0.2.10"),
 			},
 		},
 	}
