@@ -1,6 +1,9 @@
 package speaker
 
 import (
+	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,19 +21,21 @@ const (
 // announcement is one series of metallb_speaker_announced: a Service
 // ("namespace/name") IP this node announces with a protocol.
 type announcement struct {
-	service, protocol, ip string
+	service, protocol string
+	ip                netip.Addr
 }
 
 // announcedGauge is MetalLB's metallb_speaker_announced{service,
 // protocol, node, ip}: 1 for every Service IP the node announces, the
 // desired state (routes may not have converged). Each protocol's series
-// are replaced as a whole.
+// are replaced as a whole, touching only those that change: a reconcile
+// of 10,000 announced Services must not rewrite 10,000 series.
 type announcedGauge struct {
 	vec  *prometheus.GaugeVec
 	node string
 
 	mu  sync.Mutex
-	cur map[string][]announcement // by protocol
+	cur map[string][]announcement // by protocol, sorted by compareAnnouncements
 }
 
 func newAnnouncedGauge(node string) *announcedGauge {
@@ -44,21 +49,49 @@ func newAnnouncedGauge(node string) *announcedGauge {
 	}
 }
 
-// set replaces the series of one protocol.
+// set replaces the series of one protocol: one merge walk over the
+// series before and after, in order.
 func (g *announcedGauge) set(protocol string, want []announcement) {
+	if !slices.IsSortedFunc(want, compareAnnouncements) {
+		slices.SortFunc(want, compareAnnouncements)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	keep := make(map[announcement]bool, len(want))
-	for _, a := range want {
-		keep[a] = true
-		g.vec.WithLabelValues(a.service, a.protocol, g.node, a.ip).Set(1)
-	}
-	for _, a := range g.cur[protocol] {
-		if !keep[a] {
-			g.vec.DeleteLabelValues(a.service, a.protocol, g.node, a.ip)
+	old := g.cur[protocol]
+	i, j := 0, 0
+	for i < len(old) || j < len(want) {
+		c := 0
+		switch {
+		case i == len(old):
+			c = 1
+		case j == len(want):
+			c = -1
+		default:
+			c = compareAnnouncements(old[i], want[j])
+		}
+		switch {
+		case c < 0:
+			g.vec.DeleteLabelValues(old[i].service, old[i].protocol, g.node, old[i].ip.String())
+			i++
+		case c > 0:
+			g.vec.WithLabelValues(want[j].service, want[j].protocol, g.node, want[j].ip.String()).Set(1)
+			j++
+		default:
+			i, j = i+1, j+1
 		}
 	}
 	g.cur[protocol] = want
+}
+
+// compareAnnouncements orders announcements by Service, protocol and IP.
+func compareAnnouncements(a, b announcement) int {
+	if c := strings.Compare(a.service, b.service); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.protocol, b.protocol); c != 0 {
+		return c
+	}
+	return a.ip.Compare(b.ip)
 }
 
 // bgpAnnouncements are the IPs of the Services the node announces over
@@ -67,17 +100,28 @@ func bgpAnnouncements(c *state.Cluster, announced []frr.ServicePeers) []announce
 	if c == nil {
 		return nil
 	}
-	byKey := make(map[string]state.Service, len(c.Services))
-	for _, s := range c.Services {
-		byKey[s.Key()] = s
-	}
-	var out []announcement
+	// Both lists are in key order: one walk finds each Service.
+	out := make([]announcement, 0, len(announced))
+	i := 0
 	for _, a := range announced {
-		for _, ip := range byKey[a.Service].IPs {
-			out = append(out, announcement{service: a.Service, protocol: protocolBGP, ip: ip.String()})
+		for i < len(c.Services) && compareToKey(c.Services[i], a.Service) < 0 {
+			i++
+		}
+		if i == len(c.Services) || compareToKey(c.Services[i], a.Service) != 0 {
+			continue
+		}
+		for _, ip := range c.Services[i].IPs {
+			out = append(out, announcement{service: a.Service, protocol: protocolBGP, ip: ip})
 		}
 	}
 	return out
+}
+
+// compareToKey orders a Service against a "namespace/name" key as
+// state.CompareKeys orders Services, without building the Service's key.
+func compareToKey(s state.Service, key string) int {
+	ns, name, _ := strings.Cut(key, "/")
+	return state.CompareKeys(s, state.Service{Namespace: ns, Name: name})
 }
 
 // l2Announcements are the IPs of the Services the node owns in Layer 2.
@@ -91,7 +135,7 @@ func l2Announcements(c *state.Cluster, owned map[serviceRef]bool) []announcement
 			continue
 		}
 		for _, ip := range s.IPs {
-			out = append(out, announcement{service: s.Key(), protocol: protocolLayer2, ip: ip.String()})
+			out = append(out, announcement{service: s.Key(), protocol: protocolLayer2, ip: ip})
 		}
 	}
 	return out
