@@ -26,12 +26,7 @@ import (
 )
 
 func TestMigrateExitCodes(t *testing.T) {
-	tests := []struct {
-		name       string
-		args       []string
-		want       int
-		wantStderr []string
-	}{
+	checkExitCodes(t, []exitCase{
 		{name: "help", args: []string{"migrate", "-h"}, want: 0, wantStderr: []string{"usage: ironlb migrate check"}},
 		{name: "check help", args: []string{"migrate", "check", "-h"}, want: 0, wantStderr: []string{"usage: ironlb migrate check", "-ignore-exclude-lb", "-lb-class"}},
 		{name: "no action", args: []string{"migrate"}, want: 2, wantStderr: []string{"want `migrate check`"}},
@@ -42,23 +37,7 @@ func TestMigrateExitCodes(t *testing.T) {
 			name: "unreadable kubeconfig", args: []string{"migrate", "check", "--kubeconfig", filepath.Join(t.TempDir(), "missing")},
 			want: 1, wantStderr: []string{"ironlb migrate: loading kubeconfig"},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runIronlb(t, "", tt.args...)
-			if code != tt.want {
-				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tt.want, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout not empty:\n%s", stdout)
-			}
-			for _, w := range tt.wantStderr {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestReadOnlyRefusesWrites: the client of the check cannot write, even

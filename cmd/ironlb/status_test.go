@@ -28,13 +28,38 @@ import (
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// exitCase is one run of ironlb that must end with an exit code, print
+// nothing on stdout, and print every wantStderr on stderr.
+type exitCase struct {
+	name       string
+	args       []string
+	want       int
+	wantStderr []string
+}
+
+// checkExitCodes runs each case as a subtest.
+func checkExitCodes(t *testing.T, tests []exitCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runIronlb(t, "", tt.args...)
+			if code != tt.want {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tt.want, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout not empty:\n%s", stdout)
+			}
+			for _, w := range tt.wantStderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
 func TestStatusExitCodes(t *testing.T) {
-	tests := []struct {
-		name       string
-		args       []string
-		want       int
-		wantStderr []string
-	}{
+	checkExitCodes(t, []exitCase{
 		{
 			name:       "help",
 			args:       []string{"status", "-h"},
@@ -65,23 +90,7 @@ func TestStatusExitCodes(t *testing.T) {
 			want:       1,
 			wantStderr: []string{"ironlb status: loading kubeconfig"},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runIronlb(t, "", tt.args...)
-			if code != tt.want {
-				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tt.want, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout not empty:\n%s", stdout)
-			}
-			for _, w := range tt.wantStderr {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestStatusFlags(t *testing.T) {
