@@ -45,6 +45,9 @@ type Config struct {
 	// Owner, when set, becomes an owner of the controller's
 	// ConfigurationState (the controller's Pod, as in MetalLB).
 	Owner *metav1.OwnerReference
+	// Lease, when set (with leader election), must be held for the
+	// controller to write anything.
+	Lease Lease
 }
 
 // WebhookPath is where the validating webhook is served.
@@ -83,7 +86,10 @@ func Setup(mgr ctrl.Manager, cfg Config) error {
 	rec := mgr.GetEventRecorder("ironlb-controller")
 	svcEvents := make(chan event.GenericEvent, 1024)
 	poolEvents := make(chan event.GenericEvent, 1024)
-	c := mgr.GetClient()
+	var c client.Client = mgr.GetClient()
+	if cfg.Lease != nil {
+		c = leaseClient{Client: c, lease: cfg.Lease}
+	}
 
 	inNamespace := func(_ context.Context, o client.Object) []reconcile.Request {
 		if o.GetNamespace() != cfg.Namespace {

@@ -30,6 +30,7 @@ import (
 	"github.com/ironlb/ironlb/controller/plan"
 	"github.com/ironlb/ironlb/internal/certs"
 	"github.com/ironlb/ironlb/internal/k8sconfig"
+	"github.com/ironlb/ironlb/internal/leader"
 	"github.com/ironlb/ironlb/internal/scheme"
 )
 
@@ -46,7 +47,9 @@ type controllerConfig struct {
 	webhookPort int
 	certDir     string
 	leaderElect bool
-	logLevel    slog.Level
+	// election is the leader election's timing (with leaderElect).
+	election leader.Config
+	logLevel slog.Level
 	// manageCerts makes the controller issue and rotate the webhook's
 	// certificate itself (internal/certs) instead of reading one that
 	// cert-manager put into certDir.
@@ -87,6 +90,9 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	fs.BoolVar(&c.webhookHTTP2, "webhook-http2", false, "serve the webhook over HTTP/2 too (off, as in MetalLB: HTTP/1.1 only)")
 	fs.StringVar(&c.certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "folder with tls.crt and tls.key for the webhook")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "run leader election, for more than one replica")
+	fs.DurationVar(&c.election.LeaseDuration, "leader-elect-lease-duration", leader.DefaultLeaseDuration, "with -leader-elect: how long the other replicas wait after the leader's last renewal before they take over (whole seconds)")
+	fs.DurationVar(&c.election.RenewDeadline, "leader-elect-renew-deadline", leader.DefaultRenewDeadline, "with -leader-elect: how long the leader tries to renew before it gives up; it writes nothing once this long has passed since its last renewal")
+	fs.DurationVar(&c.election.RetryPeriod, "leader-elect-retry-period", leader.DefaultRetryPeriod, "with -leader-elect: time between two tries to acquire or renew the lease")
 	fs.BoolVar(&c.manageCerts, "manage-certs", true, "issue and rotate the webhook's certificate (false: cert-manager or another tool writes it into -cert-dir)")
 	fs.StringVar(&c.certSecret, "cert-secret", "ironlb-webhook-cert", "secret in -namespace holding the webhook's CA and certificate (with -manage-certs)")
 	fs.StringVar(&c.webhookService, "webhook-service", "ironlb-webhook", "service in -namespace in front of the webhook; the certificate is for its DNS names (with -manage-certs) and -conversion-crd calls it")
@@ -104,6 +110,11 @@ func parseControllerFlags(args []string, stderr io.Writer) (controllerConfig, er
 	}
 	if c.webhookPort < 0 || c.webhookPort > 65535 {
 		return c, &exitError{code: 2, err: fmt.Errorf("-webhook-port %d is not a port", c.webhookPort)}
+	}
+	if c.leaderElect {
+		if err := c.election.Validate(); err != nil {
+			return c, &exitError{code: 2, err: err}
+		}
 	}
 	if strings.TrimSpace(c.namespace) == "" {
 		return c, &exitError{code: 2, err: errors.New("-namespace must not be empty")}
@@ -138,9 +149,22 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 		HealthProbeBindAddress:  c.healthAddr,
 		PprofBindAddress:        c.pprofAddr,
 		LeaderElection:          c.leaderElect,
-		LeaderElectionID:        "ironlb-controller.metallb.io",
+		LeaderElectionID:        leaderElectionID,
 		LeaderElectionNamespace: c.namespace,
 		Cache:                   namespacedCache(c.namespace),
+	}
+	var lease controller.Lease
+	if c.leaderElect {
+		lock, guard, err := leader.NewLock(restCfg, c.election, c.namespace, leaderElectionID, c.podName)
+		if err != nil {
+			return err
+		}
+		opts.LeaderElectionResourceLockInterface = lock
+		opts.LeaseDuration, opts.RenewDeadline, opts.RetryPeriod = &c.election.LeaseDuration, &c.election.RenewDeadline, &c.election.RetryPeriod
+		// A graceful stop hands over at once: the manager releases the
+		// Lease after its reconcilers stopped, and the process exits.
+		opts.LeaderElectionReleaseOnCancel = true
+		lease = guard
 	}
 	if c.webhookPort > 0 {
 		opts.WebhookServer = webhook.NewServer(webhook.Options{Port: c.webhookPort, CertDir: c.certDir, TLSOpts: webhookTLSOptions(c.webhookHTTP2)})
@@ -160,6 +184,7 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 		Webhook:    c.webhookPort > 0,
 		Registerer: ctrlmetrics.Registry,
 		Log:        log,
+		Lease:      lease,
 	})
 	if err != nil {
 		return err
@@ -217,7 +242,7 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 			return err
 		}
 	}
-	log.Info("controller starting", "namespace", c.namespace, "lbClass", c.lbClass, "leaderElect", c.leaderElect, "manageCerts", cm != nil)
+	log.Info("controller starting", "namespace", c.namespace, "lbClass", c.lbClass, "leaderElect", c.leaderElect, "leaseDuration", c.election.LeaseDuration, "renewDeadline", c.election.RenewDeadline, "retryPeriod", c.election.RetryPeriod, "manageCerts", cm != nil)
 	g, gctx := errgroup.WithContext(ctx)
 	if conv != nil {
 		g.Go(func() error { return conv.Run(gctx) })
@@ -239,6 +264,9 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 	})
 	return g.Wait()
 }
+
+// leaderElectionID names the controller's leader election Lease.
+const leaderElectionID = "ironlb-controller.metallb.io"
 
 // namespacedCache limits the cache to namespace for the kinds ironlb
 // reads only there, so that the chart's RBAC grants them in that namespace
