@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -70,6 +71,11 @@ func (r *configReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 	restoreAll(assigner, r.st.assigner, services.Items, nsLabels, r.cfg.LBClass, r.log)
 	r.st.model, r.st.assigner = model, assigner
 	clear(r.st.waiting)
+	early := make([]string, 0, len(r.st.early))
+	for k := range r.st.early {
+		early = append(early, k)
+	}
+	clear(r.st.early)
 	r.st.mu.Unlock()
 	r.metrics.configResult(true)
 	r.log.Info("configuration loaded", "pools", len(model.Pools), "peers", len(model.Peers))
@@ -81,6 +87,11 @@ func (r *configReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 	// status recomputed.
 	for i := range services.Items {
 		r.services <- event.GenericEvent{Object: &services.Items[i]}
+	}
+	slices.Sort(early)
+	for _, k := range early {
+		ns, name, _ := strings.Cut(k, "/")
+		r.services <- event.GenericEvent{Object: &corev1.Service{ObjectMeta: objectMeta(ns, name)}}
 	}
 	for i := range objs.Pools {
 		r.pools <- event.GenericEvent{Object: &objs.Pools[i]}

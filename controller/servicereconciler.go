@@ -85,6 +85,7 @@ func (r *serviceReconciler) ensure(s assign.Service) (res, before assign.Result,
 	r.st.mu.Lock()
 	defer r.st.mu.Unlock()
 	if r.st.assigner == nil {
+		r.st.early[s.Key()] = struct{}{}
 		return res, before, errNoModel
 	}
 	before = r.st.assigner.Holding(s.Key())

@@ -16,8 +16,13 @@ type state struct {
 	// waiting holds the Services that could not get IPs because the pools
 	// were full; a release retries them.
 	waiting map[string]struct{}
+	// early holds the Services reconciled before the first model was in
+	// force. The config reconciler queues the Services it listed, but a
+	// Service created after that list and reconciled before the model
+	// was in force would otherwise wait for its next change.
+	early map[string]struct{}
 }
 
 func newState() *state {
-	return &state{waiting: map[string]struct{}{}}
+	return &state{waiting: map[string]struct{}{}, early: map[string]struct{}{}}
 }
