@@ -2,6 +2,7 @@ package charttest
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"syscall"
@@ -9,8 +10,15 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ironlb/ironlb/internal/testenv"
 )
+
+// failoverArgs adds controller arguments to TestControllerFailoverUnderChurn,
+// to measure other leader election timings.
+var failoverArgs = flag.String("failover-args", "", "extra `ironlb controller` arguments for TestControllerFailoverUnderChurn (e.g. -leader-elect-retry-period=1s)")
 
 // TestControllerFailoverUnderChurn runs the chart's two controller
 // replicas and kills the leader (SIGKILL) in the middle of 1,000 Service
@@ -18,7 +26,7 @@ import (
 // or a Service's IP change; every Service ends with an IP. It logs how
 // long allocation stopped (BENCHMARKS.md), which it does not assert.
 func TestControllerFailoverUnderChurn(t *testing.T) {
-	rs := newReplicaSet(t)
+	rs := newReplicaSet(t, strings.Fields(*failoverArgs)...)
 	rs.start(t)
 	rs.start(t)
 	first := rs.leader(t)
@@ -56,6 +64,7 @@ func TestControllerFailoverUnderChurn(t *testing.T) {
 // stale by then: it must write nothing before it learns it lost the
 // lease, so no IP may be duplicated or moved.
 func TestControllerPausedLeaderWritesNothing(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	rs.start(t)
 	rs.start(t)
@@ -97,6 +106,7 @@ func TestControllerPausedLeaderWritesNothing(t *testing.T) {
 // does (SIGTERM): it must release the Lease before it exits, so that the
 // other replica takes over at once instead of after the lease duration.
 func TestControllerGracefulStopHandsOver(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t)
 	rs.start(t)
 	rs.start(t)
@@ -128,4 +138,36 @@ func TestControllerGracefulStopHandsOver(t *testing.T) {
 	if second := rs.leader(t); second == first {
 		t.Errorf("%s still leads", first.name)
 	}
+}
+
+// TestControllerRestartListsInPages restarts the controller while the API
+// server, without its watch cache, gives the new process the Services in
+// pages of 500 and Services keep coming and going: the new controller
+// must see them all before it allocates, so no IP moves or is given twice.
+func TestControllerRestartListsInPages(t *testing.T) {
+	t.Parallel()
+	rs := newReplicaSetOn(t, testenv.Options{NoWatchCache: true})
+	first := rs.start(t)
+	rs.leader(t)
+	audit := newIPAudit()
+	ctx, cancel := context.WithCancel(context.Background())
+	cs := rs.clientset(t)
+	watching := audit.watch(ctx, t, cs)
+	defer func() { cancel(); <-watching }()
+
+	churn(t, rs.env.Client, 0, 700, 0, -1, nil)
+	allAllocated(t, rs.env.Client, audit)
+	// An informer's first list (resourceVersion 0, limit 500) comes in pages.
+	page, err := cs.CoreV1().Services("").List(ctx, metav1.ListOptions{ResourceVersion: "0", Limit: 500})
+	if err != nil || page.Continue == "" {
+		t.Fatalf("the API server does not page lists (continue %q): %v", page.Continue, err)
+	}
+
+	first.signal(t, syscall.SIGTERM)
+	eventually(t, first.name+" to exit", func() (bool, string) { return first.exited(), "running" })
+	rs.start(t)
+	churn(t, rs.env.Client, 700, 760, 100, -1, nil)
+	rs.leader(t)
+	allAllocated(t, rs.env.Client, audit)
+	noViolations(t, audit)
 }

@@ -93,12 +93,19 @@ func (r *replica) signal(t *testing.T, sig syscall.Signal) {
 // addresses, and builds the binary; extra arguments follow the chart's.
 func newReplicaSet(t *testing.T, extra ...string) *replicaSet {
 	t.Helper()
+	return newReplicaSetOn(t, testenv.Options{}, extra...)
+}
+
+// newReplicaSetOn is newReplicaSet with an API server started with opts.
+func newReplicaSetOn(t *testing.T, opts testenv.Options, extra ...string) *replicaSet {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs the test API server")
 	}
 	helmBin(t)
 	// Room for a thousand cluster IPs; no packet goes to them.
-	env := testenv.Start(t, testenv.Options{ServiceCIDRs: "10.96.0.0/16"})
+	opts.ServiceCIDRs = "10.96.0.0/16"
+	env := testenv.Start(t, opts)
 	bin := buildIronlb(t)
 	c := cases()[0]
 	ns := c.namespace

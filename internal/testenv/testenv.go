@@ -44,6 +44,10 @@ type Options struct {
 	// ServiceCIDRs, when set, replaces the API server's cluster IP range
 	// (comma-separated, one per family for a dual-stack cluster).
 	ServiceCIDRs string
+	// NoWatchCache runs the API server without its watch cache
+	// (--watch-cache=false): every list is served from etcd, in pages when
+	// the client asks for a limit, as client-go's informers do.
+	NoWatchCache bool
 }
 
 // Start runs an API server for the test and stops it at cleanup. It fails
@@ -92,6 +96,9 @@ func start(opts Options) (*Env, error) {
 	}
 	if opts.ServiceCIDRs != "" {
 		env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", opts.ServiceCIDRs)
+	}
+	if opts.NoWatchCache {
+		env.ControlPlane.GetAPIServer().Configure().Set("watch-cache", "false")
 	}
 	cfg, err := env.Start()
 	if err != nil {
