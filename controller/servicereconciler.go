@@ -110,25 +110,41 @@ func (r *serviceReconciler) ensure(s assign.Service) (res, before assign.Result,
 func (r *serviceReconciler) write(ctx context.Context, svc *corev1.Service, res assign.Result) error {
 	key := svc.Namespace + "/" + svc.Name
 	if !sameIPs(request.IngressIPs(svc), res.IPs) {
-		patch := client.MergeFrom(svc.DeepCopy())
+		patch := lockedPatch(svc)
 		svc.Status.LoadBalancer.Ingress = ingress(res.IPs)
 		if err := r.client.Status().Patch(ctx, svc, patch); err != nil {
+			if apierrors.IsConflict(err) {
+				r.log.Debug("service changed since it was read, waiting for its event", "service", key)
+				return nil
+			}
 			return fmt.Errorf("writing status of service %s: %w", key, err)
 		}
 		r.log.Info("service IPs assigned", "service", key, "ip", res.IPs, "pool", res.Pool)
 		r.events.Eventf(svc, nil, corev1.EventTypeNormal, "IPAllocated", "Allocate", "Assigned IP %s from pool %q", ipList(res.IPs), res.Pool)
 	}
 	if svc.Annotations[request.AnnotationAllocatedFromPool] != res.Pool {
-		patch := client.MergeFrom(svc.DeepCopy())
+		patch := lockedPatch(svc)
 		if svc.Annotations == nil {
 			svc.Annotations = map[string]string{}
 		}
 		svc.Annotations[request.AnnotationAllocatedFromPool] = res.Pool
 		if err := r.client.Patch(ctx, svc, patch); err != nil {
+			if apierrors.IsConflict(err) {
+				r.log.Debug("service changed since it was read, waiting for its event", "service", key)
+				return nil
+			}
 			return fmt.Errorf("annotating service %s: %w", key, err)
 		}
 	}
 	return nil
+}
+
+// lockedPatch is a merge patch from svc that applies only to the version
+// read: the IPs chosen for that version must not replace what another
+// writer (a new leader, while this one's write was in flight) put in a
+// newer one. On a conflict, the newer version's event reconciles again.
+func lockedPatch(svc *corev1.Service) client.Patch {
+	return client.MergeFromWithOptions(svc.DeepCopy(), client.MergeFromWithOptimisticLock{})
 }
 
 func (r *serviceReconciler) unhandled(ctx context.Context, svc *corev1.Service) error {
