@@ -12,7 +12,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/ironlb/ironlb/e2e/lab"
@@ -165,6 +167,13 @@ func testControlPlaneGone(t *testing.T, e *cpEnv, proc string, d time.Duration) 
 		t.Fatal(err)
 	}
 	t.Logf("%s back after %v", proc, time.Since(start).Round(time.Millisecond))
+	// Nothing changed since: the speakers catch up by themselves.
+	l2Wait(t, "the ServiceL2Status of cp-l2 naming "+took+" alone", func(ctx context.Context) (bool, string) {
+		owners, err := l2Owners(ctx, l, l2Namespace, "cp-l2")
+		_, ok := owners[took]
+		return err == nil && ok && len(owners) == 1, fmt.Sprint(owners, err)
+	})
+	t.Logf("the ServiceL2Status of cp-l2 named %s alone %v after %s was back", took, time.Since(back).Round(time.Millisecond), proc)
 
 	h.restart(t, owner, nil)
 	h.waitSettled(t)
@@ -221,6 +230,17 @@ func testWatchesExpire(t *testing.T, e *cpEnv) {
 	l := e.l
 	goneIP, _ := serviceOnAllNodes(t, l, "cp-gone")
 	b := e.snapshot(t)
+	cs, err := kubernetes.NewForConfig(l.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A watch that starts from here once the changes are made, etcd
+	// compacted and the API server restarted must get 410 Gone: so do
+	// the controller's and the speakers', which are as old.
+	oldList, err := cs.CoreV1().Services("").List(ctx, metav1.ListOptions{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := watchDataPlane(t, e.bgpIP, e.l2IP, e.routes)
 
 	for _, n := range lab.Nodes() {
@@ -272,6 +292,9 @@ func testWatchesExpire(t *testing.T, e *cpEnv) {
 		}
 	}
 	t.Log("API server restarted, controller and speakers let through again")
+	if err := watchExpired(ctx, cs, oldList.ResourceVersion); err != nil {
+		t.Fatal(err)
+	}
 
 	ips, err := l.WaitServiceIPs(ctx, "lab", "cp-new", 1)
 	if err != nil {
@@ -289,7 +312,7 @@ func testWatchesExpire(t *testing.T, e *cpEnv) {
 
 	b.check(t, e, "", []string{"lab/cp-gone"}, []string{"lab/cp-new"})
 	checkRoutes(t, seen)
-	logRelists(t, l)
+	logRelists(t, cs)
 	t.Logf("BGP client (ilb-cli), watches expired: %s", outageOf(seen.bgp, time.Time{}, time.Time{}))
 	t.Logf("L2 client (ilb-lcli), watches expired: %s", outageOf(seen.l2, time.Time{}, time.Time{}))
 	t.Logf("cp-new routed %v after the API server was back", time.Since(back).Round(time.Millisecond))
@@ -297,12 +320,8 @@ func testWatchesExpire(t *testing.T, e *cpEnv) {
 
 // logRelists logs the API server's counts of the requests for Services
 // since it started: the lists and the expired watches.
-func logRelists(t *testing.T, l *lab.Lab) {
+func logRelists(t *testing.T, cs kubernetes.Interface) {
 	t.Helper()
-	cs, err := kubernetes.NewForConfig(l.RESTConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
 	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
 	if err != nil {
 		t.Fatalf("reading the API server's metrics: %v", err)
@@ -313,4 +332,30 @@ func logRelists(t *testing.T, l *lab.Lab) {
 			t.Log(line)
 		}
 	}
+}
+
+// watchExpired returns nil when a watch of Services from resource
+// version rv is refused with 410 Gone (Expired), as the API server does
+// when rv is older than its watch cache or etcd's history.
+func watchExpired(ctx context.Context, cs kubernetes.Interface, rv string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	w, err := cs.CoreV1().Services("").Watch(ctx, metav1.ListOptions{ResourceVersion: rv})
+	if err != nil {
+		if apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+			return nil
+		}
+		return fmt.Errorf("watching services from resource version %s: %w", rv, err)
+	}
+	defer w.Stop()
+	ev, ok := <-w.ResultChan()
+	if !ok {
+		return fmt.Errorf("watch of services from resource version %s: closed without an event", rv)
+	}
+	if ev.Type == watch.Error {
+		if err := apierrors.FromObject(ev.Object); apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+			return nil
+		}
+	}
+	return fmt.Errorf("watch of services from resource version %s: got a %s event, want 410 Gone", rv, ev.Type)
 }

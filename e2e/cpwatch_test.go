@@ -65,13 +65,15 @@ type outage struct {
 	// client was cut off at worst; from, when it began.
 	longest time.Duration
 	from    time.Time
+	// firstErr is the error of the first lost probe.
+	firstErr error
 }
 
 func (o outage) String() string {
-	if o.longest == 0 {
+	if o.lost == 0 {
 		return fmt.Sprintf("%d probes, none lost", o.probes)
 	}
-	return fmt.Sprintf("%d probes, %d lost, longest outage %v from %s", o.probes, o.lost, o.longest.Round(time.Millisecond), o.from.Format("15:04:05.000"))
+	return fmt.Sprintf("%d probes, %d lost, longest outage %v from %s (first error: %v)", o.probes, o.lost, o.longest.Round(time.Millisecond), o.from.Format("15:04:05.000"), o.firstErr)
 }
 
 // outageOf measures the probes sent in [from, to) (zero: unbounded).
@@ -88,6 +90,9 @@ func outageOf(probes []probe, from, to time.Time) outage {
 		}
 		o.probes++
 		if p.node == "" {
+			if o.lost == 0 {
+				o.firstErr = p.err
+			}
 			o.lost++
 			gap = true
 			continue
