@@ -6,7 +6,9 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -51,6 +53,9 @@ func TestControlPlaneFaults(t *testing.T) {
 	})
 	t.Run("etcd restarted under the API server", func(t *testing.T) {
 		testControlPlaneGone(t, env, "etcd", etcdOutage)
+	})
+	t.Run("speakers cut off from the API server: the statuses follow a failover once through", func(t *testing.T) {
+		testSpeakersCutOff(t, env)
 	})
 	t.Run("watches expire (410 Gone) and everyone lists again", func(t *testing.T) {
 		testWatchesExpire(t, env)
@@ -358,4 +363,77 @@ func watchExpired(ctx context.Context, cs kubernetes.Interface, rv string) error
 		}
 	}
 	return fmt.Errorf("watch of services from resource version %s: got a %s event, want 410 Gone", rv, ev.Type)
+}
+
+// cutOff refuses the connections from a node's namespace to the API
+// server (TCP reset, as from a stopped API server) until the test ends
+// or the returned function is called.
+func cutOff(t *testing.T, node string) (restore func()) {
+	t.Helper()
+	rule := []string{"OUTPUT", "-d", lab.ControlPlaneIPv4 + "/32", "-p", "tcp", "--dport", strconv.Itoa(lab.APIServerPort), "-j", "REJECT", "--reject-with", "tcp-reset"}
+	if out, err := lab.Exec(context.Background(), node, append([]string{"iptables", "-I"}, rule...)...); err != nil {
+		t.Fatalf("cutting %s off: %v: %s", node, err, out)
+	}
+	var once sync.Once
+	restore = func() {
+		once.Do(func() {
+			if out, err := lab.Exec(context.Background(), node, append([]string{"iptables", "-D"}, rule...)...); err != nil {
+				t.Errorf("letting %s through again: %v: %s", node, err, out)
+			}
+		})
+	}
+	t.Cleanup(restore)
+	return restore
+}
+
+// testSpeakersCutOff cuts every speaker off from the API server (the API
+// server keeps running, so no watch expires), kills the Layer 2 owner's
+// speaker and makes the new owner reconcile many times meanwhile (a
+// dummy link comes and goes), each time failing to write its
+// ServiceL2Status. Once let through, with nothing else changing, the
+// statuses must follow by themselves: name the new owner alone.
+func testSpeakersCutOff(t *testing.T, e *cpEnv) {
+	l, h := e.l, e.h
+	owner := waitOwner(t, l, "cp-l2", nil)
+	waitClientReaches(t, e.l2IP, owner)
+	b := e.snapshot(t)
+	w := watchDataPlane(t, e.bgpIP, e.l2IP, e.routes)
+	w.l2.waitAnsweredBy(t, owner, 20)
+
+	var restores []func()
+	for _, n := range lab.Nodes() {
+		restores = append(restores, cutOff(t, n.Name))
+	}
+	start := time.Now()
+	h.signal(t, owner, syscall.SIGKILL)
+	took := waitTakenOver(t, w.l2, owner)
+	t.Logf("%s took the Layer 2 IP over from %s while cut off", took, owner)
+	const flaps = 20
+	for range flaps {
+		for _, verb := range [][]string{{"add", "cpflap0", "type", "dummy"}, {"del", "cpflap0"}} {
+			if out, err := lab.Exec(context.Background(), took, append([]string{"ip", "link"}, verb...)...); err != nil {
+				t.Fatalf("ip link %v in %s: %v: %s", verb, took, err, out)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	for _, r := range restores {
+		r()
+	}
+	back := time.Now()
+	t.Logf("speakers let through again after %v", back.Sub(start).Round(time.Millisecond))
+	l2Wait(t, "the ServiceL2Status of cp-l2 naming "+took+" alone", func(ctx context.Context) (bool, string) {
+		owners, err := l2Owners(ctx, l, l2Namespace, "cp-l2")
+		_, ok := owners[took]
+		return err == nil && ok && len(owners) == 1, fmt.Sprint(owners, err)
+	})
+	t.Logf("the ServiceL2Status of cp-l2 named %s alone %v after the speakers were let through", took, time.Since(back).Round(time.Millisecond))
+
+	h.restart(t, owner, nil)
+	h.waitSettled(t)
+	seen := w.stop()
+	b.check(t, e, owner, nil, nil)
+	checkRoutes(t, seen)
+	t.Logf("BGP client (ilb-cli), speakers cut off: %s", outageOf(seen.bgp, start, time.Time{}))
+	t.Logf("L2 client (ilb-lcli), speakers cut off, failover from %s: %s", owner, outageOf(seen.l2, start, back))
 }
