@@ -389,7 +389,7 @@ func cutOff(t *testing.T, node string) (restore func()) {
 // testSpeakersCutOff cuts every speaker off from the API server (the API
 // server keeps running, so no watch expires), kills the Layer 2 owner's
 // speaker and makes the new owner reconcile many times meanwhile (a
-// dummy link comes and goes), each time failing to write its
+// veth pair comes and goes), each time failing to write its
 // ServiceL2Status. Once let through, with nothing else changing, the
 // statuses must follow by themselves: name the new owner alone.
 func testSpeakersCutOff(t *testing.T, e *cpEnv) {
@@ -410,7 +410,7 @@ func testSpeakersCutOff(t *testing.T, e *cpEnv) {
 	t.Logf("%s took the Layer 2 IP over from %s while cut off", took, owner)
 	const flaps = 20
 	for range flaps {
-		for _, verb := range [][]string{{"add", "cpflap0", "type", "dummy"}, {"del", "cpflap0"}} {
+		for _, verb := range [][]string{{"add", "cpflap0", "type", "veth", "peer", "name", "cpflap1"}, {"del", "cpflap0"}} {
 			if out, err := lab.Exec(context.Background(), took, append([]string{"ip", "link"}, verb...)...); err != nil {
 				t.Fatalf("ip link %v in %s: %v: %s", verb, took, err, out)
 			}
