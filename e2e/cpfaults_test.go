@@ -155,19 +155,30 @@ func testControlPlaneGone(t *testing.T, e *cpEnv, proc string, d time.Duration) 
 	w := watchDataPlane(t, e.bgpIP, e.l2IP, e.routes)
 	w.l2.waitAnsweredBy(t, owner, 20)
 
+	restartIfKilled := h.restartOnFailure(t, owner)
 	start := time.Now()
 	if err := l.StopProcess(ctx, proc); err != nil {
 		t.Fatal(err)
 	}
+	stopped := true
+	t.Cleanup(func() {
+		if stopped {
+			if err := l.StartProcess(context.Background(), proc); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 	t.Logf("%s stopped", proc)
 	time.Sleep(d / 4)
 	killed := time.Now()
+	restartIfKilled()
 	h.signal(t, owner, syscall.SIGKILL)
 	t.Logf("killed the speaker of the Layer 2 owner %s", owner)
 	took := waitTakenOver(t, w.l2, owner)
 	t.Logf("%s took the Layer 2 IP over", took)
 	time.Sleep(time.Until(start.Add(d)))
 	back := time.Now()
+	stopped = false
 	if err := l.StartProcess(ctx, proc); err != nil {
 		t.Fatal(err)
 	}
@@ -400,11 +411,14 @@ func testSpeakersCutOff(t *testing.T, e *cpEnv) {
 	w := watchDataPlane(t, e.bgpIP, e.l2IP, e.routes)
 	w.l2.waitAnsweredBy(t, owner, 20)
 
+	// Cleanups run last first: the speaker starts again once let through.
+	restartIfKilled := h.restartOnFailure(t, owner)
 	var restores []func()
 	for _, n := range lab.Nodes() {
 		restores = append(restores, cutOff(t, n.Name))
 	}
 	start := time.Now()
+	restartIfKilled()
 	h.signal(t, owner, syscall.SIGKILL)
 	took := waitTakenOver(t, w.l2, owner)
 	t.Logf("%s took the Layer 2 IP over from %s while cut off", took, owner)
@@ -436,4 +450,18 @@ func testSpeakersCutOff(t *testing.T, e *cpEnv) {
 	checkRoutes(t, seen)
 	t.Logf("BGP client (ilb-cli), speakers cut off: %s", outageOf(seen.bgp, start, time.Time{}))
 	t.Logf("L2 client (ilb-lcli), speakers cut off, failover from %s: %s", owner, outageOf(seen.l2, start, back))
+}
+
+// restartOnFailure makes the speaker of node start again when t fails
+// after the returned function was called (it marks the speaker as about
+// to be killed), so that the next tests find three speakers.
+func (h *l2Harness) restartOnFailure(t *testing.T, node string) (killing func()) {
+	t.Helper()
+	var armed bool
+	t.Cleanup(func() {
+		if armed && t.Failed() && !processLive(h.speaker(node).pid) {
+			h.restart(t, node, nil)
+		}
+	})
+	return func() { armed = true }
 }
