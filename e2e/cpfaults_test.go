@@ -32,8 +32,9 @@ const (
 // TestControlPlaneFaults takes the control plane away under a working
 // data plane, with a client probing a BGP Service from ilb-cli and one
 // probing a Layer 2 Service from ilb-lcli throughout: the API server
-// stopped, etcd restarted under the API server, and watches that expire
-// (410 Gone) so that everyone lists again. No route and no session may
+// stopped, etcd restarted under the API server, the speakers cut off
+// from a running API server, and watches that expire (410 Gone) so that
+// everyone lists again. No route and no session may
 // be lost, no Service IP may move, no process may restart, and a Layer 2
 // failover during the outage still happens. It logs the longest outage
 // each client saw (BENCHMARKS.md).
