@@ -24,6 +24,7 @@ import (
 
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
+	"github.com/ironlb/ironlb/internal/requeue"
 )
 
 // Config is the controller's configuration, validated once by Validate.
@@ -99,7 +100,7 @@ func Setup(mgr ctrl.Manager, cfg Config) error {
 	}
 	cr := &configReconciler{client: c, cfg: cfg, st: st, events: rec, metrics: m, log: cfg.Log.With("reconciler", "config"), services: svcEvents, pools: poolEvents}
 	b := ctrl.NewControllerManagedBy(mgr).Named("config").
-		WithOptions(controller.Options{MaxConcurrentReconciles: 1})
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1, RateLimiter: requeue.Limiter[reconcile.Request]()})
 	// Status writes (pool usage) change no generation and must not
 	// trigger a rebuild; label changes do, for ipAddressPoolSelectors.
 	specOrLabels := builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))
@@ -128,7 +129,7 @@ func Setup(mgr ctrl.Manager, cfg Config) error {
 		For(&corev1.Service{}).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(servicesOfNamespace)).
 		WatchesRawSource(source.Channel(svcEvents, &handler.EnqueueRequestForObject{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1, RateLimiter: requeue.Limiter[reconcile.Request]()}).
 		Complete(sr)
 	if err != nil {
 		return fmt.Errorf("creating service controller: %w", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/frr"
+	"github.com/ironlb/ironlb/internal/requeue"
 	"github.com/ironlb/ironlb/state"
 )
 
@@ -69,7 +70,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 		return []reconcile.Request{nodeKey}
 	})
 	b := ctrl.NewControllerManagedBy(mgr).Named("speaker").
-		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1, RateLimiter: requeue.Limiter[reconcile.Request]()}).
 		Watches(&corev1.Node{}, one, builder.WithPredicates(nodeChanged())).
 		Watches(&corev1.Secret{}, inNamespace).
 		WatchesRawSource(source.Channel(s.trigger, one))

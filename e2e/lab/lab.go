@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -31,7 +32,9 @@ type Lab struct {
 	clients   *kubernetes.Clientset
 	// localListener is the forwarder's listening socket until it starts.
 	localListener *os.File
-	procs         []*started
+	// mu guards procs once Up has returned (StartProcess replaces one).
+	mu    sync.Mutex
+	procs []*started
 }
 
 // ExistsError reports parts of an earlier lab, which Up never reuses.
@@ -378,6 +381,8 @@ type Process struct {
 // daemons are the children of the "-frr" ones; their logs are in
 // FRRLogDir.
 func (l *Lab) Processes() []Process {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	ps := make([]Process, 0, len(l.procs))
 	for _, s := range l.procs {
 		ps = append(ps, Process{Name: s.spec.name, Netns: s.spec.netns, Pid: s.id.pid, Log: s.logPath})
