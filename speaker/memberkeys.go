@@ -1,6 +1,7 @@
 package speaker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -79,7 +80,7 @@ func summarizeKeyOps(ops []members.KeyOp) keyChange {
 		case members.KeyUse:
 			c.used = true
 			c.unsafe = slices.ContainsFunc(ops, func(o members.KeyOp) bool {
-				return o.Kind == members.KeyAdd && string(o.Key) == string(op.Key)
+				return o.Kind == members.KeyAdd && bytes.Equal(o.Key, op.Key)
 			})
 		}
 	}
