@@ -109,7 +109,7 @@ func (s *memberSource) NeedLeaderElection() bool { return false }
 
 // Start runs the member until ctx ends, then leaves gracefully.
 func (s *memberSource) Start(ctx context.Context) error {
-	key, err := s.secretKey(ctx)
+	keys, err := s.secretKey(ctx)
 	if err != nil {
 		return err
 	}
@@ -130,8 +130,8 @@ func (s *memberSource) Start(ctx context.Context) error {
 		BindAddr:       bind.String(),
 		BindPort:       s.cfg.BindPort,
 		Join:           join,
-		SecretKey:      key.Primary,
-		ExtraKeys:      key.Extra,
+		SecretKey:      keys.Primary,
+		ExtraKeys:      keys.Extra,
 		AllowInsecure:  s.cfg.Insecure,
 		Timing:         s.cfg.Profile,
 		RejoinInterval: s.cfg.RejoinInterval,
@@ -151,7 +151,7 @@ func (s *memberSource) Start(ctx context.Context) error {
 	if s.cfg.SecretName == "" {
 		return m.Run(ctx)
 	}
-	s.keys.Set(float64(1 + len(key.Extra)))
+	s.keys.Set(float64(1 + len(keys.Extra)))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.Run(gctx) })
 	g.Go(func() error { return s.followKeys(gctx, m) })
