@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"slices"
@@ -31,6 +32,23 @@ func testFRRContainerRestart(t *testing.T, owner testing.TB, l *lab.Lab) {
 		t.Fatal(err)
 	}
 
+	// FRR stopped by SIGTERM ends its sessions with a NOTIFICATION
+	// (Cease, Peer De-configured) and its bfdd stops answering (the
+	// router sends Cease, BFD Down): under RFC 8538 both are a Hard
+	// Reset, after which the router, as graceful restart helper, keeps
+	// nothing. So ilb-n1's path goes at once, by FRR's design (a crash
+	// without BFD keeps it: see testGracefulRestart); the other nodes'
+	// paths must stay in every sample, and ilb-n1's come back.
+	prefix := netip.PrefixFrom(ip, 32)
+	var others []string
+	for _, hop := range all {
+		if hop != peer {
+			others = append(others, hop)
+		}
+	}
+	kept := watchRIB(t, l, prefix, others...)
+	own := watchRIB(t, l, prefix, peer)
+	updates := followUpdates(t, l)
 	agent := stopLabProcess(t, l, "ilb-n1-frr-agent", syscall.SIGKILL)
 	frr := stopLabProcess(t, l, "ilb-n1-frr", syscall.SIGTERM) // stops its daemons
 	startProcess(t, owner, frr)
@@ -52,6 +70,16 @@ func testFRRContainerRestart(t *testing.T, owner testing.TB, l *lab.Lab) {
 		return n.Established() && n.ConnectionsEstablished > before.ConnectionsEstablished && slices.Equal(gws, all),
 			fmt.Sprintf("state %s, established %d (was %d), next hops %v", n.State, n.ConnectionsEstablished, before.ConnectionsEstablished, gws)
 	})
+	samples, absent, _ := kept.stop()
+	if len(absent) > 0 {
+		t.Errorf("%d of %d samples of the router's BGP table lacked a path via %v to %s while ilb-n1's FRR restarted: %v", len(absent), samples, others, prefix, absent)
+	}
+	ownSamples, ownAbsent, ownStale := own.stop()
+	if _, withdrawn := updates.about(t, peer, prefix); len(withdrawn) > 0 {
+		t.Errorf("the router received withdrawals of %s from %s: %v", prefix, peer, withdrawn)
+	}
+	t.Logf("router's BGP table: %d samples, every one with the paths via %v; the path via %s absent in %d of %d (stale in %d): the Hard Reset of a clean FRR stop",
+		samples, others, peer, len(ownAbsent), ownSamples, ownStale)
 	// The next tests start from BFD up.
 	waitCond(t, "BFD up to ilb-n1 again", func(ctx context.Context) (bool, string) {
 		st, err := routerBFD(ctx, l, peer)
@@ -68,7 +96,7 @@ type labProcess struct {
 
 // stopLabProcess sends sig to one of the lab's processes, waits until it
 // is gone and returns how it was started.
-func stopLabProcess(t *testing.T, l *lab.Lab, name string, sig syscall.Signal) labProcess {
+func stopLabProcess(t testing.TB, l *lab.Lab, name string, sig syscall.Signal) labProcess {
 	t.Helper()
 	for _, p := range l.Processes() {
 		if p.Name != name {

@@ -130,8 +130,11 @@ func testGracefulRestart(t *testing.T, l *lab.Lab) {
 	// The harness belongs to the whole test: the speaker it restarts must
 	// outlive the first subtest (its cleanup stops that speaker).
 	h := newL2Harness(t, l)
+	prefix := netip.PrefixFrom(ip, 32)
 	t.Run("speaker killed and started again: session and routes untouched", func(t *testing.T) {
 		w := watchHop(t, ip, peer)
+		rib := watchRIB(t, l, prefix, peer)
+		updates := followUpdates(t, l)
 		h.signal(t, "ilb-n1", syscall.SIGKILL)
 		h.restart(t, "ilb-n1", nil)
 		// The gauge is set after each apply; a new process starts at 0.
@@ -151,6 +154,7 @@ func testGracefulRestart(t *testing.T, l *lab.Lab) {
 			t.Errorf("neighbor %s: established/dropped %d/%d before, %d/%d after the speaker restart: the session was reset",
 				peer, before.ConnectionsEstablished, before.ConnectionsDropped, after.ConnectionsEstablished, after.ConnectionsDropped)
 		}
+		checkKept(t, rib, updates, peer, prefix, false)
 		t.Logf("speaker restart: %d samples of the route, none without %s", samples, peer)
 	})
 
@@ -189,6 +193,8 @@ func testGracefulRestart(t *testing.T, l *lab.Lab) {
 			return err == nil && slices.Equal(gws, all), fmt.Sprintf("hops %v %v", gws, err)
 		})
 		w := watchHop(t, ip, peer)
+		rib := watchRIB(t, l, prefix, peer)
+		updates := followUpdates(t, l)
 		pidFile := "/var/run/frr/ilb-n1/bgpd.pid"
 		raw, err := os.ReadFile(pidFile)
 		if err != nil {
@@ -202,7 +208,6 @@ func testGracefulRestart(t *testing.T, l *lab.Lab) {
 			t.Fatalf("killing ilb-n1's bgpd: %v", err)
 		}
 		sawStale := false
-		prefix := netip.PrefixFrom(ip, 32)
 		waitCond(t, "a new session with ilb-n1 and its path fresh again", func(ctx context.Context) (bool, string) {
 			n, err := routerNeighbor(ctx, l, peer)
 			if err != nil {
@@ -221,8 +226,36 @@ func testGracefulRestart(t *testing.T, l *lab.Lab) {
 		if len(missing) > 0 {
 			t.Errorf("%d of %d samples of the router's route lacked %s during the restart: %v", len(missing), samples, peer, missing)
 		}
+		checkKept(t, rib, updates, peer, prefix, true)
 		t.Logf("bgpd restart: %d samples of the route, none without %s; stale path seen: %v", samples, peer, sawStale)
 	})
+}
+
+// checkKept stops rib and checks, from its samples of the router's BGP
+// table and from the updates the router received, that the path via
+// peer to prefix was never withdrawn nor absent. With restarted, the
+// peer's BGP restarted: the router must have kept the path as stale
+// (graceful restart) and then received it again; without, the session
+// was untouched, so the path must never have been stale.
+func checkKept(t *testing.T, rib *ribWatch, updates *updateLog, peer string, prefix netip.Prefix, restarted bool) {
+	t.Helper()
+	samples, absent, stale := rib.stop()
+	if len(absent) > 0 {
+		t.Errorf("%d of %d samples of the router's BGP table lacked the path via %s to %s: %v", len(absent), samples, peer, prefix, absent)
+	}
+	announced, withdrawn := updates.about(t, peer, prefix)
+	if len(withdrawn) > 0 {
+		t.Errorf("the router received withdrawals of %s from %s: %v", prefix, peer, withdrawn)
+	}
+	switch {
+	case restarted && stale == 0:
+		t.Errorf("no sample of %d saw the path via %s stale: graceful restart did not keep it", samples, peer)
+	case restarted && len(announced) == 0:
+		t.Errorf("the router logged no update about %s from %s after the restart (is the update log working?)", prefix, peer)
+	case !restarted && stale > 0:
+		t.Errorf("%d of %d samples saw the path via %s stale: the session was reset", stale, samples, peer)
+	}
+	t.Logf("router's BGP table: %d samples, %d stale, %d without the path via %s; updates from it about %s: %d, withdrawals: %d", samples, stale, len(absent), peer, prefix, len(announced), len(withdrawn))
 }
 
 // setPeersBFD sets the BFD profile of the lab's two router peers.
