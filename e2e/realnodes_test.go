@@ -1,0 +1,389 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ironlbv1 "github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/e2e/lab"
+)
+
+// realNodesEnv opts in to the tests on real nodes (kubelets, containerd
+// and the chart installed by helm; see e2e/lab/realnodes.go). They need
+// hack/build-node-binaries.sh and hack/build-node-images.sh (`make
+// node-tools`) and take minutes, so `go test ./...` skips them unless
+// IRONLB_E2E_REAL_NODES=1 (`make test-real-nodes`).
+const realNodesEnv = "IRONLB_E2E_REAL_NODES"
+
+// startRealNodesLab brings up the lab with real nodes and the chart
+// installed, for t.
+func startRealNodesLab(t *testing.T) *lab.Lab {
+	t.Helper()
+	if os.Getenv(realNodesEnv) != "1" {
+		t.Skipf("real nodes: set %s=1 (make test-real-nodes)", realNodesEnv)
+	}
+	skipUnlessLabCanRun(t)
+	root := repoRoot(t)
+	cfg := labConfig(t)
+	cfg.RealNodes = true
+	cfg.NodeBinDir = filepath.Join(root, "bin", "node")
+	cfg.ImageDir = filepath.Join(root, "bin", "images")
+	cfg.HelmBinary = filepath.Join(root, "bin", "helm")
+	cfg.ChartDir = filepath.Join(root, "charts", "ironlb")
+	cfg.Log = slog.New(slog.NewTextHandler(t.Output(), nil))
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
+	defer cancel()
+	begin := time.Now()
+	l, err := lab.Up(ctx, cfg)
+	if err != nil {
+		t.Fatalf("lab up: %v", err)
+	}
+	t.Logf("lab up with real nodes took %v", time.Since(begin).Round(time.Millisecond))
+	t.Cleanup(func() {
+		if err := l.Down(context.Background()); err != nil {
+			t.Errorf("lab down: %v", err)
+		}
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLogs(t, l)
+			dumpPods(t, l)
+		}
+	})
+	return l
+}
+
+// dumpPods prints the pods and the logs of ironlb's containers.
+func dumpPods(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := l.Kubectl(ctx, "get", "pods", "-A", "-o", "wide")
+	t.Logf("--- pods (%v):\n%s", err, out)
+	out, err = l.Kubectl(ctx, "get", "events", "-A")
+	t.Logf("--- events (%v):\n%s", err, out)
+	for _, p := range ironlbPods(t, l) {
+		for _, c := range containerNames(p) {
+			out, err := l.Kubectl(ctx, "-n", lab.MetalLBNamespace, "logs", p.Name, "-c", c, "--tail=40")
+			t.Logf("--- %s/%s (%v):\n%s", p.Name, c, err, out)
+		}
+	}
+}
+
+// TestRealNodes installs the chart on three real nodes and checks what a
+// user would, then uninstalls it. The subtests run in order on one lab.
+func TestRealNodes(t *testing.T) {
+	l := startRealNodesLab(t)
+	t.Run("install", func(t *testing.T) { testRealInstall(t, l) })
+	t.Run("vtysh troubleshooting as documented", func(t *testing.T) { testRealVtysh(t, l) })
+	t.Run("uninstall", func(t *testing.T) { testRealUninstall(t, l) })
+}
+
+func ironlbPods(t testing.TB, l *lab.Lab) []corev1.Pod {
+	t.Helper()
+	var pods corev1.PodList
+	if err := l.Kube().List(context.Background(), &pods, client.InNamespace(lab.MetalLBNamespace)); err != nil {
+		t.Fatalf("listing pods: %v", err)
+	}
+	return pods.Items
+}
+
+func containerNames(p corev1.Pod) []string {
+	var names []string
+	for _, c := range p.Spec.InitContainers {
+		names = append(names, c.Name)
+	}
+	for _, c := range p.Spec.Containers {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+func podReady(p corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func speakerPods(t testing.TB, l *lab.Lab) map[string]corev1.Pod {
+	t.Helper()
+	byNode := map[string]corev1.Pod{}
+	for _, p := range ironlbPods(t, l) {
+		if p.Labels["app.kubernetes.io/component"] == "speaker" && p.DeletionTimestamp == nil {
+			byNode[p.Spec.NodeName] = p
+		}
+	}
+	return byNode
+}
+
+func testRealInstall(t *testing.T, l *lab.Lab) {
+	ctx := t.Context()
+	t.Run("every pod ready", func(t *testing.T) {
+		pods := ironlbPods(t, l)
+		var speakers, controllers int
+		for _, p := range pods {
+			if !podReady(p) {
+				t.Errorf("pod %s on %s is not ready: %s", p.Name, p.Spec.NodeName, p.Status.Phase)
+			}
+			switch p.Labels["app.kubernetes.io/component"] {
+			case "speaker":
+				speakers++
+			case "controller":
+				controllers++
+			}
+		}
+		if speakers != 3 || controllers != 2 {
+			t.Errorf("got %d speakers and %d controllers, want 3 and 2", speakers, controllers)
+		}
+	})
+	t.Run("the frr container runs the copied agent", func(t *testing.T) {
+		for node, p := range speakerPods(t, l) {
+			out, err := l.Kubectl(ctx, "-n", lab.MetalLBNamespace, "exec", p.Name, "-c", "frr", "--", "ps", "-eo", "args")
+			if err != nil {
+				t.Fatalf("%s: %v", node, err)
+			}
+			if !strings.Contains(string(out), "/ironlb-bin/ironlb frr-agent") {
+				t.Errorf("%s: no frr-agent among the frr container's processes:\n%s", node, out)
+			}
+			for _, d := range []string{"bgpd", "zebra", "watchfrr"} {
+				if !strings.Contains(string(out), d) {
+					t.Errorf("%s: no %s in the frr container:\n%s", node, d, out)
+				}
+			}
+		}
+	})
+	var bgpIPs, l2IPs []netip.Addr
+	t.Run("services get dual-stack IPs", func(t *testing.T) {
+		var err error
+		if bgpIPs, err = l.WaitServiceIPs(ctx, "lab", "web-bgp", 2); err != nil {
+			t.Fatal(err)
+		}
+		if l2IPs, err = l.WaitServiceIPs(ctx, "lab", "web-l2", 2); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("status objects filled", func(t *testing.T) {
+		waitCond(t, "a SpeakerStatus per node with a successful apply and established sessions", func(ctx context.Context) (bool, string) {
+			var list ironlbv1.SpeakerStatusList
+			if err := l.Kube().List(ctx, &list, client.InNamespace(lab.MetalLBNamespace)); err != nil {
+				return false, err.Error()
+			}
+			ok := 0
+			var seen []string
+			for _, s := range list.Items {
+				est := 0
+				for _, sess := range s.Status.Sessions {
+					if sess.State == "Established" {
+						est++
+					}
+				}
+				applied := s.Status.LastApply != nil && s.Status.LastApply.Succeeded
+				if applied && est == 2 {
+					ok++
+				}
+				seen = append(seen, fmt.Sprintf("%s: applied=%v established=%d", s.Status.Node, applied, est))
+			}
+			return ok == 3, strings.Join(seen, "; ")
+		})
+		waitCond(t, "ServiceBGPStatus of web-bgp on every node", func(ctx context.Context) (bool, string) {
+			var list ironlbv1.ServiceBGPStatusList
+			if err := l.Kube().List(ctx, &list, client.InNamespace(lab.MetalLBNamespace)); err != nil {
+				return false, err.Error()
+			}
+			var nodes []string
+			for _, s := range list.Items {
+				if s.Status.ServiceName == "web-bgp" && len(s.Status.Peers) > 0 {
+					nodes = append(nodes, s.Status.Node)
+				}
+			}
+			slices.Sort(nodes)
+			return slices.Equal(nodes, []string{"ilb-n1", "ilb-n2", "ilb-n3"}), fmt.Sprint(nodes)
+		})
+		waitCond(t, "a ServiceL2Status of web-l2", func(ctx context.Context) (bool, string) {
+			var list ironlbv1.ServiceL2StatusList
+			if err := l.Kube().List(ctx, &list, client.InNamespace(lab.MetalLBNamespace)); err != nil {
+				return false, err.Error()
+			}
+			for _, s := range list.Items {
+				if s.Status.ServiceName == "web-l2" && s.Status.Node != "" && len(s.Status.Interfaces) > 0 {
+					return true, ""
+				}
+			}
+			return false, fmt.Sprintf("%d statuses", len(list.Items))
+		})
+	})
+	t.Run("BGP ECMP at the router, HTTP from the remote client", func(t *testing.T) {
+		for _, ip := range bgpIPs {
+			waitCond(t, fmt.Sprintf("three next hops for %s", ip), func(ctx context.Context) (bool, string) {
+				gws, err := nextHops(ctx, ip)
+				if err != nil {
+					return false, err.Error()
+				}
+				if ip.Is4() {
+					return slices.Equal(gws, nodeIPv4s("ilb-n1", "ilb-n2", "ilb-n3")), fmt.Sprint(gws)
+				}
+				return len(gws) == 3, fmt.Sprint(gws)
+			})
+			waitHTTP(t, lab.RemoteClientNetns, ip)
+		}
+	})
+	t.Run("L2 answers the LAN client", func(t *testing.T) {
+		for _, ip := range l2IPs {
+			waitHTTP(t, lab.LANClientNetns, ip)
+		}
+	})
+	t.Run("ironlb status against the cluster", func(t *testing.T) {
+		bin := filepath.Join(t.TempDir(), "ironlb")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/ironlb")
+		build.Dir = repoRoot(t)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building ironlb: %v\n%s", err, out)
+		}
+		out, err := exec.CommandContext(ctx, bin, "status", "--kubeconfig", l.LocalKubeconfigPath(), "-n", "lab", "-o", "json").CombinedOutput()
+		if err != nil {
+			t.Fatalf("ironlb status: %v\n%s", err, out)
+		}
+		for _, want := range []string{"web-bgp", "web-l2", bgpIPs[0].String(), l2IPs[0].String()} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("ironlb status lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("no container logs an error", func(t *testing.T) {
+		for _, p := range ironlbPods(t, l) {
+			for _, c := range containerNames(p) {
+				out, err := l.Kubectl(ctx, "-n", lab.MetalLBNamespace, "logs", p.Name, "-c", c)
+				if err != nil {
+					t.Errorf("logs of %s/%s: %v", p.Name, c, err)
+					continue
+				}
+				for _, line := range strings.Split(string(out), "\n") {
+					if logsError(line) {
+						t.Errorf("%s/%s logs an error: %s", p.Name, c, line)
+					}
+				}
+			}
+		}
+	})
+}
+
+// logsError reports whether a log line is an error: slog's JSON or text
+// level, or FRR's own error priority.
+func logsError(line string) bool {
+	var entry struct {
+		Level string `json:"level"`
+	}
+	if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &entry) == nil {
+		return entry.Level == "ERROR"
+	}
+	return strings.Contains(line, "level=ERROR") || strings.Contains(line, "[EC ")
+}
+
+// waitHTTP waits until ip answers HTTP on the Services' port from netns.
+func waitHTTP(t *testing.T, netns string, ip netip.Addr) {
+	t.Helper()
+	url := fmt.Sprintf("http://%s/", netip.AddrPortFrom(ip, lab.ServicePort))
+	waitCond(t, "HTTP answers at "+url+" from "+netns, func(ctx context.Context) (bool, string) {
+		body, err := lab.HTTPGet(ctx, netns, url)
+		if err != nil {
+			return false, err.Error()
+		}
+		return strings.HasPrefix(strings.TrimSpace(body), "ilb-n"), body
+	})
+}
+
+func testRealVtysh(t *testing.T, l *lab.Lab) {
+	ctx := t.Context()
+	// docs/troubleshooting.md, "BGP": through the DaemonSet, then per pod.
+	out, err := l.Kubectl(ctx, "exec", "-n", lab.MetalLBNamespace, "ds/"+lab.ReleaseName+"-speaker", "-c", "frr", "--", "vtysh", "-c", "show bgp summary")
+	if err != nil {
+		t.Fatalf("vtysh through the DaemonSet: %v", err)
+	}
+	if !strings.Contains(string(out), lab.RouterIPv4) {
+		t.Errorf("show bgp summary lacks the router %s:\n%s", lab.RouterIPv4, out)
+	}
+	for node, p := range speakerPods(t, l) {
+		n, _ := lab.NodeByName(node)
+		cmds := map[string]string{
+			"show bgp summary":                     lab.RouterIPv6,
+			"show running-config":                  "router bgp",
+			"show bgp ipv4 unicast":                "203.0.113.",
+			"show bgp ipv6 unicast":                "2001:db8:0:100::",
+			"show bfd peers":                       "Status: up",
+			"show bgp neighbors " + lab.RouterIPv4: "BGP state = Established",
+			"show bgp ipv4 unicast neighbors " + lab.RouterIPv4 + " advertised-routes": "203.0.113.",
+		}
+		for cmd, want := range cmds {
+			out, err := l.Kubectl(ctx, "exec", "-n", lab.MetalLBNamespace, p.Name, "-c", "frr", "--", "vtysh", "-c", cmd)
+			if err != nil {
+				t.Errorf("%s: vtysh -c %q: %v", node, cmd, err)
+				continue
+			}
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s (%s): vtysh -c %q lacks %q:\n%s", node, n.IPv4, cmd, want, out)
+			}
+		}
+	}
+}
+
+func testRealUninstall(t *testing.T, l *lab.Lab) {
+	ctx := t.Context()
+	if _, err := l.Helm(ctx, "uninstall", lab.ReleaseName, "--namespace", lab.MetalLBNamespace, "--wait", "--timeout", "5m"); err != nil {
+		t.Fatal(err)
+	}
+	waitCond(t, "no ironlb pod left", func(ctx context.Context) (bool, string) {
+		pods := ironlbPods(t, l)
+		return len(pods) == 0, fmt.Sprint(len(pods), " pods")
+	})
+	// Every route withdrawn at the router.
+	ips, err := l.WaitServiceIPs(ctx, "lab", "web-bgp", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ip := range ips {
+		waitCond(t, "no route to "+ip.String()+" at the router", func(ctx context.Context) (bool, string) {
+			gws, err := nextHops(ctx, ip)
+			if err != nil {
+				return false, err.Error()
+			}
+			return len(gws) == 0, fmt.Sprint(gws)
+		})
+	}
+	// Nothing of the release left: only the CRDs stay, as Helm does.
+	out, err := l.Kubectl(ctx, "get", "all,secrets,configmaps,serviceaccounts,roles,rolebindings,networkpolicies,poddisruptionbudgets",
+		"-n", lab.MetalLBNamespace, "-l", "app.kubernetes.io/instance="+lab.ReleaseName, "-o", "name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.TrimSpace(string(out)); s != "" {
+		t.Errorf("objects of the release left in %s:\n%s", lab.MetalLBNamespace, s)
+	}
+	out, err = l.Kubectl(ctx, "get", "clusterroles,clusterrolebindings,validatingwebhookconfigurations",
+		"-l", "app.kubernetes.io/instance="+lab.ReleaseName, "-o", "name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.TrimSpace(string(out)); s != "" {
+		t.Errorf("cluster objects of the release left:\n%s", s)
+	}
+	out, err = l.Kubectl(ctx, "get", "crd", "-o", "name")
+	if err != nil || !strings.Contains(string(out), "ipaddresspools.metallb.io") {
+		t.Errorf("the CRDs should stay: %v\n%s", err, out)
+	}
+}
