@@ -369,7 +369,10 @@ func (l *Lab) upRealNodes(ctx context.Context) error {
 		agents = append(agents, a...)
 	}
 	t := time.Now()
-	if err := l.startAll(ctx, append(l.realControlPlaneWorkloads(), runtimes...)); err != nil {
+	// The router's FRR is the process lab's; the rest is the real nodes'.
+	router := l.frrProcess(RouterNetns, []string{"zebra", "bgpd", "bfdd"}, l.cfg.path(frrDir, RouterNetns+".conf"), l.routerReady)
+	first := append([]procSpec{router}, l.realControlPlaneWorkloads()...)
+	if err := l.startAll(ctx, append(first, runtimes...)); err != nil {
 		return err
 	}
 	if err := l.importImages(ctx); err != nil {
