@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 
 GOFILES = $(shell git ls-files -co --exclude-standard '*.go')
 
-.PHONY: all build demo demo-down plan test test-unit lint generate tools node-tools bench clean lab-up lab-down
+.PHONY: all build demo demo-down plan test test-real-nodes test-unit lint generate tools node-tools bench clean lab-up lab-down
 
 all: build
 
@@ -60,6 +60,12 @@ tools:
 ## test: every test, including the integration tests against a real API server.
 test: tools lint
 	$(GO) test -count=1 -timeout 30m ./...
+
+## test-real-nodes: (root) the chart on three real nodes (kubelet,
+## containerd, kube-proxy per lab node; e2e/realnodes_test.go). Opt-in, as
+## it builds the node binaries and images (node-tools) and takes minutes.
+test-real-nodes: node-tools
+	IRONLB_E2E_REAL_NODES=1 $(GO) test -count=1 -timeout 40m -run '^TestRealNodes$$' -v ./e2e/
 
 ## test-unit: the tests that need no API server.
 test-unit:
