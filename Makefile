@@ -44,6 +44,7 @@ endif
 node-tools: tools
 	hack/build-node-binaries.sh
 	hack/build-node-images.sh
+	IRONLB_TAG=upgrade IMAGES=ironlb hack/build-node-images.sh
 
 ## lab-down: stops and removes the lab; safe to run twice.
 lab-down: build

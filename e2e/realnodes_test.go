@@ -89,7 +89,124 @@ func TestRealNodes(t *testing.T) {
 	l := startRealNodesLab(t)
 	t.Run("install", func(t *testing.T) { testRealInstall(t, l) })
 	t.Run("vtysh troubleshooting as documented", func(t *testing.T) { testRealVtysh(t, l) })
+	t.Run("rolling upgrade loses no request", func(t *testing.T) { testRealUpgrade(t, l) })
 	t.Run("uninstall", func(t *testing.T) { testRealUninstall(t, l) })
+}
+
+// upgradeTag is the ironlb image the upgrade goes to: the same build with
+// another tag and version label (`make node-tools` builds it).
+const upgradeTag = "upgrade"
+
+// testRealUpgrade runs `helm upgrade` to another image while clients
+// send a request every 10 ms, to the BGP Service from the remote client
+// and to the Layer 2 one from the LAN client, both families: the speakers
+// roll node by node, each draining first, the controllers roll under
+// leader election, and no request is lost and no IP moves.
+func testRealUpgrade(t *testing.T, l *lab.Lab) {
+	ctx := t.Context()
+	tar := filepath.Join(repoRoot(t), "bin", "images", "ironlb-"+upgradeTag+".tar")
+	if _, err := os.Stat(tar); err != nil {
+		t.Fatalf("no upgrade image (IRONLB_TAG=%s IMAGES=ironlb hack/build-node-images.sh): %v", upgradeTag, err)
+	}
+	for _, n := range lab.Nodes() {
+		if err := l.ImportImage(ctx, n.Name, tar); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bgpIPs, err := l.WaitServiceIPs(ctx, "lab", "web-bgp", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2IPs, err := l.WaitServiceIPs(ctx, "lab", "web-l2", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type client struct {
+		name string
+		p    *prober
+	}
+	var clients []client
+	for _, c := range []struct {
+		netns string
+		ips   []netip.Addr
+	}{{lab.RemoteClientNetns, bgpIPs}, {lab.LANClientNetns, l2IPs}} {
+		for _, ip := range c.ips {
+			url := fmt.Sprintf("http://%s/", netip.AddrPortFrom(ip, lab.ServicePort))
+			clients = append(clients, client{name: c.netns + " → " + ip.String(), p: startProber(t, c.netns, url, 10*time.Millisecond, time.Second)})
+		}
+	}
+	stopAll := func() {
+		for _, c := range clients {
+			c.p.stop()
+		}
+	}
+	defer stopAll()
+	for _, c := range clients {
+		waitAnswers(t, c.p, 20)
+	}
+	began := time.Now()
+	if err := l.UpgradeChart(ctx, upgradeTag); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("helm upgrade and rollouts took %v", time.Since(began).Round(time.Second))
+	for _, c := range clients {
+		waitAnswers(t, c.p, len(c.p.answers())+20)
+	}
+	for _, c := range clients {
+		probes := c.p.stop()
+		lost, gap := lostAndGap(probes)
+		t.Logf("%s: %d requests, %d lost, longest gap between answers %v", c.name, len(probes), len(lost), gap.Round(time.Millisecond))
+		if len(lost) > 0 {
+			t.Errorf("%s: %d of %d requests lost during the upgrade; first: %v at %s", c.name, len(lost), len(probes), lost[0].err, lost[0].sent.Format(time.StampMilli))
+		}
+	}
+	for node, p := range speakerPods(t, l) {
+		if img := p.Spec.Containers[0].Image; !strings.HasSuffix(img, ":"+upgradeTag) {
+			t.Errorf("speaker on %s runs %s after the upgrade", node, img)
+		}
+	}
+	after, err := l.WaitServiceIPs(ctx, "lab", "web-bgp", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterL2, err := l.WaitServiceIPs(ctx, "lab", "web-l2", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(after, bgpIPs) || !slices.Equal(afterL2, l2IPs) {
+		t.Errorf("IPs moved in the upgrade: web-bgp %v -> %v, web-l2 %v -> %v", bgpIPs, after, l2IPs, afterL2)
+	}
+}
+
+// waitAnswers waits until the prober has n answered probes.
+func waitAnswers(t *testing.T, p *prober, n int) {
+	t.Helper()
+	waitCond(t, fmt.Sprintf("%d answers", n), func(context.Context) (bool, string) {
+		got := 0
+		for _, r := range p.answers() {
+			if r.node != "" {
+				got++
+			}
+		}
+		return got >= n, fmt.Sprint(got)
+	})
+}
+
+// lostAndGap returns the unanswered probes and the longest time between
+// the sending of two answered probes in a row.
+func lostAndGap(probes []probe) (lost []probe, gap time.Duration) {
+	var last time.Time
+	for _, p := range probes {
+		if p.node == "" {
+			lost = append(lost, p)
+			continue
+		}
+		if !last.IsZero() && p.sent.Sub(last) > gap {
+			gap = p.sent.Sub(last)
+		}
+		last = p.sent
+	}
+	return lost, gap
 }
 
 func ironlbPods(t testing.TB, l *lab.Lab) []corev1.Pod {
