@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,6 +90,7 @@ func TestRealNodes(t *testing.T) {
 	l := startRealNodesLab(t)
 	t.Run("install", func(t *testing.T) { testRealInstall(t, l) })
 	t.Run("vtysh troubleshooting as documented", func(t *testing.T) { testRealVtysh(t, l) })
+	t.Run("frr container restart", func(t *testing.T) { testRealFRRRestart(t, l) })
 	t.Run("rolling upgrade loses no request", func(t *testing.T) { testRealUpgrade(t, l) })
 	t.Run("uninstall", func(t *testing.T) { testRealUninstall(t, l) })
 }
@@ -503,4 +505,66 @@ func testRealUninstall(t *testing.T, l *lab.Lab) {
 	if err != nil || !strings.Contains(string(out), "ipaddresspools.metallb.io") {
 		t.Errorf("the CRDs should stay: %v\n%s", err, out)
 	}
+}
+
+// testRealFRRRestart kills ilb-n1's frr container (SIGKILL to its init,
+// as a crash would): the kubelet starts it again, the init container's
+// copy of the agent runs again, and the speaker brings FRR's config back:
+// a new session at the router, the route through all three nodes again.
+func testRealFRRRestart(t *testing.T, l *lab.Lab) {
+	ctx := t.Context()
+	pod, ok := speakerPods(t, l)["ilb-n1"]
+	if !ok {
+		t.Fatal("no speaker on ilb-n1")
+	}
+	restarts := frrRestarts(pod)
+	n1, _ := lab.NodeByName("ilb-n1")
+	before, err := routerNeighbor(ctx, l, n1.IPv4.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ips, err := l.WaitServiceIPs(ctx, "lab", "web-bgp", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := l.ContainerInit(n1.Name, "/etc/ironlb/frr/frr-start.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("killing the frr container's init (pid %d): %v", pid, err)
+	}
+	waitCond(t, "the kubelet restarted ilb-n1's frr container and the pod is ready", func(ctx context.Context) (bool, string) {
+		p, ok := speakerPods(t, l)["ilb-n1"]
+		if !ok {
+			return false, "no pod"
+		}
+		return frrRestarts(p) > restarts && podReady(p), fmt.Sprintf("restarts %d, ready %v", frrRestarts(p), podReady(p))
+	})
+	waitCond(t, "a new session with ilb-n1 and the routes via all three nodes again", func(ctx context.Context) (bool, string) {
+		n, err := routerNeighbor(ctx, l, n1.IPv4.String())
+		if err != nil {
+			return false, err.Error()
+		}
+		var seen []string
+		all := n.Established() && n.ConnectionsEstablished > before.ConnectionsEstablished
+		for _, ip := range ips {
+			gws, err := nextHops(ctx, ip)
+			if err != nil {
+				return false, err.Error()
+			}
+			all = all && len(gws) == 3
+			seen = append(seen, fmt.Sprint(ip, gws))
+		}
+		return all, fmt.Sprintf("state %s, established %d (was %d), %v", n.State, n.ConnectionsEstablished, before.ConnectionsEstablished, seen)
+	})
+}
+
+func frrRestarts(p corev1.Pod) int32 {
+	for _, c := range p.Status.ContainerStatuses {
+		if c.Name == "frr" {
+			return c.RestartCount
+		}
+	}
+	return 0
 }

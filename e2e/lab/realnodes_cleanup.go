@@ -291,3 +291,25 @@ func runEnv(ctx context.Context, env []string, argv ...string) ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
+
+// ContainerInit returns the host pid of the process of a real node whose
+// command line holds match and whose parent is a runc shim: a container's
+// first process (the frr container's tini, say).
+func (l *Lab) ContainerInit(node, match string) (int, error) {
+	ino, err := nsInode(filepath.Join(netnsDir, node))
+	if err != nil {
+		return 0, err
+	}
+	procs := allProcs()
+	for pid, p := range procs {
+		parent, ok := procs[p.ppid]
+		if !ok || parent.comm != "containerd-shim" || parent.netns != ino {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err == nil && bytes.Contains(cmdline, []byte(match)) {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no container process of %s runs %q", node, match)
+}
