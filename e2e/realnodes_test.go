@@ -92,6 +92,7 @@ func TestRealNodes(t *testing.T) {
 	t.Run("vtysh troubleshooting as documented", func(t *testing.T) { testRealVtysh(t, l) })
 	t.Run("frr container restart", func(t *testing.T) { testRealFRRRestart(t, l) })
 	t.Run("rolling upgrade loses no request", func(t *testing.T) { testRealUpgrade(t, l) })
+	t.Run("node failure", func(t *testing.T) { testRealNodeFailure(t, l) })
 	t.Run("uninstall", func(t *testing.T) { testRealUninstall(t, l) })
 }
 
@@ -567,4 +568,103 @@ func frrRestarts(p corev1.Pod) int32 {
 		}
 	}
 	return 0
+}
+
+// testRealNodeFailure stops the node that answers for the Layer 2 Service
+// (its containerd, kubelet, kube-proxy and every container on it): the
+// router drops it as a next hop and another node takes the Layer 2 IPs.
+// Started again, its pods come back and it rejoins, and the other nodes'
+// sessions with the router are never reset.
+func testRealNodeFailure(t *testing.T, l *lab.Lab) {
+	ctx := t.Context()
+	bgpIPs, err := l.WaitServiceIPs(ctx, "lab", "web-bgp", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2IPs, err := l.WaitServiceIPs(ctx, "lab", "web-l2", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := l2Owner(t, l)
+	var others []string
+	sessions := map[string]int64{}
+	for _, n := range lab.Nodes() {
+		if n.Name == victim {
+			continue
+		}
+		others = append(others, n.Name)
+		nb, err := routerNeighbor(ctx, l, n.IPv4.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions[n.Name] = nb.ConnectionsEstablished
+	}
+	t.Logf("stopping %s, the Layer 2 owner", victim)
+	stopped := time.Now()
+	if err := l.StopNode(ctx, victim); err != nil {
+		t.Fatal(err)
+	}
+	for _, ip := range bgpIPs {
+		waitCond(t, fmt.Sprintf("the router drops %s for %s", victim, ip), func(ctx context.Context) (bool, string) {
+			gws, err := nextHops(ctx, ip)
+			if err != nil {
+				return false, err.Error()
+			}
+			if ip.Is4() {
+				return slices.Equal(gws, nodeIPv4s(others...)), fmt.Sprint(gws)
+			}
+			return len(gws) == 2, fmt.Sprint(gws)
+		})
+	}
+	t.Logf("next hop of %s gone from the router after %v", victim, time.Since(stopped).Round(time.Millisecond))
+	waitCond(t, "another node owns the Layer 2 Service", func(context.Context) (bool, string) {
+		o := l2Owner(t, l)
+		return o != "" && o != victim, o
+	})
+	t.Logf("Layer 2 owner moved after %v", time.Since(stopped).Round(time.Millisecond))
+	for _, ip := range l2IPs {
+		waitHTTP(t, lab.LANClientNetns, ip)
+	}
+
+	if err := l.StartNode(ctx, victim); err != nil {
+		t.Fatal(err)
+	}
+	waitCond(t, victim+"'s speaker ready again", func(context.Context) (bool, string) {
+		p, ok := speakerPods(t, l)[victim]
+		return ok && podReady(p), fmt.Sprint(ok)
+	})
+	for _, ip := range bgpIPs {
+		waitCond(t, fmt.Sprintf("three next hops for %s again", ip), func(ctx context.Context) (bool, string) {
+			gws, err := nextHops(ctx, ip)
+			if err != nil {
+				return false, err.Error()
+			}
+			return len(gws) == 3, fmt.Sprint(gws)
+		})
+	}
+	for _, n := range others {
+		node, _ := lab.NodeByName(n)
+		nb, err := routerNeighbor(ctx, l, node.IPv4.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !nb.Established() || nb.ConnectionsEstablished != sessions[n] {
+			t.Errorf("%s's session was reset while %s failed: state %s, established %d times (was %d)", n, victim, nb.State, nb.ConnectionsEstablished, sessions[n])
+		}
+	}
+}
+
+// l2Owner returns the node in web-l2's ServiceL2Status, or "".
+func l2Owner(t *testing.T, l *lab.Lab) string {
+	t.Helper()
+	var list ironlbv1.ServiceL2StatusList
+	if err := l.Kube().List(context.Background(), &list, client.InNamespace(lab.MetalLBNamespace)); err != nil {
+		t.Fatalf("listing ServiceL2Status: %v", err)
+	}
+	for _, s := range list.Items {
+		if s.Status.ServiceName == "web-l2" {
+			return s.Status.Node
+		}
+	}
+	return ""
 }

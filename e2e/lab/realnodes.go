@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -541,4 +543,50 @@ func (l *Lab) setupRealNodes(ctx context.Context) error {
 		}
 	}
 	return l.writeNodeFiles()
+}
+
+// nodeAgentNames are a real node's processes that StopNode kills, in the
+// order StartNode starts them again.
+func nodeAgentNames(node string) []string {
+	return []string{node + "-containerd", node + "-kubelet", node + "-kube-proxy"}
+}
+
+// StopNode fails a real node as a crash would: its containerd, kubelet
+// and kube-proxy get SIGKILL, and so do its containers (the runc shims
+// and what runs under them). Its network, and the HTTP backend of the
+// example Services, stay.
+func (l *Lab) StopNode(ctx context.Context, node string) error {
+	var ids []procID
+	for _, s := range l.procs {
+		if slices.Contains(nodeAgentNames(node), s.spec.name) {
+			ids = append(ids, s.id)
+		}
+	}
+	for _, id := range ids {
+		_ = id.signal(syscall.SIGKILL)
+	}
+	if left := waitGone(ctx, ids, nil, killGrace); len(left) > 0 {
+		return fmt.Errorf("stopping node %s: %d processes still running", node, len(left))
+	}
+	return killNodeContainers(ctx, node)
+}
+
+// StartNode starts a node StopNode stopped: containerd, then the kubelet
+// (until the Node is Ready) and kube-proxy.
+func (l *Lab) StartNode(ctx context.Context, node string) error {
+	for _, name := range nodeAgentNames(node) {
+		i := slices.IndexFunc(l.procs, func(s *started) bool { return s.spec.name == name })
+		if i < 0 {
+			return fmt.Errorf("starting node %s: no process %s", node, name)
+		}
+		s, err := startProc(l.procs[i].spec, l.cfg.path(pidsDir), l.cfg.path(logsDir))
+		if err != nil {
+			return err
+		}
+		l.procs[i] = s
+		if err := l.waitReady(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

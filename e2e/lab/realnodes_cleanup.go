@@ -102,21 +102,38 @@ func cleanupRealNodes(ctx context.Context, cfg Config) error {
 		return nil
 	}
 	var errs []error
+	for _, n := range Nodes() {
+		if err := killNodeContainers(ctx, n.Name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := unmountUnder(cfg.path(nodesDir)); err != nil {
+		errs = append(errs, err)
+	}
+	for _, n := range Nodes() {
+		if err := removeNodeCgroups(n.Name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// killNodeContainers kills a real node's runc shims and everything under
+// them, and removes the network namespaces of its pods.
+func killNodeContainers(ctx context.Context, node string) error {
+	if !netnsExists(node) {
+		return nil
+	}
+	ino, err := nsInode(filepath.Join(netnsDir, node))
+	if err != nil {
+		return err
+	}
+	var errs []error
 	procs := allProcs()
 	var shims []int
-	for _, n := range Nodes() {
-		if !netnsExists(n.Name) {
-			continue
-		}
-		ino, err := nsInode(filepath.Join(netnsDir, n.Name))
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for pid, p := range procs {
-			if p.comm == "containerd-shim" && p.netns == ino {
-				shims = append(shims, pid)
-			}
+	for pid, p := range procs {
+		if p.comm == "containerd-shim" && p.netns == ino {
+			shims = append(shims, pid)
 		}
 	}
 	// The shims' descendants: the containers, and the network namespaces
@@ -150,14 +167,6 @@ func cleanupRealNodes(ctx context.Context, cfg Config) error {
 			if _, err := run(ctx, "ip", "netns", "del", e.Name()); err != nil {
 				errs = append(errs, fmt.Errorf("cleaning up real nodes: %w", err))
 			}
-		}
-	}
-	if err := unmountUnder(cfg.path(nodesDir)); err != nil {
-		errs = append(errs, err)
-	}
-	for _, n := range Nodes() {
-		if err := removeNodeCgroups(n.Name); err != nil {
-			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
