@@ -621,8 +621,20 @@ func testRealNodeFailure(t *testing.T, l *lab.Lab) {
 	if err := l.StopNode(ctx, victim); err != nil {
 		t.Fatal(err)
 	}
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			if err := l.StartNode(context.Background(), victim); err != nil {
+				t.Errorf("starting %s again: %v", victim, err)
+			}
+		}
+	})
 	for _, ip := range bgpIPs {
-		waitCond(t, fmt.Sprintf("the router drops %s for %s", victim, ip), func(ctx context.Context) (bool, string) {
+		// The node's bgpd died with its TCP sessions closed, not cut: the
+		// router, a graceful-restart helper (the example peers enable
+		// it), keeps its routes as stale until the restart time (FRR's
+		// default 120 s) runs out.
+		waitLong(t, fmt.Sprintf("the router drops %s for %s", victim, ip), 4*time.Minute, func(ctx context.Context) (bool, string) {
 			gws, err := nextHops(ctx, ip)
 			if err != nil {
 				return false, err.Error()
@@ -643,6 +655,7 @@ func testRealNodeFailure(t *testing.T, l *lab.Lab) {
 		waitHTTP(t, lab.LANClientNetns, ip)
 	}
 
+	restarted = true
 	if err := l.StartNode(ctx, victim); err != nil {
 		t.Fatal(err)
 	}
@@ -669,6 +682,23 @@ func testRealNodeFailure(t *testing.T, l *lab.Lab) {
 			t.Errorf("%s's session was reset while %s failed: state %s, established %d times (was %d)", n, victim, nb.State, nb.ConnectionsEstablished, sessions[n])
 		}
 	}
+}
+
+// waitLong is waitCond with a bound of its own.
+func waitLong(t *testing.T, what string, bound time.Duration, cond func(ctx context.Context) (bool, string)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), bound)
+	defer cancel()
+	last := ""
+	for ctx.Err() == nil {
+		ok, seen := cond(ctx)
+		if ok {
+			return
+		}
+		last = seen
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s; last seen: %s", what, last)
 }
 
 // l2Owner returns the node in web-l2's ServiceL2Status, or "".
