@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -89,6 +90,7 @@ func dumpPods(t *testing.T, l *lab.Lab) {
 func TestRealNodes(t *testing.T) {
 	l := startRealNodesLab(t)
 	t.Run("install", func(t *testing.T) { testRealInstall(t, l) })
+	t.Run("footprint", func(t *testing.T) { logFootprint(t, l) })
 	t.Run("vtysh troubleshooting as documented", func(t *testing.T) { testRealVtysh(t, l) })
 	t.Run("frr container restart", func(t *testing.T) { testRealFRRRestart(t, l) })
 	t.Run("rolling upgrade loses no request", func(t *testing.T) { testRealUpgrade(t, l) })
@@ -712,6 +714,58 @@ func l2Owner(t *testing.T, l *lab.Lab) string {
 		if s.Status.ServiceName == "web-l2" {
 			return s.Status.Node
 		}
+	}
+	return ""
+}
+
+// logFootprint logs the resident memory of every component of the real
+// nodes: the lab's node processes and the containers' processes, summed
+// by component over the three nodes (BENCHMARKS.md has the numbers).
+func logFootprint(t *testing.T, l *lab.Lab) {
+	rss := map[string][]int64{}
+	for _, p := range l.Processes() {
+		for _, n := range lab.Nodes() {
+			if name, ok := strings.CutPrefix(p.Name, n.Name+"-"); ok && name != "web" {
+				if cp, err := lab.ProcessRSS(p.Pid); err == nil {
+					rss[name] = append(rss[name], cp.RSS)
+				}
+			}
+		}
+	}
+	for _, n := range lab.Nodes() {
+		procs, err := l.ContainerProcesses(n.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range procs {
+			if name := componentOf(p.Cmdline); name != "" {
+				rss[name] = append(rss[name], p.RSS)
+			}
+		}
+	}
+	names := slices.Sorted(maps.Keys(rss))
+	for _, name := range names {
+		var sum int64
+		for _, v := range rss[name] {
+			sum += v
+		}
+		t.Logf("RSS %-24s %d processes, %.1f MiB each on average", name, len(rss[name]), float64(sum)/float64(len(rss[name]))/(1<<20))
+	}
+}
+
+// componentOf names a container process by its command line.
+func componentOf(argv []string) string {
+	if len(argv) == 0 {
+		return ""
+	}
+	base := filepath.Base(argv[0])
+	switch {
+	case base == "ironlb" && len(argv) > 1:
+		return "ironlb " + argv[1]
+	case strings.HasPrefix(argv[0], "/usr/lib/frr/"):
+		return "frr " + base
+	case base == "pause" || base == "tini":
+		return base
 	}
 	return ""
 }

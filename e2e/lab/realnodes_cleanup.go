@@ -322,3 +322,56 @@ func (l *Lab) ContainerInit(node, match string) (int, error) {
 	}
 	return 0, fmt.Errorf("no container process of %s runs %q", node, match)
 }
+
+// ContainerProcess is one process of a real node's containers.
+type ContainerProcess struct {
+	Pid     int
+	Cmdline []string
+	RSS     int64 // bytes
+}
+
+// ContainerProcesses lists the processes running in a real node's
+// containers (below its runc shims), with their resident memory.
+func (l *Lab) ContainerProcesses(node string) ([]ContainerProcess, error) {
+	ino, err := nsInode(filepath.Join(netnsDir, node))
+	if err != nil {
+		return nil, err
+	}
+	procs := allProcs()
+	var shims []int
+	for pid, p := range procs {
+		if p.comm == "containerd-shim" && p.netns == ino {
+			shims = append(shims, pid)
+		}
+	}
+	var out []ContainerProcess
+	for _, pid := range descendants(procs, shims) {
+		cp, err := readProcess(pid)
+		if err == nil {
+			out = append(out, cp)
+		}
+	}
+	return out, nil
+}
+
+// ProcessRSS returns a process's command line and resident memory.
+func ProcessRSS(pid int) (ContainerProcess, error) { return readProcess(pid) }
+
+func readProcess(pid int) (ContainerProcess, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return ContainerProcess{}, err
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return ContainerProcess{}, err
+	}
+	cp := ContainerProcess{Pid: pid, Cmdline: strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			cp.RSS = kb * 1024
+		}
+	}
+	return cp, nil
+}
