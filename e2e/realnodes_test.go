@@ -87,6 +87,11 @@ func dumpPods(t *testing.T, l *lab.Lab) {
 
 // TestRealNodes installs the chart on three real nodes and checks what a
 // user would, then uninstalls it. The subtests run in order on one lab.
+//
+// Known to fail (2026-12-03): the rolling upgrade lost 1 to 3 of about
+// 6,600 requests per client, all within half a second of each other
+// (BENCHMARKS.md, "Rolling upgrade on real nodes"); its zero-loss goal
+// stands.
 func TestRealNodes(t *testing.T) {
 	l := startRealNodesLab(t)
 	t.Run("install", func(t *testing.T) { testRealInstall(t, l) })
