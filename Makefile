@@ -64,7 +64,8 @@ test: tools lint
 
 ## test-real-nodes: (root) the chart on three real nodes (kubelet,
 ## containerd, kube-proxy per lab node; e2e/realnodes_test.go). Opt-in, as
-## it builds the node binaries and images (node-tools) and takes minutes.
+## it builds the node binaries and images (node-tools) and takes minutes;
+## its known failures are listed on TestRealNodes.
 test-real-nodes: node-tools
 	IRONLB_E2E_REAL_NODES=1 $(GO) test -count=1 -timeout 40m -run '^TestRealNodes$$' -v ./e2e/
 
