@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 
 GOFILES = $(shell git ls-files -co --exclude-standard '*.go')
 
-.PHONY: all build demo demo-down plan test test-unit lint generate tools bench clean lab-up lab-down
+.PHONY: all build demo demo-down plan test test-real-nodes test-unit lint generate tools node-tools bench clean lab-up lab-down
 
 all: build
 
@@ -29,8 +29,22 @@ plan: build
 
 ## lab-up: builds the end-to-end lab (root; see e2e/lab) and leaves it
 ## running; prints KUBECONFIG=<path>. Remove it with lab-down.
-lab-up: build tools
+## NODES=real runs containerd, kubelet and kube-proxy in every node and
+## installs ironlb with helm (see e2e/lab/realnodes.go).
+NODES ?= process
+lab-up: build tools $(if $(filter real,$(NODES)),node-tools)
+ifeq ($(NODES),real)
+	$(BIN)/ironlb lab up --nodes real --kube-bin $(BIN)/k8s --crds charts/ironlb/crds --manifests examples/lab
+else
 	$(BIN)/ironlb lab up --speakers --kube-bin $(BIN)/k8s --crds charts/ironlb/crds --manifests examples/lab
+endif
+
+## node-tools: the node binaries and container images of the real-nodes
+## lab (bin/node, bin/images), rebuilt only when their inputs change.
+node-tools: tools
+	hack/build-node-binaries.sh
+	hack/build-node-images.sh
+	IRONLB_TAG=upgrade IMAGES=ironlb hack/build-node-images.sh
 
 ## lab-down: stops and removes the lab; safe to run twice.
 lab-down: build
@@ -47,6 +61,13 @@ tools:
 ## test: every test, including the integration tests against a real API server.
 test: tools lint
 	$(GO) test -count=1 -timeout 30m ./...
+
+## test-real-nodes: (root) the chart on three real nodes (kubelet,
+## containerd, kube-proxy per lab node; e2e/realnodes_test.go). Opt-in, as
+## it builds the node binaries and images (node-tools) and takes minutes;
+## its known failures are listed on TestRealNodes.
+test-real-nodes: node-tools
+	IRONLB_E2E_REAL_NODES=1 $(GO) test -count=1 -timeout 40m -run '^TestRealNodes$$' -v ./e2e/
 
 ## test-unit: the tests that need no API server.
 test-unit:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # install-deps.sh installs the Debian packages the tests and the lab need,
 # when they are missing: FRR (bgpd, bfdd, zebra, vtysh, frr-reload.py),
-# iproute2 and promtool (Debian's prometheus package). It never starts a
-# service (FRR's, Prometheus').
+# iproute2 and promtool (Debian's prometheus package), and for the lab's
+# real-nodes mode containerd, runc, the CNI plugins, mmdebstrap (the FRR node
+# image) and gcc (the pause image). It never starts a service (FRR's,
+# Prometheus', containerd's).
 set -euo pipefail
 
 need=()
@@ -11,6 +13,14 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [[ -x /usr/lib/frr/frr-reload.py ]] || need+=(frr-pythontools)
 # promtool, for `promtool test rules` of the chart's alerts.
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# Real-nodes lab (e2e/lab, hack/build-node-*.sh).
+command -v containerd >/dev/null 2>&1 || need+=(containerd)
+command -v runc >/dev/null 2>&1 || need+=(runc)
+[[ -x /usr/lib/cni/bridge ]] || need+=(containernetworking-plugins)
+command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 if [[ ${#need[@]} -eq 0 ]]; then
 	exit 0
 fi

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -21,6 +22,7 @@ import (
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/frr"
+	"github.com/ironlb/ironlb/frr/agent"
 	"github.com/ironlb/ironlb/frr/apply"
 	"github.com/ironlb/ironlb/internal/k8sconfig"
 	"github.com/ironlb/ironlb/state"
@@ -71,6 +73,13 @@ type reconciler struct {
 	lastApply *v1beta1.ApplyResult
 }
 
+// errAgentNotListening: the FRR agent does not listen yet (its container
+// is starting); Reconcile tries again after agentWait without reporting
+// an error.
+var errAgentNotListening = errors.New("waiting for the frr agent")
+
+const agentWait = time.Second
+
 // Reconcile is the whole speaker: read, decide, apply.
 func (r *reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	cluster, err := r.readCluster(ctx)
@@ -105,6 +114,9 @@ func (r *reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		status.bgp = want
 	}
 	r.statuses.submit(status)
+	if len(errs) == 1 && errors.Is(errs[0], errAgentNotListening) {
+		return reconcile.Result{RequeueAfter: agentWait}, nil
+	}
 	if err := errors.Join(errs...); err != nil {
 		return reconcile.Result{}, err
 	}
@@ -161,6 +173,11 @@ func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, p
 	}
 	res, applyErr := r.cfg.FRR.Apply(ctx, r.text.Bytes())
 	r.recordApply(res, applyErr)
+	if errors.Is(applyErr, agent.ErrNotListening) {
+		// The FRR container is still starting: not an error yet.
+		r.log.Info("waiting for the frr agent", "node", r.cfg.NodeName)
+		return nil, errAgentNotListening
+	}
 	if applyErr != nil {
 		r.log.Error("applying frr.conf", "node", r.cfg.NodeName, "path", res.Path, "error", applyErr)
 		return nil, fmt.Errorf("applying frr.conf: %w", applyErr)

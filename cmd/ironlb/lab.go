@@ -69,9 +69,23 @@ func parseLabUpFlags(args []string, stderr io.Writer, self string) (labUpConfig,
 	fs.StringVar(&c.lab.CRDDir, "crds", "charts/ironlb/crds", "folder of the CRD manifests")
 	manifests := fs.String("manifests", "examples/lab", "comma-separated files or folders applied once the lab runs")
 	fs.BoolVar(&c.lab.Speakers, "speakers", false, "also run FRR, the FRR agent and the speaker on every node")
+	nodes := fs.String("nodes", "process", "node mode: process (ironlb's processes in the node namespaces) or real (containerd, kubelet and kube-proxy per node; ironlb installed by helm)")
+	binDir := filepath.Dir(self)
+	fs.StringVar(&c.lab.NodeBinDir, "node-bin", filepath.Join(binDir, "node"), "with --nodes real: folder with kubelet, kube-proxy, kube-scheduler, kube-controller-manager and kubectl (hack/build-node-binaries.sh)")
+	fs.StringVar(&c.lab.ImageDir, "images", filepath.Join(binDir, "images"), "with --nodes real: folder of the image tarballs (hack/build-node-images.sh)")
+	fs.StringVar(&c.lab.HelmBinary, "helm", filepath.Join(binDir, "helm"), "with --nodes real: the helm binary")
+	fs.StringVar(&c.lab.ChartDir, "chart", "charts/ironlb", "with --nodes real: the chart installed")
+	fs.StringVar(&c.lab.IronlbTag, "ironlb-tag", lab.DefaultIronlbTag, "with --nodes real: tag of the ironlb image (ImageDir/ironlb-TAG.tar)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	switch *nodes {
+	case "process":
+	case "real":
+		c.lab.RealNodes = true
+	default:
+		return c, &exitError{code: 2, err: fmt.Errorf("-nodes: %q is neither process nor real", *nodes)}
 	}
 	if fs.NArg() > 0 {
 		return c, &exitError{code: 2, err: fmt.Errorf("unexpected arguments %q", fs.Args())}

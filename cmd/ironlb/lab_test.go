@@ -18,29 +18,29 @@ func TestParseLabUpFlags(t *testing.T) {
 		wantErr bool
 	}{{
 		name: "defaults next to the binary",
-		want: lab.Config{
-			StateDir:   lab.DefaultStateDir,
-			Binary:     "/opt/ironlb/bin/ironlb",
-			KubeBinDir: "/opt/ironlb/bin/k8s",
-			CRDDir:     "charts/ironlb/crds",
-			Manifests:  []string{"examples/lab"},
-		},
+		want: labDefaults(func(c *lab.Config) { c.Manifests = []string{"examples/lab"} }),
 	}, {
 		name: "everything given",
 		args: []string{"--state-dir", "/tmp/l", "--binary", "/b/ironlb", "--kube-bin", "/k", "--crds", "/c", "--manifests", "a.yaml, b/", "--speakers"},
-		want: lab.Config{
-			StateDir: "/tmp/l", Binary: "/b/ironlb", KubeBinDir: "/k", CRDDir: "/c",
-			Manifests: []string{"a.yaml", "b/"}, Speakers: true,
-		},
+		want: labDefaults(func(c *lab.Config) {
+			c.StateDir, c.Binary, c.KubeBinDir, c.CRDDir = "/tmp/l", "/b/ironlb", "/k", "/c"
+			c.Manifests, c.Speakers = []string{"a.yaml", "b/"}, true
+		}),
+	}, {
+		name: "real nodes",
+		args: []string{"--nodes", "real", "--node-bin", "/n", "--images", "/i", "--helm", "/h", "--chart", "/ch", "--ironlb-tag", "v2"},
+		want: labDefaults(func(c *lab.Config) {
+			c.Manifests = []string{"examples/lab"}
+			c.RealNodes, c.NodeBinDir, c.ImageDir, c.HelmBinary, c.ChartDir, c.IronlbTag = true, "/n", "/i", "/h", "/ch", "v2"
+		}),
+	}, {
+		name:    "unknown node mode",
+		args:    []string{"--nodes", "virtual"},
+		wantErr: true,
 	}, {
 		name: "no manifests",
 		args: []string{"--manifests", ""},
-		want: lab.Config{
-			StateDir:   lab.DefaultStateDir,
-			Binary:     "/opt/ironlb/bin/ironlb",
-			KubeBinDir: "/opt/ironlb/bin/k8s",
-			CRDDir:     "charts/ironlb/crds",
-		},
+		want: labDefaults(nil),
 	}, {
 		name:    "stray argument",
 		args:    []string{"now"},
@@ -64,6 +64,26 @@ func TestParseLabUpFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// labDefaults is the configuration of `ironlb lab up` with no flags, for
+// a binary in /opt/ironlb/bin, without manifests, changed by edit.
+func labDefaults(edit func(*lab.Config)) lab.Config {
+	c := lab.Config{
+		StateDir:   lab.DefaultStateDir,
+		Binary:     "/opt/ironlb/bin/ironlb",
+		KubeBinDir: "/opt/ironlb/bin/k8s",
+		CRDDir:     "charts/ironlb/crds",
+		NodeBinDir: "/opt/ironlb/bin/node",
+		ImageDir:   "/opt/ironlb/bin/images",
+		HelmBinary: "/opt/ironlb/bin/helm",
+		ChartDir:   "charts/ironlb",
+		IronlbTag:  lab.DefaultIronlbTag,
+	}
+	if edit != nil {
+		edit(&c)
+	}
+	return c
 }
 
 func TestLabCommandExitCodes(t *testing.T) {

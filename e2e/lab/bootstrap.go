@@ -73,13 +73,20 @@ func (l *Lab) bootstrap(ctx context.Context) error {
 	if err := l.kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: MetalLBNamespace}}); err != nil {
 		return fmt.Errorf("creating namespace %s: %w", MetalLBNamespace, err)
 	}
+	// Real nodes register themselves, and the chart makes its own
+	// memberlist Secret.
 	for _, n := range Nodes() {
+		if l.cfg.RealNodes {
+			break
+		}
 		if err := createNode(ctx, l.kube, n); err != nil {
 			return err
 		}
 	}
-	if err := l.createMemberlistSecret(ctx); err != nil {
-		return err
+	if !l.cfg.RealNodes {
+		if err := l.createMemberlistSecret(ctx); err != nil {
+			return err
+		}
 	}
 	objs, err := readManifests(l.cfg.Manifests)
 	if err != nil {

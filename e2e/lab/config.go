@@ -42,8 +42,28 @@ type Config struct {
 	// forwarder into ControlPlaneNetns). Default "127.0.0.1:0", a free
 	// port; LocalKubeconfigPath names it.
 	LocalAPIAddr string
-	// ReadyTimeout bounds the wait for each process to serve. Default 60s.
+	// ReadyTimeout bounds the wait for each process to serve. Default 60s
+	// (180s with RealNodes).
 	ReadyTimeout time.Duration
+
+	// RealNodes runs real nodes instead of the node processes (see
+	// realnodes.go): containerd, a kubelet and kube-proxy per node, the
+	// scheduler and the controller-manager, and ironlb installed by Helm
+	// from ChartDir with the images in ImageDir. Speakers must be off.
+	RealNodes bool
+	// NodeBinDir holds kubelet, kube-proxy, kube-scheduler,
+	// kube-controller-manager and kubectl (hack/build-node-binaries.sh).
+	NodeBinDir string
+	// ImageDir holds pause.tar, frr.tar and ironlb-TAG.tar
+	// (hack/build-node-images.sh).
+	ImageDir string
+	// HelmBinary is helm (hack/build-helm.sh).
+	HelmBinary string
+	// ChartDir is charts/ironlb.
+	ChartDir string
+	// IronlbTag is the tag of the ironlb image installed. Default
+	// DefaultIronlbTag.
+	IronlbTag string
 	// Log receives progress messages. Default: discard.
 	Log *slog.Logger
 }
@@ -57,11 +77,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ReadyTimeout <= 0 {
 		c.ReadyTimeout = 60 * time.Second
+		if c.RealNodes {
+			c.ReadyTimeout = 180 * time.Second
+		}
+	}
+	if c.IronlbTag == "" {
+		c.IronlbTag = DefaultIronlbTag
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	for _, p := range []*string{&c.StateDir, &c.Binary, &c.KubeBinDir, &c.CRDDir} {
+	for _, p := range []*string{&c.StateDir, &c.Binary, &c.KubeBinDir, &c.CRDDir, &c.NodeBinDir, &c.ImageDir, &c.HelmBinary, &c.ChartDir} {
 		if *p == "" {
 			continue
 		}
@@ -103,6 +129,9 @@ func (c Config) validate() error {
 	}
 	for i, m := range c.Manifests {
 		need(fmt.Sprintf("Manifests[%d]", i), m)
+	}
+	if c.RealNodes {
+		errs = append(errs, c.validateRealNodes(need)...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("lab config: %w", err)

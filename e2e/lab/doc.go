@@ -23,4 +23,13 @@
 // whatever part of a lab it finds, and is safe to run twice.
 //
 // The per-node processes are declared in one place, nodeProcesses.
+//
+// With Config.RealNodes (`ironlb lab up --nodes real`, `make lab-up
+// NODES=real`) the namespaces, router, clients and addresses stay the
+// same, but each node runs containerd, a kubelet and kube-proxy (entered
+// with nsenter, as `ip netns exec` hides the cgroup mounts), the
+// control-plane host adds kube-scheduler and kube-controller-manager, and
+// ironlb arrives only through `helm install` of the chart with images
+// built from the working tree; pods get addresses from 192.0.2.128/26 and
+// 2001:db8:0:10::/60 (PodCIDRs). See realnodes.go.
 package lab

@@ -115,6 +115,11 @@ func (l *Lab) up(ctx context.Context) error {
 	if err := buildNetwork(ctx); err != nil {
 		return err
 	}
+	if l.cfg.RealNodes {
+		if err := l.setupRealNodes(ctx); err != nil {
+			return err
+		}
+	}
 	step("network", t)
 
 	t = time.Now()
@@ -140,6 +145,9 @@ func (l *Lab) up(ctx context.Context) error {
 		}
 	}
 
+	if l.cfg.RealNodes {
+		return l.upRealNodes(ctx)
+	}
 	t = time.Now()
 	if err := l.startAll(ctx, l.workloads()); err != nil {
 		return err
@@ -311,6 +319,9 @@ func teardown(ctx context.Context, cfg Config, exited map[int]<-chan struct{}) e
 				errs = append(errs, err)
 			}
 		}
+	}
+	if err := cleanupRealNodes(ctx, cfg); err != nil {
+		errs = append(errs, err)
 	}
 	if err := removeNetwork(ctx); err != nil {
 		errs = append(errs, err)

@@ -22,7 +22,11 @@ type procSpec struct {
 	name string
 	// netns is the network namespace it runs in; "" is the root one.
 	netns string
-	argv  []string
+	// nsenter enters netns with `nsenter --net` instead of `ip netns
+	// exec`, which remounts /sys (containerd, the kubelet and runc need
+	// the host's cgroup mounts).
+	nsenter bool
+	argv    []string
 	// tier orders starting and stopping: Up starts lower tiers first,
 	// Teardown stops higher tiers first, each tier's processes together.
 	tier int
@@ -171,7 +175,10 @@ func startProc(spec procSpec, pidDir, logDir string) (*started, error) {
 	}
 	defer out.Close()
 	argv := spec.argv
-	if spec.netns != "" {
+	switch {
+	case spec.netns != "" && spec.nsenter:
+		argv = append([]string{"nsenter", "--net=" + filepath.Join(netnsDir, spec.netns), "--"}, argv...)
+	case spec.netns != "":
 		argv = append([]string{"ip", "netns", "exec", spec.netns}, argv...)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)

@@ -54,7 +54,7 @@ func (l *Lab) controlPlane() []procSpec {
 		name:  "kube-apiserver",
 		netns: ControlPlaneNetns,
 		tier:  tierAPIServer,
-		argv: []string{c.KubeBinDir + "/kube-apiserver",
+		argv: append([]string{c.KubeBinDir + "/kube-apiserver",
 			"--etcd-servers=" + etcdURL(EtcdClientPort),
 			"--bind-address=" + ControlPlaneIPv4,
 			"--advertise-address=" + ControlPlaneIPv4,
@@ -68,10 +68,9 @@ func (l *Lab) controlPlane() []procSpec {
 			"--service-cluster-ip-range=" + ServiceCIDRs,
 			"--authorization-mode=RBAC",
 			"--allow-privileged=true",
-			"--disable-admission-plugins=ServiceAccount",
 			"--enable-priority-and-fairness=false",
 			"--profiling=false",
-		},
+		}, l.apiServerModeFlags()...),
 		ready: l.apiServerReady,
 	}, {
 		// The root namespace's way in: Up made the listener and hands it

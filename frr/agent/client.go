@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"syscall"
 
 	"github.com/ironlb/ironlb/frr/apply"
 )
@@ -18,12 +20,21 @@ type Client struct {
 	http *http.Client
 }
 
+// ErrNotListening is returned (wrapped) when nothing listens on the
+// agent's socket yet: in a speaker pod the FRR container starts its agent
+// only once FRR is up, and the speaker waits for it.
+var ErrNotListening = errors.New("the frr agent is not listening")
+
 // NewClient returns a Client for the agent listening on socket.
 func NewClient(socket string) *Client {
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
-			return d.DialContext(ctx, "unix", socket)
+			c, err := d.DialContext(ctx, "unix", socket)
+			if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+				return nil, fmt.Errorf("%w: %w", ErrNotListening, err)
+			}
+			return c, err
 		},
 		MaxIdleConns: 2,
 	}

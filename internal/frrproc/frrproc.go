@@ -65,7 +65,7 @@ func DefaultDaemons() []string { return []string{"zebra", "bgpd", "bfdd", "stati
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 
-var knownDaemons = []string{"zebra", "bgpd", "bfdd", "staticd", "ospfd", "ospf6d", "ripd", "ripngd", "isisd", "pimd", "ldpd", "nhrpd", "eigrpd", "babeld", "pbrd", "fabricd", "vrrpd", "pathd"}
+var knownDaemons = []string{"mgmtd", "zebra", "bgpd", "bfdd", "staticd", "ospfd", "ospf6d", "ripd", "ripngd", "isisd", "pimd", "ldpd", "nhrpd", "eigrpd", "babeld", "pbrd", "fabricd", "vrrpd", "pathd"}
 
 func (c Config) withDefaults() Config {
 	if len(c.Daemons) == 0 {
@@ -97,6 +97,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Group == "" {
 		c.Group = "frr"
+	}
+	// FRR 9 and later have mgmtd, which vtysh needs (FRR 10 refuses to
+	// run without it: "mgmtd is not running") and which holds the
+	// configuration of zebra's and staticd's prefix-lists and route-maps;
+	// it starts first, as frrinit.sh starts it.
+	if _, err := os.Stat(filepath.Join(c.BinDir, "mgmtd")); err == nil && !slices.Contains(c.Daemons, "mgmtd") {
+		c.Daemons = append([]string{"mgmtd"}, c.Daemons...)
 	}
 	if c.StopTimeout <= 0 {
 		c.StopTimeout = 10 * time.Second
