@@ -1,11 +1,14 @@
 package noderouter
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Options are the node-side settings of a merge.
@@ -22,12 +25,13 @@ type Options struct {
 // be sorted as FromFRRConfiguration and FromFRR return them; Merge does
 // not change them.
 func Merge(opts Options, pieces ...*Model) (*Model, error) {
-	m := &merger{routers: map[string]*Router{}, profiles: map[string]*BFDProfile{}}
+	m := &merger{routers: map[string]*Router{}, profiles: map[string]*BFDProfile{}, pending: map[neighborKey][]taggedOut{}}
 	for _, p := range pieces {
 		if p != nil {
 			m.piece(p)
 		}
 	}
+	m.foldPending()
 	if len(m.errs) > 0 {
 		return nil, errors.Join(m.errs...)
 	}
@@ -47,7 +51,21 @@ type merger struct {
 	routers  map[string]*Router
 	profiles map[string]*BFDProfile
 	raw      []Raw
-	errs     []error
+	// pending are, per VRF and neighbor key, the advertised prefixes
+	// that later pieces add to a neighbor, folded in once at the end so
+	// that a hundred small additions to a neighbor of ten thousand
+	// prefixes cost one pass, not a hundred.
+	pending map[neighborKey][]taggedOut
+	errs    []error
+}
+
+// neighborKey names a neighbor of the merged model.
+type neighborKey struct{ vrf, key string }
+
+// taggedOut is an advertised prefix and the piece that asks for it.
+type taggedOut struct {
+	OutPrefix
+	origin Origin
 }
 
 func (m *merger) conflict(a, b Origin, field, subject, format string, args ...any) {
@@ -100,7 +118,7 @@ func (m *merger) router(r *Router) {
 		m.conflict(a, b, "id", subject, "router IDs %s and %s differ", cur.ID, r.ID)
 	}
 	cur.Origins = append(cur.Origins, r.Origins...)
-	cur.Prefixes = mergeSorted(cur.Prefixes, r.Prefixes, comparePrefix)
+	cur.Prefixes = append(cur.Prefixes, r.Prefixes...) // sorted and compacted by normalize
 	cur.Imports = append(cur.Imports, r.Imports...)
 	for i := range r.Neighbors {
 		n := &r.Neighbors[i]
@@ -176,7 +194,10 @@ func (m *merger) neighbor(cur, n *Neighbor, vrf string) {
 	}
 	cur.GracefulRestart = cur.GracefulRestart || n.GracefulRestart
 	cur.Origins = append(cur.Origins, n.Origins...)
-	cur.Outgoing = m.outgoing(cur.Outgoing, n.Outgoing, a, b, subject)
+	k := neighborKey{vrf, n.Key()}
+	for _, o := range n.Outgoing {
+		m.pending[k] = append(m.pending[k], taggedOut{OutPrefix: o, origin: b})
+	}
 	cur.Incoming = mergeIncoming(cur.Incoming, n.Incoming)
 }
 
@@ -212,46 +233,53 @@ func timersOf(n *Neighbor) struct{ Hold, Keepalive uint32 } {
 	return struct{ Hold, Keepalive uint32 }{n.Timers.Hold, n.Timers.Keepalive}
 }
 
-// outgoing merges two sorted lists of advertised prefixes: one entry per
-// prefix, communities united, local preferences equal or set by one side.
-func (m *merger) outgoing(cur, add []OutPrefix, a, b Origin, subject string) []OutPrefix {
-	if len(add) == 0 {
-		return cur
+// foldPending merges the prefixes later pieces add to each neighbor
+// into its list: one entry per prefix, communities united, local
+// preferences equal or set by one side only.
+func (m *merger) foldPending() {
+	keys := slices.SortedFunc(maps.Keys(m.pending), func(a, b neighborKey) int {
+		return cmp.Or(strings.Compare(a.vrf, b.vrf), strings.Compare(a.key, b.key))
+	})
+	for _, k := range keys {
+		adds := m.pending[k]
+		r := m.routers[k.vrf]
+		i := slices.IndexFunc(r.Neighbors, func(n Neighbor) bool { return n.Key() == k.key })
+		n := &r.Neighbors[i]
+		slices.SortStableFunc(adds, func(a, b taggedOut) int { return comparePrefix(a.Prefix, b.Prefix) })
+		n.Outgoing = m.outgoing(n, adds, fmt.Sprintf("neighbor %s in VRF %q", k.key, k.vrf))
 	}
-	out := make([]OutPrefix, 0, len(cur)+len(add))
+}
+
+// outgoing merge-walks the neighbor's sorted prefixes and the sorted
+// additions.
+func (m *merger) outgoing(n *Neighbor, adds []taggedOut, subject string) []OutPrefix {
+	cur := n.Outgoing
+	out := make([]OutPrefix, 0, len(cur)+len(adds))
 	i, j := 0, 0
-	for i < len(cur) || j < len(add) {
-		var c int
-		switch {
-		case j == len(add):
-			c = -1
-		case i == len(cur):
-			c = 1
-		default:
-			c = comparePrefix(cur[i].Prefix, add[j].Prefix)
-		}
-		switch {
-		case c < 0:
-			out = append(out, cur[i])
+	for i < len(cur) || j < len(adds) {
+		var x OutPrefix
+		var lpOrigin Origin // who set x's local preference
+		if j == len(adds) || (i < len(cur) && comparePrefix(cur[i].Prefix, adds[j].Prefix) <= 0) {
+			x, lpOrigin = cur[i], n.Origins[0]
 			i++
-		case c > 0:
-			out = append(out, add[j])
+		} else {
+			x, lpOrigin = adds[j].OutPrefix, adds[j].origin
 			j++
-		default:
-			x, y := cur[i], add[j]
+		}
+		for ; j < len(adds) && adds[j].Prefix == x.Prefix; j++ {
+			y := adds[j]
 			switch {
 			case !y.SetLocalPref:
 			case !x.SetLocalPref:
-				x.SetLocalPref, x.LocalPref = true, y.LocalPref
+				x.SetLocalPref, x.LocalPref, lpOrigin = true, y.LocalPref, y.origin
 			case x.LocalPref != y.LocalPref:
-				m.conflict(a, b, "localPref", subject, "prefix %s gets local preferences %d and %d", x.Prefix, x.LocalPref, y.LocalPref)
+				m.conflict(lpOrigin, y.origin, "localPref", subject, "prefix %s gets local preferences %d and %d", x.Prefix, x.LocalPref, y.LocalPref)
 			}
 			if len(y.Communities) > 0 {
 				x.Communities = mergeSorted(x.Communities, y.Communities, compareCommunity)
 			}
-			out = append(out, x)
-			i, j = i+1, j+1
 		}
+		out = append(out, x)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package noderouter
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -236,6 +237,27 @@ bgp:
 			wantErr: []string{`BGPPeer "router" spec.localPref (of its BGPAdvertisement) and FRRConfiguration "ns/a" spec.bgp.routers[0].neighbors[0].localPref conflict: neighbor 192.0.2.1 in VRF "": prefix 203.0.113.2/32 gets local preferences 50 and 300`},
 		},
 		{
+			name: "two objects on one prefix: communities unite, equal local preferences agree",
+			objs: []obj{
+				{"ns/a", advertising("community: \"65000:2\"", 100)},
+				{"ns/b", advertising("community: large:1:2:3", 100)},
+				{"ns/c", advertising("community: \"65000:1\"", 0)},
+			},
+			want: &Model{Routers: []Router{{
+				ASN: 64512, Prefixes: []netip.Prefix{pfx("198.51.100.0/24")},
+				Neighbors: []Neighbor{{Address: addr("192.0.2.1"), ASN: 64500,
+					Outgoing: []OutPrefix{{Prefix: pfx("198.51.100.0/24"), SetLocalPref: true, LocalPref: 100,
+						Communities: []config.Community{comm(t, "65000:1"), comm(t, "65000:2"), comm(t, "large:1:2:3")}}},
+					Origins: []Origin{fc("ns/a", "spec.bgp.routers[0].neighbors[0]"), fc("ns/b", "spec.bgp.routers[0].neighbors[0]"), fc("ns/c", "spec.bgp.routers[0].neighbors[0]")}}},
+				Origins: []Origin{fc("ns/a", "spec.bgp.routers[0]"), fc("ns/b", "spec.bgp.routers[0]"), fc("ns/c", "spec.bgp.routers[0]")},
+			}}},
+		},
+		{
+			name:    "two objects on one prefix: different local preferences conflict",
+			objs:    []obj{{"ns/a", advertising("community: \"65000:2\"", 100)}, {"ns/b", advertising("community: \"65000:2\"", 0)}, {"ns/c", advertising("community: \"65000:2\"", 200)}},
+			wantErr: []string{`FRRConfiguration "ns/a" spec.bgp.routers[0].neighbors[0].localPref and FRRConfiguration "ns/c" spec.bgp.routers[0].neighbors[0].localPref conflict: neighbor 192.0.2.1 in VRF "": prefix 198.51.100.0/24 gets local preferences 100 and 200`},
+		},
+		{
 			name: "a configuration that is not self-contained is refused",
 			objs: []obj{{"ns/a", `
 bgp:
@@ -321,4 +343,15 @@ func oneNeighbor(in Incoming, names ...string) *Model {
 		r.Neighbors[0].Origins = append(r.Neighbors[0].Origins, fc(n, "spec.bgp.routers[0].neighbors[0]"))
 	}
 	return &Model{Routers: []Router{r}}
+}
+
+// advertising is the spec of a router advertising 198.51.100.0/24 to
+// 192.0.2.1 with a community and, unless 0, a local preference.
+func advertising(community string, localPref int) string {
+	s := "bgp:\n  routers:\n  - asn: 64512\n    prefixes: [198.51.100.0/24]\n    neighbors:\n    - address: 192.0.2.1\n      asn: 64500\n" +
+		"      toAdvertise:\n        allowed: {mode: all}\n        withCommunity: [{prefixes: [198.51.100.0/24], " + community + "}]\n"
+	if localPref != 0 {
+		s += fmt.Sprintf("        withLocalPref: [{prefixes: [198.51.100.0/24], localPref: %d}]\n", localPref)
+	}
+	return s
 }
