@@ -25,6 +25,7 @@ type Config struct {
 	Routers []Router
 	// RouteMaps are, in this order: the inbound deny-all map, one origin
 	// map per class (by tag) and one outbound map per peer (by peer name).
+	// The node router (package noderouter) appends its maps, by name.
 	RouteMaps []RouteMap
 	// BFDProfiles are the profiles the node's peers use, by name.
 	BFDProfiles []BFDProfile

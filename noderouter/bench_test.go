@@ -60,3 +60,27 @@ func BenchmarkForNode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkForNodeRender merges as BenchmarkForNode does, then renders
+// the merged model into frr.conf.
+func BenchmarkForNodeRender(b *testing.B) {
+	own, cfgs := benchInputs(b, 10000, 100)
+	r, err := frr.NewRenderer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := ForNode(own, cfgs, nil, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg, err := ToFRR(own, m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Render(cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -13,4 +13,8 @@
 // (accepting all beats accepting some beats accepting none), and the
 // communities and local preference of one advertised prefix combine. Raw
 // configuration is kept in priority order.
+//
+// ToFRR turns a merged Model into the frr.Config that package frr renders:
+// ironlb's own configuration, unchanged, plus what the FRRConfigurations
+// add.
 package noderouter
