@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -46,6 +47,14 @@ func (p *parser) fail(field, format string, args ...any) {
 	p.errs = append(p.errs, config.FieldError{Kind: KindFRRConfiguration, Name: p.name, Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 
+// token reports s when it cannot be one word of an frr.conf line: the
+// CRD's patterns refuse such values, and the render never trusts them.
+func (p *parser) token(field, s string) {
+	if s != "" && strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '!' || r == '#' }) {
+		p.fail(field, "%q must not contain whitespace, control characters, '!' or '#'", s)
+	}
+}
+
 func (p *parser) origin(path string) Origin {
 	return Origin{Kind: KindFRRConfiguration, Name: p.name, Path: path}
 }
@@ -63,6 +72,7 @@ func (p *parser) configuration(c *frrk8s.FRRConfiguration) *Model {
 			continue
 		}
 		profiles[b.Name] = true
+		p.token(path+".name", b.Name)
 		m.BFDProfiles = append(m.BFDProfiles, BFDProfile{BFDProfile: bfdProfile(b), Origins: []Origin{p.origin(path)}})
 	}
 	vrfs := map[string]int{}
@@ -104,6 +114,7 @@ func bfdProfile(b frrk8s.BFDProfile) frr.BFDProfile {
 
 func (p *parser) router(r *frrk8s.Router, path string, profiles map[string]bool) Router {
 	out := Router{ASN: r.ASN, VRF: r.VRF, Origins: []Origin{p.origin(path)}}
+	p.token(path+".vrf", r.VRF)
 	if r.ASN == 0 {
 		p.fail(path+".asn", "must be set")
 	}
@@ -121,7 +132,8 @@ func (p *parser) router(r *frrk8s.Router, path string, profiles map[string]bool)
 			out.Prefixes = append(out.Prefixes, pfx)
 		}
 	}
-	for _, im := range r.Imports {
+	for i, im := range r.Imports {
+		p.token(fmt.Sprintf("%s.imports[%d].vrf", path, i), im.VRF)
 		out.Imports = append(out.Imports, im.VRF)
 	}
 	seen := map[string]int{}
@@ -167,6 +179,7 @@ func (p *parser) neighbor(n *frrk8s.Neighbor, path string, prefixes []netip.Pref
 		}
 		out.Address = a.Unmap()
 	case n.Interface != "":
+		p.token(path+".interface", n.Interface)
 		out.Interface = n.Interface
 	default:
 		p.fail(path, "one of address and interface must be set")
@@ -182,6 +195,8 @@ func (p *parser) neighbor(n *frrk8s.Neighbor, path string, prefixes []netip.Pref
 	if n.Port != nil && *n.Port != defaultPort {
 		out.Port = *n.Port
 	}
+	p.token(path+".sourceaddress", n.SourceAddress)
+	p.token(path+".password", n.Password)
 	out.SourceAddress = n.SourceAddress
 	if n.Password != "" && n.PasswordSecret.Name != "" {
 		p.fail(path+".password", "password and passwordSecret are mutually exclusive")
@@ -197,6 +212,7 @@ func (p *parser) neighbor(n *frrk8s.Neighbor, path string, prefixes []netip.Pref
 	}
 	out.EBGPMultiHop = n.EBGPMultiHop
 	if n.BFDProfile != "" {
+		p.token(path+".bfdProfile", n.BFDProfile)
 		if !profiles[n.BFDProfile] {
 			p.fail(path+".bfdProfile", "BFD profile %q is not in spec.bgp.bfdProfiles", n.BFDProfile)
 		}

@@ -281,6 +281,11 @@ bgp:
 			},
 		},
 		{
+			name:    "a line smuggled in through an interface name is refused",
+			objs:    []obj{{"ns/a", "bgp:\n  routers:\n  - asn: 1\n    neighbors:\n    - {interface: \"eth0\\nrouter bgp 2\", asn: 1}"}},
+			wantErr: []string{`FRRConfiguration "ns/a": spec.bgp.routers[0].neighbors[0].interface: "eth0\nrouter bgp 2" must not contain whitespace`},
+		},
+		{
 			name:    "two routers of one VRF in one object",
 			objs:    []obj{{"ns/a", "bgp:\n  routers:\n  - asn: 1\n  - asn: 1"}},
 			wantErr: []string{`FRRConfiguration "ns/a": spec.bgp.routers[1].vrf: VRF "" already has the router spec.bgp.routers[0]`},
