@@ -17,7 +17,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
+	"github.com/ironlb/ironlb/config"
+	"github.com/ironlb/ironlb/frr"
+	"github.com/ironlb/ironlb/internal/k8sconfig"
 	"github.com/ironlb/ironlb/noderouter"
+	clusterstate "github.com/ironlb/ironlb/state"
 )
 
 // FRRWebhookPath is where the validating webhook of FRRConfiguration is
@@ -26,7 +30,8 @@ const FRRWebhookPath = "/validate-frrk8s-metallb-io"
 
 // frrValidator is the validating webhook for FRRConfiguration. It checks
 // the object on its own (it must be self-contained), then, for every
-// node the object selects, merges it with the other FRRConfigurations
+// node the object selects, merges it with ironlb's own routers and
+// sessions there (from the BGPPeers) and the other FRRConfigurations
 // that select that node, and refuses the change when the merge brings a
 // conflict that involves the object. Conflicts among the other objects
 // alone do not block it, and deleting an object never conflicts.
@@ -71,13 +76,43 @@ func (v *frrValidator) check(ctx context.Context, obj *frrk8s.FRRConfiguration) 
 		return nil, fmt.Errorf("listing FRRConfigurations: %w", err)
 	}
 	others := slices.DeleteFunc(all.Items, func(c frrk8s.FRRConfiguration) bool { return c.Name == obj.Name })
-	return conflictsOnNodes(piece, obj, others, nodes.Items), nil
+	own, err := v.ownRouters(ctx, nodes.Items)
+	if err != nil {
+		return nil, err
+	}
+	return conflictsOnNodes(piece, obj, others, nodes.Items, own), nil
 }
 
-// conflictsOnNodes merges piece (of obj) with the other configurations
-// that select each node obj selects, and returns the conflicts that
-// involve obj, each once with the nodes it happens on.
-func conflictsOnNodes(piece *noderouter.Model, obj *frrk8s.FRRConfiguration, others []frrk8s.FRRConfiguration, nodes []corev1.Node) []string {
+// ownRouters returns a function that gives ironlb's own routers and
+// sessions on a node, from the metallb.io objects, as a piece of the
+// merge; nil when the metallb.io configuration is invalid itself (its own
+// webhook and ConfigurationState report that). The Services are left
+// out: a conflict with ironlb's sessions or routers is found here, one
+// on the attributes of a Service prefix only on the node.
+func (v *frrValidator) ownRouters(ctx context.Context, nodes []corev1.Node) (func(node string) *noderouter.Model, error) {
+	objs, err := k8sconfig.Load(ctx, v.reader, v.namespace)
+	if err != nil {
+		return nil, fmt.Errorf("listing configuration: %w", err)
+	}
+	model, err := config.Build(objs)
+	if err != nil {
+		return func(string) *noderouter.Model { return nil }, nil
+	}
+	c := &clusterstate.Cluster{Model: model, Nodes: clusterstate.Nodes(nodes, clusterstate.NodeOptions{})}
+	return func(node string) *noderouter.Model {
+		cfg, err := frr.Build(c, node, frr.BuildOptions{})
+		if err != nil {
+			return nil
+		}
+		return noderouter.FromFRR(cfg)
+	}, nil
+}
+
+// conflictsOnNodes merges piece (of obj) with ironlb's own routers on
+// each node obj selects and the other configurations that select it, and
+// returns the conflicts that involve obj, each once with the nodes it
+// happens on.
+func conflictsOnNodes(piece *noderouter.Model, obj *frrk8s.FRRConfiguration, others []frrk8s.FRRConfiguration, nodes []corev1.Node, own func(node string) *noderouter.Model) []string {
 	sel, err := metav1.LabelSelectorAsSelector(&obj.Spec.NodeSelector)
 	if err != nil {
 		return []string{err.Error()} // FromFRRConfiguration reported it already
@@ -90,7 +125,8 @@ func conflictsOnNodes(piece *noderouter.Model, obj *frrk8s.FRRConfiguration, oth
 			continue
 		}
 		selected, _ := noderouter.Selecting(others, n.Labels)
-		pieces := make([]*noderouter.Model, 0, len(selected)+1)
+		pieces := make([]*noderouter.Model, 0, len(selected)+2)
+		pieces = append(pieces, own(n.Name))
 		for _, c := range selected {
 			// An invalid object (say from before the webhook) stays out.
 			if p, err := noderouter.FromFRRConfiguration(c); err == nil {

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
+	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/controller"
 	"github.com/ironlb/ironlb/internal/testenv"
 )
@@ -63,6 +64,11 @@ func TestFRRWebhookRefusesConflicts(t *testing.T) {
 		return "bgp:\n  routers:\n  - asn: 64512\n    neighbors:\n    - {address: 192.0.2.1, asn: " + asn + "}"
 	}
 	cl.create(frrObject(t, "base", "nodeSelector: {matchLabels: {rack: a}}\n"+neighbor("64500")))
+	// ironlb's own session to the top-of-rack router, on every node.
+	cl.create(&v1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tor"}, Spec: v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64550, Address: "192.0.2.50"}})
+	torNeighbor := func(fields string) string {
+		return "bgp:\n  routers:\n  - asn: 64512\n    neighbors:\n    - {address: 192.0.2.50, " + fields + "}"
+	}
 
 	tests := []struct {
 		name    string
@@ -98,7 +104,18 @@ func TestFRRWebhookRefusesConflicts(t *testing.T) {
 			name:    "router ASN conflict",
 			obj:     "other-as",
 			spec:    "bgp:\n  routers:\n  - asn: 65000",
-			wantErr: `FRRConfiguration "metallb-system/base" spec.bgp.routers[0].asn and FRRConfiguration "metallb-system/other-as" spec.bgp.routers[0].asn conflict`,
+			wantErr: `BGPPeer "tor" spec.myASN and FRRConfiguration "metallb-system/other-as" spec.bgp.routers[0].asn conflict: router of VRF "": AS 64512 and AS 65000 differ (on nodes node-1, node-2, node-3)`,
+		},
+		{
+			name:    "other ASN for ironlb's own BGPPeer",
+			obj:     "tor-rival",
+			spec:    torNeighbor("asn: 64551"),
+			wantErr: `BGPPeer "tor" spec.peerASN and FRRConfiguration "metallb-system/tor-rival" spec.bgp.routers[0].neighbors[0].asn conflict: neighbor 192.0.2.50 in VRF "": remote AS 64550 and 64551 differ (on nodes node-1, node-2, node-3)`,
+		},
+		{
+			name: "receiving routes over ironlb's own session",
+			obj:  "tor-receive",
+			spec: torNeighbor("asn: 64550, toReceive: {allowed: {prefixes: [{prefix: 0.0.0.0/0}]}}"),
 		},
 		{
 			name:    "not self-contained",
