@@ -36,8 +36,8 @@ type Config struct {
 	// (see request.Handled).
 	LBClass string
 	// Webhook registers the validating webhook on the manager's webhook
-	// server at WebhookPath, and the BGPPeer conversion webhook at
-	// ConversionPath.
+	// server at WebhookPath, the BGPPeer conversion webhook at
+	// ConversionPath, and the FRRConfiguration webhook at FRRWebhookPath.
 	Webhook bool
 	// Registerer receives the Prometheus metrics.
 	Registerer prometheus.Registerer
@@ -148,6 +148,8 @@ func Setup(mgr ctrl.Manager, cfg Config) error {
 		v := &validator{reader: mgr.GetAPIReader(), namespace: cfg.Namespace, decoder: newDecoder(mgr.GetScheme()), log: cfg.Log.With("component", "webhook")}
 		mgr.GetWebhookServer().Register(WebhookPath, &webhook.Admission{Handler: v})
 		mgr.GetWebhookServer().Register(ConversionPath, ConversionHandler(cfg.Log.With("component", "conversion")))
+		fv := &frrValidator{reader: mgr.GetAPIReader(), namespace: cfg.Namespace, decoder: newDecoder(mgr.GetScheme()), log: cfg.Log.With("component", "frr-webhook")}
+		mgr.GetWebhookServer().Register(FRRWebhookPath, &webhook.Admission{Handler: fv})
 	}
 	return nil
 }

@@ -25,9 +25,17 @@ type Config struct {
 	Routers []Router
 	// RouteMaps are, in this order: the inbound deny-all map, one origin
 	// map per class (by tag) and one outbound map per peer (by peer name).
+	// The node router (package noderouter) appends its maps, by name.
 	RouteMaps []RouteMap
 	// BFDProfiles are the profiles the node's peers use, by name.
 	BFDProfiles []BFDProfile
+	// PrefixLists are the prefix-lists that route-maps match, by name.
+	// Only the node router's additions (package noderouter) make them, so
+	// a configuration without FRRConfigurations has none.
+	PrefixLists []PrefixList
+	// Raw are snippets of raw FRR configuration written, in order, at the
+	// end of the file (FRRConfiguration spec.raw).
+	Raw []string
 	// Announced says, per Service announced on this node, to which peers:
 	// what ServiceBGPStatus reports. Sorted by Service key; Services
 	// announced to no peer are left out. It is not rendered.
@@ -125,7 +133,8 @@ type AddressFamily struct {
 }
 
 // Network is a network statement: a prefix the router originates, with
-// the origin route-map that tags it with its class.
+// the origin route-map that tags it with its class ("" for none: a
+// prefix of an FRRConfiguration).
 type Network struct {
 	Prefix   netip.Prefix
 	RouteMap string
@@ -152,6 +161,10 @@ type RouteMapEntry struct {
 	Seq    uint32
 	// MatchTag matches routes of that tag; 0 matches every route.
 	MatchTag uint32
+	// MatchPrefixList matches the routes the prefix-list permits, an
+	// ipv6 prefix-list when MatchIPv6; "" matches every route.
+	MatchPrefixList string
+	MatchIPv6       bool
 	// SetTag tags the route; 0 leaves it.
 	SetTag uint32
 	// Communities are standard communities added to the route, in FRR's
@@ -162,6 +175,23 @@ type RouteMapEntry struct {
 	// SetLocalPref sets LOCAL_PREF to LocalPref (which may be 0).
 	SetLocalPref bool
 	LocalPref    uint32
+}
+
+// PrefixList is an ip or ipv6 prefix-list with its entries in sequence
+// order.
+type PrefixList struct {
+	Name    string
+	IPv6    bool
+	Entries []PrefixListEntry
+}
+
+// PrefixListEntry is `seq SEQ ACTION PREFIX [ge GE] [le LE]`; a zero GE
+// or LE is left out.
+type PrefixListEntry struct {
+	Seq    uint32
+	Action string
+	Prefix netip.Prefix
+	GE, LE uint32
 }
 
 // BFDProfile is a profile of the bfd block. A zero number means FRR's

@@ -61,7 +61,8 @@ func (r *Renderer) Write(w io.Writer, cfg *Config) error {
 }
 
 // networkStatements returns the network statements of an address family, one
-// "  network PREFIX route-map MAP" line each, joined by newlines, as
+// "  network PREFIX route-map MAP" line each (without the route-map when
+// the Network has none), joined by newlines, as
 // router.tmpl would write them with a range over the Networks; it is a
 // template function because that range, which evaluates fields by
 // reflection and prints each prefix through fmt, took most of the
@@ -85,8 +86,10 @@ func networkStatements(networks []Network) string {
 		} else {
 			b.WriteString(nw.Prefix.String()) // what fmt prints for it
 		}
-		b.WriteString(routeMap)
-		b.WriteString(nw.RouteMap)
+		if nw.RouteMap != "" {
+			b.WriteString(routeMap)
+			b.WriteString(nw.RouteMap)
+		}
 	}
 	return b.String()
 }

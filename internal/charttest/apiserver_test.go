@@ -266,7 +266,12 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{who: "controller", verb: "create", group: metallb, resource: "ipaddresspools", namespace: ns},
 		{who: "controller", verb: "list", group: metallb, resource: "ipaddresspools", namespace: "team-a"},
 		{who: "controller", verb: "create", group: metallb, resource: "servicebgpstatuses", namespace: ns},
-		{who: "controller", verb: "list", resource: "nodes"},
+		// The FRRConfiguration webhook merges an object per node it
+		// selects: it reads nodes and FRRConfigurations, never writes them.
+		{who: "controller", verb: "list", resource: "nodes", allowed: true},
+		{who: "controller", verb: "update", resource: "nodes", name: "node-1"},
+		{who: "controller", verb: "list", group: "frrk8s.metallb.io", resource: "frrconfigurations", namespace: ns, allowed: true},
+		{who: "controller", verb: "create", group: "frrk8s.metallb.io", resource: "frrconfigurations", namespace: ns},
 		{who: "controller", verb: "list", resource: "pods", namespace: ns},
 		{who: "controller", verb: "get", resource: "secrets", namespace: "team-a", name: "x"},
 		{who: "controller", verb: "list", resource: "secrets"},

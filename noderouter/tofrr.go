@@ -1,0 +1,443 @@
+package noderouter
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ironlb/ironlb/config"
+	"github.com/ironlb/ironlb/frr"
+)
+
+// Names and sequence numbers of what ToFRR adds to ironlb's frr.Config.
+const (
+	// inMapPrefix and outMapPrefix start the route-maps of a neighbor,
+	// followed by its VRF (if any) and key.
+	inMapPrefix  = "ilb-nr-in-"
+	outMapPrefix = "ilb-nr-out-"
+	// blockList starts the always-block prefix-lists (-4 and -6).
+	blockList = "ilb-nr-block"
+	// seqOutBase is the first sequence number of the entries added to an
+	// outbound map, above ironlb's class entries (numbered by tag) and
+	// below its last entry, which denies the rest.
+	seqOutBase = 60000
+	seqDenyAll = 65535
+	// ownDenyIn is the inbound map of ironlb's own neighbors.
+	ownDenyIn = "ironlb-in"
+)
+
+// ToFRR returns the frr.Config that renders m, the merge of own (ironlb's
+// announcements for the node, which it leaves unchanged) and the node's
+// FRRConfigurations: own's configuration plus the routers, neighbors and
+// network statements the FRRConfigurations add, an inbound route-map per
+// neighbor that receives routes (prefix-lists of its toReceive, after the
+// always-block list), outbound entries for the prefixes the
+// FRRConfigurations advertise, their BFD profiles and raw snippets.
+//
+// Not rendered yet, and reported as an error: imports of other VRFs, and
+// communities or a local preference that an FRRConfiguration adds to a
+// prefix ironlb announces itself to the same neighbor.
+func ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
+	if own == nil {
+		return nil, errors.New("rendering the node router: no frr.Config of ironlb")
+	}
+	t := &translator{out: cloneConfig(own), ownOut: map[neighborKey]map[netip.Prefix]OutPrefix{}}
+	for _, r := range FromFRR(own).Routers {
+		for _, n := range r.Neighbors {
+			idx := map[netip.Prefix]OutPrefix{}
+			for _, o := range n.Outgoing {
+				idx[o.Prefix] = o
+			}
+			t.ownOut[neighborKey{r.VRF, n.Key()}] = idx
+		}
+	}
+	t.alwaysBlock(m.AlwaysBlock)
+	for i := range m.Routers {
+		t.router(&m.Routers[i])
+	}
+	if len(t.errs) > 0 {
+		return nil, fmt.Errorf("rendering the node router: %w", errors.Join(t.errs...))
+	}
+	t.out.BFDProfiles = t.out.BFDProfiles[:0]
+	for _, b := range m.BFDProfiles {
+		t.out.BFDProfiles = append(t.out.BFDProfiles, b.BFDProfile)
+	}
+	for _, r := range m.Raw {
+		t.out.Raw = append(t.out.Raw, strings.TrimRight(r.Config, "\n"))
+	}
+	slices.SortFunc(t.out.PrefixLists, func(a, b frr.PrefixList) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(t.added, func(a, b frr.RouteMap) int { return strings.Compare(a.Name, b.Name) })
+	t.out.RouteMaps = append(t.out.RouteMaps, t.added...)
+	return t.out, nil
+}
+
+// translator builds the frr.Config of ToFRR.
+type translator struct {
+	out *frr.Config
+	// ownOut are the prefixes ironlb announces to each of its neighbors.
+	ownOut map[neighborKey]map[netip.Prefix]OutPrefix
+	// block4 and block6 name the always-block prefix-lists, "" if none.
+	block4, block6 string
+	// added are the route-maps ToFRR adds.
+	added []frr.RouteMap
+	errs  []error
+}
+
+func (t *translator) fail(o Origin, field, format string, args ...any) {
+	t.errs = append(t.errs, config.FieldError{Kind: o.Kind, Name: o.Name, Field: o.field(field), Reason: fmt.Sprintf(format, args...)})
+}
+
+// cloneConfig copies what ToFRR changes of own: the routers (their
+// neighbors, families and networks) and the route-map list.
+func cloneConfig(own *frr.Config) *frr.Config {
+	c := *own
+	c.VRFs = slices.Clone(own.VRFs)
+	c.RouteMaps = slices.Clone(own.RouteMaps)
+	c.BFDProfiles = slices.Clone(own.BFDProfiles)
+	c.PrefixLists = slices.Clone(own.PrefixLists)
+	c.Raw = slices.Clone(own.Raw)
+	c.Routers = make([]frr.Router, len(own.Routers))
+	for i, r := range own.Routers {
+		r.Neighbors = slices.Clone(r.Neighbors)
+		afs := make([]frr.AddressFamily, len(r.AddressFamilies))
+		for j, af := range r.AddressFamilies {
+			af.Networks = slices.Clone(af.Networks)
+			af.Neighbors = slices.Clone(af.Neighbors)
+			afs[j] = af
+		}
+		r.AddressFamilies = afs
+		c.Routers[i] = r
+	}
+	return &c
+}
+
+// alwaysBlock makes the prefix-lists of the prefixes never accepted: each
+// prefix and everything inside it.
+func (t *translator) alwaysBlock(prefixes []netip.Prefix) {
+	var v4, v6 frr.PrefixList
+	for _, p := range prefixes {
+		l := &v4
+		if p.Addr().Is6() {
+			l = &v6
+		}
+		e := frr.PrefixListEntry{Seq: uint32(5 * (len(l.Entries) + 1)), Action: "permit", Prefix: p}
+		if maxLen := uint32(p.Addr().BitLen()); uint32(p.Bits()) < maxLen {
+			e.LE = maxLen
+		}
+		l.Entries = append(l.Entries, e)
+	}
+	if len(v4.Entries) > 0 {
+		v4.Name, t.block4 = blockList+"-4", blockList+"-4"
+		t.out.PrefixLists = append(t.out.PrefixLists, v4)
+	}
+	if len(v6.Entries) > 0 {
+		v6.Name, v6.IPv6, t.block6 = blockList+"-6", true, blockList+"-6"
+		t.out.PrefixLists = append(t.out.PrefixLists, v6)
+	}
+}
+
+// router adds a merged router's prefixes and neighbors to the frr.Router
+// of its VRF, which it makes if ironlb has none.
+func (t *translator) router(r *Router) {
+	if len(r.Imports) > 0 {
+		// ironlb's own routers import nothing: name the first
+		// FRRConfiguration of the router.
+		i := slices.IndexFunc(r.Origins, func(o Origin) bool { return o.Kind == KindFRRConfiguration })
+		t.fail(r.Origins[max(i, 0)], "imports", "importing VRFs is not supported yet")
+	}
+	i := slices.IndexFunc(t.out.Routers, func(x frr.Router) bool { return x.VRF == r.VRF })
+	if i < 0 {
+		t.out.Routers = append(t.out.Routers, frr.Router{ASN: r.ASN, VRF: r.VRF})
+		slices.SortFunc(t.out.Routers, func(a, b frr.Router) int { return compareVRF(a.VRF, b.VRF) })
+		i = slices.IndexFunc(t.out.Routers, func(x frr.Router) bool { return x.VRF == r.VRF })
+		if r.VRF != "" && !slices.Contains(t.out.VRFs, r.VRF) {
+			t.out.VRFs = append(t.out.VRFs, r.VRF)
+			slices.Sort(t.out.VRFs)
+		}
+	}
+	fr := &t.out.Routers[i]
+	if fr.RouterID == "" {
+		fr.RouterID = r.ID
+	}
+	have := map[netip.Prefix]bool{}
+	for _, af := range fr.AddressFamilies {
+		for _, nw := range af.Networks {
+			have[nw.Prefix] = true
+		}
+	}
+	for _, p := range r.Prefixes {
+		if !have[p] {
+			af := family(fr, p.Addr().Is6())
+			af.Networks = append(af.Networks, frr.Network{Prefix: p})
+		}
+	}
+	for j := range fr.AddressFamilies {
+		slices.SortFunc(fr.AddressFamilies[j].Networks, func(a, b frr.Network) int { return comparePrefix(a.Prefix, b.Prefix) })
+	}
+	for j := range r.Neighbors {
+		t.neighbor(fr, &r.Neighbors[j])
+	}
+	slices.SortFunc(fr.Neighbors, func(a, b frr.Neighbor) int { return compareNeighbor(asNeighbor(&a), asNeighbor(&b)) })
+	order := map[string]int{}
+	for k, n := range fr.Neighbors {
+		order[n.Address] = k
+	}
+	for j := range fr.AddressFamilies {
+		slices.SortFunc(fr.AddressFamilies[j].Neighbors, func(a, b frr.AFNeighbor) int { return cmp.Compare(order[a.Address], order[b.Address]) })
+	}
+}
+
+// asNeighbor returns the ordering key of an frr.Neighbor.
+func asNeighbor(n *frr.Neighbor) Neighbor {
+	if a, err := netip.ParseAddr(n.Address); err == nil && !n.Unnumbered {
+		return Neighbor{Address: a}
+	}
+	return Neighbor{Interface: n.Address}
+}
+
+// family returns the router's address family of that IP family, which it
+// adds (IPv4 first) if missing.
+func family(r *frr.Router, v6 bool) *frr.AddressFamily {
+	name := "ipv4 unicast"
+	if v6 {
+		name = "ipv6 unicast"
+	}
+	for i := range r.AddressFamilies {
+		if r.AddressFamilies[i].Name == name {
+			return &r.AddressFamilies[i]
+		}
+	}
+	r.AddressFamilies = append(r.AddressFamilies, frr.AddressFamily{Name: name})
+	slices.SortFunc(r.AddressFamilies, func(a, b frr.AddressFamily) int { return strings.Compare(a.Name, b.Name) })
+	return family(r, v6)
+}
+
+// neighbor renders a merged neighbor: on ironlb's session of the same
+// key it adds filters only; otherwise it adds the session.
+func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
+	key := neighborKey{fr.VRF, n.Key()}
+	name := key.key
+	if fr.VRF != "" {
+		name = fr.VRF + "-" + key.key
+	}
+	own, isOwn := t.ownOut[key]
+	var extra []OutPrefix
+	for _, o := range n.Outgoing {
+		mine, ok := own[o.Prefix]
+		switch {
+		case !ok:
+			extra = append(extra, o)
+		case mine.SetLocalPref != o.SetLocalPref || mine.LocalPref != o.LocalPref || !slices.Equal(mine.Communities, o.Communities):
+			t.fail(n.Origins[len(n.Origins)-1], "toAdvertise", "communities or a local preference on %s, which ironlb announces to neighbor %s itself, are not supported yet", o.Prefix, n.Key())
+		}
+	}
+	inMap := t.inMap(name, n.Incoming)
+	if isOwn {
+		var outMaps []string
+		for j := range fr.AddressFamilies {
+			for k := range fr.AddressFamilies[j].Neighbors {
+				afn := &fr.AddressFamilies[j].Neighbors[k]
+				if afn.Address != n.Key() {
+					continue
+				}
+				if inMap != "" {
+					afn.RouteMapIn = inMap
+				}
+				if !slices.Contains(outMaps, afn.RouteMapOut) {
+					outMaps = append(outMaps, afn.RouteMapOut)
+				}
+			}
+		}
+		for _, om := range outMaps {
+			t.addOut(om, name, extra)
+		}
+		return
+	}
+	fn := frr.Neighbor{
+		Peer:         n.Origins[0].Name,
+		Address:      n.Key(),
+		RemoteAS:     cmp.Or(n.DynamicASN, strconv.FormatUint(uint64(n.ASN), 10)),
+		BFD:          n.BFD,
+		BFDProfile:   n.BFDProfile,
+		Password:     n.Password,
+		Port:         n.Port,
+		EBGPMultiHop: n.EBGPMultiHop,
+		UpdateSource: n.SourceAddress,
+		Timers:       n.Timers,
+		ConnectTime:  n.ConnectTime,
+	}
+	if n.PasswordSecret != "" {
+		t.fail(n.Origins[0], "passwordSecret", "passwordSecret is not supported yet")
+	}
+	if !n.Address.IsValid() {
+		fn.Interface, fn.Unnumbered = n.Interface, true
+	}
+	if n.GracefulRestart {
+		fn.GracefulRestart = true
+		fr.PreserveForwardingState = true
+	}
+	fr.Neighbors = append(fr.Neighbors, fn)
+	outMap := outMapPrefix + name
+	t.added = append(t.added, frr.RouteMap{Name: outMap, Entries: []frr.RouteMapEntry{{Action: "deny", Seq: seqDenyAll}}})
+	t.addOut(outMap, name, extra)
+	v6 := n.Address.Is6()
+	for _, fam := range []bool{false, true} {
+		if fam == v6 || n.DualStack || !n.Address.IsValid() {
+			af := family(fr, fam)
+			af.Neighbors = append(af.Neighbors, frr.AFNeighbor{Address: n.Key(), RouteMapIn: cmp.Or(inMap, ownDenyIn), RouteMapOut: outMap})
+		}
+	}
+}
+
+// inMap makes the inbound route-map of a neighbor that receives routes
+// and returns its name, or "" when the neighbor receives nothing (and
+// keeps ironlb's deny-all map).
+func (t *translator) inMap(name string, in Incoming) string {
+	if !in.All && len(in.Prefixes) == 0 {
+		return ""
+	}
+	rm := frr.RouteMap{Name: inMapPrefix + name}
+	if t.block4 != "" {
+		rm.Entries = append(rm.Entries, frr.RouteMapEntry{Action: "deny", Seq: 1, MatchPrefixList: t.block4})
+	}
+	if t.block6 != "" {
+		rm.Entries = append(rm.Entries, frr.RouteMapEntry{Action: "deny", Seq: 2, MatchPrefixList: t.block6, MatchIPv6: true})
+	}
+	if in.All {
+		rm.Entries = append(rm.Entries, frr.RouteMapEntry{Action: "permit", Seq: 10})
+		t.added = append(t.added, rm)
+		return rm.Name
+	}
+	var v4, v6 frr.PrefixList
+	for _, s := range in.Prefixes {
+		l := &v4
+		if s.Prefix.Addr().Is6() {
+			l = &v6
+		}
+		e := frr.PrefixListEntry{Seq: uint32(5 * (len(l.Entries) + 1)), Action: "permit", Prefix: s.Prefix, GE: s.GE, LE: s.LE}
+		if e.GE == 0 && e.LE == uint32(s.Prefix.Bits()) {
+			e.LE = 0 // the same match, as FRR shows it
+		}
+		l.Entries = append(l.Entries, e)
+	}
+	if len(v4.Entries) > 0 {
+		v4.Name = rm.Name + "-4"
+		t.out.PrefixLists = append(t.out.PrefixLists, v4)
+		rm.Entries = append(rm.Entries, frr.RouteMapEntry{Action: "permit", Seq: 10, MatchPrefixList: v4.Name})
+	}
+	if len(v6.Entries) > 0 {
+		v6.Name, v6.IPv6 = rm.Name+"-6", true
+		t.out.PrefixLists = append(t.out.PrefixLists, v6)
+		rm.Entries = append(rm.Entries, frr.RouteMapEntry{Action: "permit", Seq: 11, MatchPrefixList: v6.Name, MatchIPv6: true})
+	}
+	t.added = append(t.added, rm)
+	return rm.Name
+}
+
+// addOut adds to the outbound route-map mapName one permit entry per IP
+// family and set of attributes of the extra prefixes, each matching a
+// prefix-list of those prefixes, before the map's last entry.
+func (t *translator) addOut(mapName, name string, extra []OutPrefix) {
+	rm := t.routeMap(mapName)
+	if rm == nil || len(extra) == 0 {
+		return
+	}
+	type group struct {
+		attrs OutPrefix
+		v4    []netip.Prefix
+		v6    []netip.Prefix
+	}
+	var groups []*group
+	for _, o := range extra {
+		i := slices.IndexFunc(groups, func(g *group) bool {
+			return g.attrs.SetLocalPref == o.SetLocalPref && g.attrs.LocalPref == o.LocalPref && slices.Equal(g.attrs.Communities, o.Communities)
+		})
+		if i < 0 {
+			groups = append(groups, &group{attrs: o})
+			i = len(groups) - 1
+		}
+		if o.Prefix.Addr().Is6() {
+			groups[i].v6 = append(groups[i].v6, o.Prefix)
+		} else {
+			groups[i].v4 = append(groups[i].v4, o.Prefix)
+		}
+	}
+	var entries []frr.RouteMapEntry
+	for gi, g := range groups {
+		for fi, list := range [][]netip.Prefix{g.v4, g.v6} {
+			if len(list) == 0 {
+				continue
+			}
+			pl := frr.PrefixList{Name: fmt.Sprintf("%s%s-%d-%d", outMapPrefix, name, gi+1, 4+2*fi), IPv6: fi == 1}
+			for k, p := range list {
+				pl.Entries = append(pl.Entries, frr.PrefixListEntry{Seq: uint32(5 * (k + 1)), Action: "permit", Prefix: p})
+			}
+			t.out.PrefixLists = append(t.out.PrefixLists, pl)
+			e := frr.RouteMapEntry{Action: "permit", Seq: uint32(seqOutBase + 2*gi + fi), MatchPrefixList: pl.Name, MatchIPv6: fi == 1,
+				SetLocalPref: g.attrs.SetLocalPref, LocalPref: g.attrs.LocalPref}
+			e.Communities, e.LargeCommunities = communityNames(g.attrs.Communities)
+			entries = append(entries, e)
+		}
+	}
+	last := len(rm.Entries)
+	if last > 0 && rm.Entries[last-1].Seq == seqDenyAll {
+		last--
+	}
+	for _, e := range rm.Entries[:last] {
+		if e.Seq >= seqOutBase {
+			t.errs = append(t.errs, fmt.Errorf("route-map %s: entry %d collides with the node router's entries", mapName, e.Seq))
+			return
+		}
+	}
+	rm.Entries = slices.Concat(rm.Entries[:last:last], entries, rm.Entries[last:])
+}
+
+// routeMap returns the route-map of that name, ironlb's (copied before
+// it is changed) or one ToFRR added.
+func (t *translator) routeMap(name string) *frr.RouteMap {
+	for i := range t.added {
+		if t.added[i].Name == name {
+			return &t.added[i]
+		}
+	}
+	for i := range t.out.RouteMaps {
+		if t.out.RouteMaps[i].Name == name {
+			rm := &t.out.RouteMaps[i]
+			rm.Entries = slices.Clone(rm.Entries)
+			return rm
+		}
+	}
+	return nil
+}
+
+// communityNames returns communities as FRR writes them in a route-map:
+// standard ones (well-known ones by name), then large ones, each in
+// numeric order.
+func communityNames(cs []config.Community) (standard, large []string) {
+	for _, c := range cs {
+		switch {
+		case c.Large:
+			large = append(large, c.Value())
+		default:
+			standard = append(standard, wellKnownName(c))
+		}
+	}
+	return standard, large
+}
+
+// wellKnownName returns FRR's name of a well-known community, or a:b.
+func wellKnownName(c config.Community) string {
+	for name, v := range wellKnown {
+		if v == c {
+			if name == "local-as" {
+				return "local-AS"
+			}
+			return name
+		}
+	}
+	return c.Value()
+}
