@@ -207,4 +207,3 @@ func earlier(a, b time.Time) time.Time {
 	}
 	return a
 }
-
