@@ -11,6 +11,8 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/e2e/lab"
@@ -27,11 +29,23 @@ func TestL2Lease(t *testing.T) {
 	l := startL2LabWith(t, "--l2-ownership=lease")
 	h := newL2Harness(t, l)
 	h.waitSettled(t)
+	// The lab's own Layer 2 Service goes, so that the speakers'
+	// announcement gauges count the test's Service alone.
+	if err := l.Kube().Delete(t.Context(), &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "lab", Name: "web-l2"}}); err != nil {
+		t.Fatalf("deleting the lab's Layer 2 Service: %v", err)
+	}
 	ip := createL2Service(t, l, l2ServiceSpec{name: "l2-lease", endpoints: allNodes()})[0]
 
 	t.Run("the Lease holder answers", func(t *testing.T) {
 		owner := waitOwner(t, l, "l2-lease", nil)
 		waitLeaseHolder(t, l, ip, owner)
+		for _, n := range lab.Nodes() {
+			want := 0.0
+			if n.Name == owner {
+				want = 1
+			}
+			waitAnnounces(t, n.Name, want)
+		}
 		waitClientReaches(t, ip, owner)
 		waitNeighbor(t, ip, linkMAC(t, owner, lab.LANLink))
 	})
