@@ -52,7 +52,9 @@ func TestSpeakerNodeFlags(t *testing.T) {
 			b := render(t, cases()[0], tc.set...)
 			args := container(t, podSpec(t, b, "DaemonSet", "ironlb-speaker"), "speaker").Args
 			got := slices.DeleteFunc(slices.Clone(args), func(a string) bool {
-				return !slices.ContainsFunc(ours, func(o string) bool { return a == o || (strings.HasSuffix(o, "=") || strings.HasSuffix(o, "-")) && strings.HasPrefix(a, o) })
+				return !slices.ContainsFunc(ours, func(o string) bool {
+					return a == o || (strings.HasSuffix(o, "=") || strings.HasSuffix(o, "-")) && strings.HasPrefix(a, o)
+				})
 			})
 			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("speaker flags (-want +got):\n%s", diff)
