@@ -353,6 +353,7 @@ func (k *Keeper) record(r result) {
 	}
 	e.inFlight = false
 	kn := &e.known
+	wasFailing := kn.Failed
 	kn.TriedAt, kn.Failed = r.sent, false
 	wasMine := kn.Seen && kn.Record.Holder == k.cfg.Node
 	switch {
@@ -371,7 +372,12 @@ func (k *Keeper) record(r result) {
 		}
 	default:
 		kn.Failed = true
-		k.log.Warn("layer2 lease", "ip", r.ip, "action", r.action.String(), "error", r.err)
+		// Retried every period: warn once per run of failures.
+		level := slog.LevelWarn
+		if wasFailing {
+			level = slog.LevelDebug
+		}
+		k.log.Log(context.Background(), level, "layer2 lease read or write failed", "ip", r.ip, "action", r.action.String(), "error", r.err)
 	}
 	isMine := kn.Seen && kn.Record.Holder == k.cfg.Node
 	switch {
