@@ -203,12 +203,14 @@ func (k *Keeper) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	sweeping := false // one sweep at a time: sweeps holds one result
 	for {
 		next, start := k.step()
 		for _, op := range start {
 			wg.Go(func() { results <- k.do(ctx, op) })
 		}
-		if k.takeSweep() {
+		if !sweeping && k.takeSweep() {
+			sweeping = true
 			wg.Go(func() {
 				listed, err := k.cfg.Store.List(ctx)
 				if err != nil {
@@ -231,6 +233,7 @@ func (k *Keeper) Run(ctx context.Context) error {
 		case r := <-results:
 			k.record(r)
 		case listed := <-sweeps:
+			sweeping = false
 			for _, ip := range k.sweep(listed) {
 				wg.Go(func() {
 					if err := k.cfg.Store.Delete(ctx, ip.ip, ip.record); err != nil {
