@@ -26,9 +26,21 @@ import (
 // is small there); lost/op, probes without an answer; reset/op, probes
 // whose connection was reset as the IP moved under it.
 //
-//	go test ./e2e/ -run '^$' -bench BenchmarkL2Failover -benchtime=20x -timeout 60m
-func BenchmarkL2Failover(b *testing.B) {
-	l := startL2Lab(b)
+//	go test ./e2e/ -run '^$' -bench 'BenchmarkL2Failover$' -benchtime=20x -timeout 60m
+func BenchmarkL2Failover(b *testing.B) { benchL2Failover(b) }
+
+// BenchmarkL2FailoverLease is BenchmarkL2Failover with the speakers'
+// --l2-ownership=lease (default lease timing: 5s duration, 4s renew
+// deadline, 1s retry period): a node that fails is replaced once its
+// Lease expired, a node that stops releases its Leases.
+//
+//	go test ./e2e/ -run '^$' -bench 'BenchmarkL2FailoverLease$' -benchtime=10x -timeout 60m
+func BenchmarkL2FailoverLease(b *testing.B) { benchL2Failover(b, "--l2-ownership=lease") }
+
+// benchL2Failover runs BenchmarkL2Failover's cases with these flags for
+// every speaker.
+func benchL2Failover(b *testing.B, speakerArgs ...string) {
+	l := startL2LabWith(b, speakerArgs...)
 	h := newL2Harness(b, l)
 	h.waitSettled(b)
 	ip := createL2Service(b, l, l2ServiceSpec{name: "l2-bench", endpoints: allNodes()})[0]

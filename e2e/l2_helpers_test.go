@@ -37,6 +37,12 @@ const l2Namespace = "l2e2e"
 // benchmark) and takes it down when tb ends.
 func startL2Lab(tb testing.TB) *lab.Lab {
 	tb.Helper()
+	return startL2LabWith(tb)
+}
+
+// startL2LabWith is startL2Lab with more flags for every speaker.
+func startL2LabWith(tb testing.TB, speakerArgs ...string) *lab.Lab {
+	tb.Helper()
 	skipUnlessLabCanRun(tb)
 	root := repoRoot(tb)
 	bin := filepath.Join(tb.TempDir(), "ironlb")
@@ -56,13 +62,14 @@ func startL2Lab(tb testing.TB) *lab.Lab {
 	}
 	tb.Cleanup(func() { os.RemoveAll(state) })
 	cfg := lab.Config{
-		StateDir:   state,
-		Binary:     bin,
-		KubeBinDir: filepath.Join(root, "bin", "k8s"),
-		CRDDir:     filepath.Join(root, "charts", "ironlb", "crds"),
-		Manifests:  []string{filepath.Join(root, "examples", "lab")},
-		Speakers:   true,
-		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		StateDir:    state,
+		Binary:      bin,
+		KubeBinDir:  filepath.Join(root, "bin", "k8s"),
+		CRDDir:      filepath.Join(root, "charts", "ironlb", "crds"),
+		Manifests:   []string{filepath.Join(root, "examples", "lab")},
+		Speakers:    true,
+		SpeakerArgs: speakerArgs,
+		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"regexp"
 	"slices"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/ironlb/ironlb/l2/announcer"
 	"github.com/ironlb/ironlb/l2/election"
 	"github.com/ironlb/ironlb/l2/iface"
+	"github.com/ironlb/ironlb/l2/lease"
 	"github.com/ironlb/ironlb/l2/members"
 	"github.com/ironlb/ironlb/state"
 )
@@ -66,7 +68,24 @@ type L2Config struct {
 	// Memberlist finds the live speakers; nil means no memberlist:
 	// the nodes whose Ready condition is true are live.
 	Memberlist *MemberlistConfig
+	// Ownership is how a node holds the IPs the election gives it:
+	// OwnershipMemberlist ("" too) announces them at once;
+	// OwnershipLease announces only those whose Kubernetes Lease it
+	// holds (package lease), so that no two nodes answer for one IP.
+	Ownership Ownership
+	// Lease is the timing of OwnershipLease; the zero value means
+	// lease.DefaultTiming().
+	Lease lease.Timing
 }
+
+// Ownership is L2Config.Ownership.
+type Ownership string
+
+// The ownership modes.
+const (
+	OwnershipMemberlist Ownership = "memberlist"
+	OwnershipLease      Ownership = "lease"
+)
 
 func (c *L2Config) validate() error {
 	var errs []error
@@ -97,6 +116,20 @@ func (c *L2Config) validate() error {
 	if c.Memberlist != nil {
 		errs = append(errs, c.Memberlist.validate())
 	}
+	switch c.Ownership {
+	case "":
+		c.Ownership = OwnershipMemberlist
+	case OwnershipMemberlist:
+	case OwnershipLease:
+		if c.Lease == (lease.Timing{}) {
+			c.Lease = lease.DefaultTiming()
+		}
+		if err := c.Lease.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("L2: %w", err))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("L2: ownership %q is neither %q nor %q", c.Ownership, OwnershipMemberlist, OwnershipLease))
+	}
 	return errors.Join(errs...)
 }
 
@@ -113,6 +146,7 @@ type l2Runtime struct {
 	node    string
 	ann     *announcer.Announcer
 	members *memberSource // nil when memberlist is off
+	keeper  *lease.Keeper // nil unless the ownership is by lease
 	events  eventRecorder
 	metrics *l2Metrics
 	log     *slog.Logger
@@ -141,7 +175,7 @@ type l2Runtime struct {
 // watcher and, with memberlist, the member source. poke asks for a
 // reconcile.
 func setupL2(mgr ctrl.Manager, cfg Config, poke func()) (*l2Runtime, error) {
-	m, err := newL2Metrics(cfg.Registerer)
+	m, err := newL2Metrics(cfg.Registerer, cfg.L2.Ownership == OwnershipLease)
 	if err != nil {
 		return nil, fmt.Errorf("registering L2 metrics: %w", err)
 	}
@@ -160,10 +194,20 @@ func setupL2(mgr ctrl.Manager, cfg Config, poke func()) (*l2Runtime, error) {
 		Refresh:       cfg.L2.GratuitousInterval,
 		HandoverGrace: cfg.L2.HandoverGrace,
 		Burst:         handoverBurst(cfg.L2.HandoverGrace),
-		OnStatus:      func([]announcer.IPStatus) { poke() },
+		OnStatus: func([]announcer.IPStatus) {
+			poke()
+			if l.keeper != nil {
+				l.keeper.Poke()
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.L2.Ownership == OwnershipLease {
+		if l.keeper, err = newKeeper(mgr, cfg, l.ann, poke); err != nil {
+			return nil, err
+		}
 	}
 	w, err := iface.NewWatcher(iface.Config{OnChange: func(links []iface.Link) {
 		// The excluded interfaces are as good as absent: the node's
@@ -175,6 +219,9 @@ func setupL2(mgr ctrl.Manager, cfg Config, poke func()) (*l2Runtime, error) {
 		return nil, err
 	}
 	runnables := []manager.Runnable{everyNode(l.ann.Run), everyNode(w.Run)}
+	if l.keeper != nil {
+		runnables = append(runnables, everyNode(l.keeper.Run))
+	}
 	if mc := cfg.L2.Memberlist; mc != nil {
 		l.members = &memberSource{
 			cfg: *mc, reader: mgr.GetAPIReader(), node: cfg.NodeName, ns: cfg.Namespace,
@@ -236,7 +283,7 @@ func (l *l2Runtime) setLinks(links []iface.Link) {
 	l.mu.Unlock()
 	if lost {
 		l.log.Warn("every interface lost its carrier: giving up the IPs")
-		l.ann.Update(election.Assignment{Node: l.node})
+		l.assign(election.Assignment{Node: l.node}, nil)
 	}
 	l.ann.SetLinks(links)
 }
@@ -286,19 +333,24 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 	}
 	res, live := electL2(l2Inputs{cluster: cluster, node: r.cfg.NodeName, self: self, view: view})
 	as := res.For(r.cfg.NodeName)
-	l.ann.Update(as)
+	l.assign(as, l2ServiceIPs(cluster, res))
 	st := l.ann.Status()
 	if stopping {
 		if l.stoppedAt.IsZero() {
 			l.stoppedAt = now
 		}
-		if end := l.stoppedAt.Add(l.cfg.HandoverGrace); handingOver(as, st) && now.Before(end) {
+		if end := l.stoppedAt.Add(l.cfg.HandoverGrace); l.handingOver(as, st) && now.Before(end) {
 			wake = earliestTime(wake, end)
-		} else if !handingOver(as, st) {
+		} else if !l.handingOver(as, st) {
 			l.handOverDone()
 		}
 	}
 	owned := ownedServices(res, r.cfg.NodeName)
+	if l.keeper != nil {
+		answered := l.keeper.Answered()
+		owned = answeredServices(cluster, owned, answered)
+		l.metrics.leasesHeld.Set(float64(len(answered)))
+	}
 	r.recordOwners(ctx, owned)
 	r.metrics.speakerAnnounced.set(protocolLayer2, l2Announcements(cluster, owned))
 	errs := []error{
@@ -306,6 +358,26 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 		r.clearStaleL2Statuses(ctx, owned, live),
 	}
 	return until(now, wake), errors.Join(errs...)
+}
+
+// assign hands the node's assignment to the announcer, through the
+// lease keeper when ownership is by lease; wanted are the IPs of every
+// Layer 2 Service (nil: unchanged).
+func (l *l2Runtime) assign(as election.Assignment, wanted []netip.Addr) {
+	if l.keeper != nil {
+		l.keeper.Update(as, wanted)
+		return
+	}
+	l.ann.Update(as)
+}
+
+// handingOver reports whether the node, stopping, still announces an
+// IP it hands over or, by lease, still holds the Lease of one.
+func (l *l2Runtime) handingOver(as election.Assignment, st []announcer.IPStatus) bool {
+	if l.keeper != nil {
+		return l.keeper.Releasing()
+	}
+	return handingOver(as, st)
 }
 
 // handOverDone tells a stopping speaker that the Layer 2 IPs are
@@ -413,9 +485,11 @@ type l2Metrics struct {
 	membersLive  prometheus.Gauge
 	ownerChanges *prometheus.CounterVec
 	announced    prometheus.Gauge
+	// leasesHeld is registered only when ownership is by lease.
+	leasesHeld prometheus.Gauge
 }
 
-func newL2Metrics(reg prometheus.Registerer) (*l2Metrics, error) {
+func newL2Metrics(reg prometheus.Registerer, byLease bool) (*l2Metrics, error) {
 	m := &l2Metrics{
 		membersLive: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "ironlb_speaker_l2_members_live",
@@ -429,8 +503,16 @@ func newL2Metrics(reg prometheus.Registerer) (*l2Metrics, error) {
 			Name: "ironlb_speaker_l2_services_announced",
 			Help: "Layer 2 Services this node announces.",
 		}),
+		leasesHeld: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ironlb_speaker_l2_leases_held",
+			Help: "Layer 2 Service IPs whose Lease this node holds and renews in time, so that it answers for them (--l2-ownership=lease).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.membersLive, m.ownerChanges, m.announced} {
+	cs := []prometheus.Collector{m.membersLive, m.ownerChanges, m.announced}
+	if byLease {
+		cs = append(cs, m.leasesHeld)
+	}
+	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

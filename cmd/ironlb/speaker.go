@@ -24,6 +24,7 @@ import (
 	"github.com/ironlb/ironlb/frr/agent"
 	"github.com/ironlb/ironlb/internal/scheme"
 	"github.com/ironlb/ironlb/l2/announcer"
+	"github.com/ironlb/ironlb/l2/lease"
 	"github.com/ironlb/ironlb/l2/members"
 	"github.com/ironlb/ironlb/speaker"
 	"github.com/ironlb/ironlb/state"
@@ -69,6 +70,9 @@ type l2Flags struct {
 	// pods selects the speaker pods whose IPs are joined; nil joins
 	// the Nodes' InternalIPs.
 	pods labels.Selector
+	// ownership is --l2-ownership; lease its timing.
+	ownership speaker.Ownership
+	lease     lease.Timing
 }
 
 func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
@@ -88,8 +92,23 @@ func (f *l2Flags) register(fs *flag.FlagSet) (finish func() []error) {
 	fs.StringVar(&f.secret, "memberlist-secret", "", `Secret in the namespace whose "secretkey" encrypts memberlist (required unless -memberlist-insecure)`)
 	fs.BoolVar(&f.insecure, "memberlist-insecure", false, "run memberlist without encryption: anyone who reaches the port can join and fake failures")
 	profile := fs.String("memberlist-profile", "fast-lan", "memberlist failure detection: fast-lan (about 0.5s) or lan (5s or more, fewer false alarms)")
+	ownership := fs.String("l2-ownership", string(speaker.OwnershipMemberlist), "how a node holds the Layer 2 IPs it wins: memberlist (answer at once; both halves of a partitioned LAN answer) or lease (answer only while holding the IP's Kubernetes Lease: never two nodes at once, slower failover, API writes every -l2-lease-retry-period per IP)")
+	fs.DurationVar(&f.lease.Duration, "l2-lease-duration", lease.DefaultDuration, "with -l2-ownership=lease: how long a Lease not renewed stays held, so about the failover time")
+	fs.DurationVar(&f.lease.RenewDeadline, "l2-lease-renew-deadline", lease.DefaultRenewDeadline, "with -l2-ownership=lease: how long the holder answers after its last successful renewal (shorter than -l2-lease-duration)")
+	fs.DurationVar(&f.lease.RetryPeriod, "l2-lease-retry-period", lease.DefaultRetryPeriod, "with -l2-ownership=lease: how often the holder renews a Lease (one API write per IP) and a waiting node reads it")
 	return func() []error {
 		var errs []error
+		switch o := speaker.Ownership(*ownership); o {
+		case speaker.OwnershipMemberlist, speaker.OwnershipLease:
+			f.ownership = o
+			if o == speaker.OwnershipLease {
+				if err := f.lease.Validate(); err != nil {
+					errs = append(errs, fmt.Errorf("-l2-lease-*: %w", err))
+				}
+			}
+		default:
+			errs = append(errs, fmt.Errorf("-l2-ownership %q is neither memberlist nor lease", *ownership))
+		}
 		for _, j := range strings.Split(*join, ",") {
 			if j = strings.TrimSpace(j); j != "" {
 				f.join = append(f.join, j)
@@ -142,6 +161,10 @@ func (f *l2Flags) config(log *slog.Logger) *speaker.L2Config {
 	c := &speaker.L2Config{
 		Opener: announcer.Sockets{Logger: log}, HandoverGrace: f.handoverGrace,
 		GratuitousInterval: time.Duration(f.gratuitous), ExcludeNames: f.excludeNames,
+		Ownership: f.ownership,
+	}
+	if f.ownership == speaker.OwnershipLease {
+		c.Lease = f.lease
 	}
 	if f.bind != "off" {
 		bind, _ := netip.ParseAddr(f.bind) // checked; zero for "": the node's IP
@@ -262,7 +285,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket, "layer2", c.l2.enabled, "memberlist", c.l2.bind != "off",
+	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket, "layer2", c.l2.enabled, "memberlist", c.l2.bind != "off", "l2Ownership", c.l2.ownership,
 		"ignoreExcludeLB", c.nodeOptions.IgnoreExcludeLabel, "drainOnCordon", c.nodeOptions.DrainOnCordon,
 		"gratuitousARPInterval", time.Duration(c.l2.gratuitous), "l2ExcludedInterfaces", len(c.l2.excludeNames))
 	if err := sp.Run(ctx, mgr, c.drainOnStop); err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ironlb/ironlb/l2/lease"
+	"github.com/ironlb/ironlb/speaker"
 	"github.com/ironlb/ironlb/state"
 )
 
@@ -171,4 +173,57 @@ func FuzzParseExcludeL2(f *testing.F) {
 			t.Fatalf("accepted %q, which does not compile: %v", got, err)
 		}
 	})
+}
+
+func TestSpeakerL2OwnershipFlags(t *testing.T) {
+	base := []string{"--node-name=n1", "--memberlist-insecure"}
+	type want struct {
+		Ownership speaker.Ownership
+		Lease     lease.Timing
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		want    want
+		wantErr string
+	}{
+		{name: "default: memberlist, no lease timing", args: base, want: want{Ownership: speaker.OwnershipMemberlist}},
+		{name: "lease, default timing", args: slices.Concat(base, []string{"--l2-ownership=lease"}), want: want{Ownership: speaker.OwnershipLease, Lease: lease.DefaultTiming()}},
+		{
+			name: "lease, own timing",
+			args: slices.Concat(base, []string{"--l2-ownership=lease", "--l2-lease-duration=15s", "--l2-lease-renew-deadline=10s", "--l2-lease-retry-period=2s"}),
+			want: want{Ownership: speaker.OwnershipLease, Lease: lease.Timing{Duration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second}},
+		},
+		{
+			name:    "lease, a renew deadline not under the duration",
+			args:    slices.Concat(base, []string{"--l2-ownership=lease", "--l2-lease-duration=4s"}),
+			wantErr: "duration must be longer than the renew deadline",
+		},
+		{
+			name:    "lease, no retry period",
+			args:    slices.Concat(base, []string{"--l2-ownership=lease", "--l2-lease-retry-period=0s"}),
+			wantErr: "retry period must be positive",
+		},
+		{name: "timing flags without lease are ignored", args: slices.Concat(base, []string{"--l2-lease-duration=1s"}), want: want{Ownership: speaker.OwnershipMemberlist}},
+		{name: "unknown mode", args: slices.Concat(base, []string{"--l2-ownership=vrrp"}), wantErr: `-l2-ownership "vrrp" is neither memberlist nor lease`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseSpeakerFlags(tt.args, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			l2 := c.l2.config(slog.New(slog.DiscardHandler))
+			got := want{Ownership: l2.Ownership, Lease: l2.Lease}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("L2 config (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

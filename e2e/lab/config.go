@@ -33,6 +33,9 @@ type Config struct {
 	// Speakers starts, on every node, FRR, ironlb's FRR agent and the
 	// speaker (see nodeProcesses).
 	Speakers bool
+	// SpeakerArgs are more flags for every speaker, such as
+	// --l2-ownership=lease.
+	SpeakerArgs []string
 	// BeforeWorkloads, when set, runs once the manifests are applied and
 	// before the controller and the nodes' processes start: a test puts
 	// there what must exist before ironlb's controller first runs, such

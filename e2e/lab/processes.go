@@ -147,7 +147,7 @@ func (l *Lab) nodeProcesses(n Node) []procSpec {
 			name:  n.Name + "-speaker",
 			netns: n.Name,
 			tier:  tierWorkloads,
-			argv: []string{c.Binary, "speaker",
+			argv: append([]string{c.Binary, "speaker",
 				"--node-name=" + n.Name,
 				"--kubeconfig=" + l.KubeconfigPath(),
 				"--namespace=" + MetalLBNamespace,
@@ -158,7 +158,7 @@ func (l *Lab) nodeProcesses(n Node) []procSpec {
 				"--memberlist-secret=" + MemberlistSecret,
 				// Only inside the node's namespace: for profiling benchmarks.
 				"--pprof-addr=127.0.0.1:7476",
-			},
+			}, c.SpeakerArgs...),
 			ready: func(ctx context.Context) error {
 				return httpOK(ctx, n.Name, "http://127.0.0.1:7475/readyz", "ok")
 			},

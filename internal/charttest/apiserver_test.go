@@ -184,8 +184,9 @@ func TestServiceAccountPermissions(t *testing.T) {
 	installStubCRDs(t, env)
 	const ns = "metallb-system"
 	def, cm := cases()[0], cases()[1]
-	secure := cases()[len(cases())-1] // prometheusrule: metrics.secure
-	for _, c := range []chartCase{def, cm, secure} {
+	secure := caseNamed(t, "prometheusrule") // metrics.secure
+	lease := caseNamed(t, "l2-lease")
+	for _, c := range []chartCase{def, cm, secure, lease} {
 		objs := decode(t, render(t, c))
 		createNamespaces(t, env, objs, c.namespace)
 		create(t, env, objs)
@@ -301,6 +302,21 @@ func TestServiceAccountPermissions(t *testing.T) {
 		want[key] = a.allowed
 		got[key] = ask(t, env, "ironlb-cm", "ironlb-cm-"+a.who, a)
 	}
+	// With l2Ownership lease, the speaker holds Leases in its namespace,
+	// and only there.
+	for _, a := range []access{
+		{who: "speaker", verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "ironlb-l2l", allowed: true},
+		{who: "speaker", verb: "patch", group: "coordination.k8s.io", resource: "leases", namespace: "ironlb-l2l", name: "ironlb-l2-192.0.2.10", allowed: true},
+		{who: "speaker", verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: "ironlb-l2l", name: "ironlb-l2-192.0.2.10", allowed: true},
+		{who: "speaker", verb: "list", group: "coordination.k8s.io", resource: "leases", namespace: "ironlb-l2l", allowed: true},
+		{who: "speaker", verb: "delete", group: "coordination.k8s.io", resource: "leases", namespace: "ironlb-l2l", name: "ironlb-l2-192.0.2.10", allowed: true},
+		{who: "speaker", verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "team-a"},
+		{who: "speaker", verb: "list", group: "coordination.k8s.io", resource: "leases"},
+	} {
+		key := "l2-lease " + a.String()
+		want[key] = a.allowed
+		got[key] = ask(t, env, "ironlb-l2l", "ironlb-l2l-"+a.who, a)
+	}
 	// With metrics.secure, both check scrapers' tokens and rights; by
 	// default neither may.
 	for _, c := range []struct {
@@ -330,6 +346,18 @@ func TestServiceAccountPermissions(t *testing.T) {
 	if len(diffs) > 0 {
 		t.Errorf("permissions differ:\n%s", strings.Join(diffs, "\n"))
 	}
+}
+
+// caseNamed returns the golden case of that name.
+func caseNamed(t *testing.T, name string) chartCase {
+	t.Helper()
+	for _, c := range cases() {
+		if c.name == name {
+			return c
+		}
+	}
+	t.Fatalf("no chart case %q", name)
+	return chartCase{}
 }
 
 // TestMemberlistKeyKept renders against the API server (as `helm upgrade`

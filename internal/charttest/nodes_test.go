@@ -34,14 +34,27 @@ func TestSpeakerNodeFlags(t *testing.T) {
 			want: []string{"--l2-exclude-interface=^eth1$", "--l2-exclude-interface=bond.*"},
 		},
 		{name: "MetalLB's ConfigMap", set: []string{"--set", "speaker.l2ExcludeConfigMap=metallb-excludel2"}, want: []string{"--l2-exclude-config=/etc/ironlb/excludel2/excludel2.yaml"}},
+		{name: "ownership by memberlist: no flag", set: []string{"--set", "speaker.l2Ownership=memberlist"}},
+		{
+			name: "ownership by lease, default timing",
+			set:  []string{"--set", "speaker.l2Ownership=lease"},
+			want: []string{"--l2-ownership=lease", "--l2-lease-duration=5s", "--l2-lease-renew-deadline=4s", "--l2-lease-retry-period=1s"},
+		},
+		{
+			name: "ownership by lease, own timing",
+			set:  []string{"--set", "speaker.l2Ownership=lease", "--set", "speaker.l2Lease.duration=15s", "--set", "speaker.l2Lease.renewDeadline=10s", "--set", "speaker.l2Lease.retryPeriod=2s"},
+			want: []string{"--l2-ownership=lease", "--l2-lease-duration=15s", "--l2-lease-renew-deadline=10s", "--l2-lease-retry-period=2s"},
+		},
 	}
-	ours := []string{"--ignore-exclude-lb", "--drain-on-cordon", "--gratuitous-arp-interval=", "--l2-exclude-interface=", "--l2-exclude-config="}
+	ours := []string{"--ignore-exclude-lb", "--drain-on-cordon", "--gratuitous-arp-interval=", "--l2-exclude-interface=", "--l2-exclude-config=", "--l2-ownership=", "--l2-lease-"}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := render(t, cases()[0], tc.set...)
 			args := container(t, podSpec(t, b, "DaemonSet", "ironlb-speaker"), "speaker").Args
 			got := slices.DeleteFunc(slices.Clone(args), func(a string) bool {
-				return !slices.ContainsFunc(ours, func(o string) bool { return a == o || (strings.HasSuffix(o, "=") && strings.HasPrefix(a, o)) })
+				return !slices.ContainsFunc(ours, func(o string) bool {
+					return a == o || (strings.HasSuffix(o, "=") || strings.HasSuffix(o, "-")) && strings.HasPrefix(a, o)
+				})
 			})
 			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("speaker flags (-want +got):\n%s", diff)
@@ -85,6 +98,10 @@ func TestSchemaRejectsBadL2Values(t *testing.T) {
 		{"--set-json", `speaker.l2ExcludeInterfaces=[""]`},
 		{"--set-json", `speaker.l2ExcludeInterfaces="eth1"`},
 		{"--set", "speaker.ignoreExcludeLB=maybe"},
+		{"--set", "speaker.l2Ownership=vrrp"},
+		{"--set", "speaker.l2Lease.duration=5"},
+		{"--set", "speaker.l2Lease.retryPeriod=-1s"},
+		{"--set", "speaker.l2Lease.ttl=5s"},
 	} {
 		if _, err := helm(t, templateArgs(cases()[0], set...)...); err == nil {
 			t.Errorf("%v rendered; want the schema to refuse it", set)

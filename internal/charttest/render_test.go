@@ -45,6 +45,7 @@ func cases() []chartCase {
 		{name: "namespace-override", release: "lb", namespace: "default", values: "namespace-override.yaml"},
 		{name: "minimal", release: "ironlb-min", namespace: "ironlb-min", values: "minimal.yaml"},
 		{name: "prometheusrule", release: "ironlb-pr", namespace: "ironlb-pr", values: "prometheusrule.yaml"},
+		{name: "l2-lease", release: "ironlb-l2l", namespace: "ironlb-l2l", values: "l2-lease.yaml"},
 	}
 }
 
