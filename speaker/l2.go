@@ -129,6 +129,8 @@ type l2Runtime struct {
 	// The rest is only touched by the reconciler.
 	owned   map[serviceRef]bool
 	refused string
+	// joinsSeen is the memberSource.joinCount acted on.
+	joinsSeen uint64
 	// stoppedAt is when the reconciler first saw the speaker stopping.
 	stoppedAt time.Time
 	// handedOver is closed once the node, stopping, announces no IP
@@ -266,10 +268,12 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 		return 0, nil // the watcher pokes once it has the links
 	}
 	var view *members.View
+	var joins uint64
 	if l.members != nil {
 		if err := l.members.SetMeta(self.encode()); err != nil {
 			return 0, err
 		}
+		joins = l.members.joinCount() // before the view: a join between the two is acted on next time
 		v, ok := l.members.View()
 		if !ok {
 			if stopping {
@@ -283,6 +287,7 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 	res, live := electL2(l2Inputs{cluster: cluster, node: r.cfg.NodeName, self: self, view: view})
 	as := res.For(r.cfg.NodeName)
 	l.ann.Update(as)
+	l.reannounceAfterJoins(joins)
 	st := l.ann.Status()
 	if stopping {
 		if l.stoppedAt.IsZero() {

@@ -97,6 +97,9 @@ type memberSource struct {
 	m    *members.Members
 	view *members.View
 	meta []byte
+	// joins counts the views in which members joined or came back (see
+	// joined).
+	joins uint64
 }
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable: every
@@ -220,8 +223,15 @@ func internalIP(n *corev1.Node, v4 bool) netip.Addr {
 
 func (s *memberSource) changed(v members.View) {
 	s.mu.Lock()
+	back := joined(s.view, v)
+	if len(back) > 0 {
+		s.joins++
+	}
 	s.view = &v
 	s.mu.Unlock()
+	if len(back) > 0 {
+		s.log.Info("memberlist members joined or came back", "joined", back)
+	}
 	meta := make(map[string]string, len(v.Meta))
 	for n, m := range v.Meta {
 		meta[n] = string(m)
@@ -240,6 +250,14 @@ func (s *memberSource) View() (members.View, bool) {
 		return members.View{}, false
 	}
 	return *s.view, true
+}
+
+// joinCount returns how many views so far had members join or come
+// back.
+func (s *memberSource) joinCount() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.joins
 }
 
 // SetMeta sets what this node publishes of itself.
