@@ -179,8 +179,8 @@ func setupL2(mgr ctrl.Manager, cfg Config, poke func()) (*l2Runtime, error) {
 	runnables := []manager.Runnable{everyNode(l.ann.Run), everyNode(w.Run)}
 	if mc := cfg.L2.Memberlist; mc != nil {
 		l.members = &memberSource{
-			cfg: *mc, reader: mgr.GetAPIReader(), node: cfg.NodeName, ns: cfg.Namespace,
-			log: cfg.Log, onChange: poke, live: m.membersLive, metaSet: make(chan struct{}),
+			cfg: *mc, reader: mgr.GetAPIReader(), cache: mgr.GetClient(), node: cfg.NodeName, ns: cfg.Namespace,
+			log: cfg.Log, onChange: poke, live: m.membersLive, metaSet: make(chan struct{}), refresh: make(chan struct{}, 1),
 		}
 		runnables = append(runnables, l.members)
 	}
@@ -273,6 +273,7 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 		if err := l.members.SetMeta(self.encode()); err != nil {
 			return 0, err
 		}
+		l.members.nodesChanged(cluster.Nodes)
 		joins = l.members.joinCount() // before the view: a join between the two is acted on next time
 		v, ok := l.members.View()
 		if !ok {

@@ -1,13 +1,21 @@
 package speaker
 
 import (
+	"bytes"
+	"context"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/ironlb/ironlb/l2/members"
+	"github.com/ironlb/ironlb/state"
 )
 
 func TestJoined(t *testing.T) {
@@ -46,4 +54,103 @@ func TestJoinCount(t *testing.T) {
 	if diff := cmp.Diff([]uint64{0, 0, 0, 1, 2, 2}, counts); diff != "" {
 		t.Errorf("join counts after each view (-want +got):\n%s", diff)
 	}
+}
+
+func TestNodesChanged(t *testing.T) {
+	s := &memberSource{refresh: make(chan struct{}, 1)}
+	nodes := func(names ...string) []state.Node {
+		var out []state.Node
+		for _, n := range names {
+			out = append(out, state.Node{Name: n})
+		}
+		return out
+	}
+	steps := []struct {
+		nodes []state.Node
+		want  bool
+	}{
+		{nodes("n1", "n2"), false}, // the first look: the list of the start is fresh
+		{nodes("n2", "n1"), false},
+		{nodes("n1", "n2", "n3"), true},
+		{nodes("n1", "n2", "n3"), false},
+		{nodes("n1", "n3"), true},
+	}
+	for i, st := range steps {
+		s.nodesChanged(st.nodes)
+		got := false
+		select {
+		case <-s.refresh:
+			got = true
+		default:
+		}
+		if got != st.want {
+			t.Errorf("step %d: refresh asked = %v, want %v", i, got, st.want)
+		}
+	}
+}
+
+// TestMemberSourceRefreshesJoin: a Node that comes after the start is
+// joined once the reconciler sees the Nodes change.
+func TestMemberSourceRefreshesJoin(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	reader := fake.NewClientBuilder().WithObjects(labNode("n1", "127.0.0.1")).Build()
+	logs := &lockedBuffer{}
+	poked := make(chan struct{}, 16)
+	s := &memberSource{
+		cfg:    MemberlistConfig{Insecure: true, Profile: members.FastLAN(), JoinRefresh: time.Hour}, // port 0: a free one
+		reader: reader, node: "n1",
+		log:      slog.New(slog.NewTextHandler(logs, nil)),
+		onChange: func() { poked <- struct{}{} },
+		live:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "live"}),
+		metaSet:  make(chan struct{}),
+		refresh:  make(chan struct{}, 1),
+	}
+	if err := s.SetMeta(nodeMeta{Any: true}.encode()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Start = %v", err)
+		}
+	})
+	select {
+	case <-poked: // started, with the Nodes of then
+	case <-time.After(20 * time.Second):
+		t.Fatal("no view")
+	}
+	s.nodesChanged([]state.Node{{Name: "n1"}})
+	if err := reader.Create(ctx, labNode("n2", "127.0.0.2")); err != nil {
+		t.Fatal(err)
+	}
+	s.nodesChanged([]state.Node{{Name: "n1"}, {Name: "n2"}})
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), `msg="members to join changed" node=n1 join=[127.0.0.2:0]`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the join list did not change to n2's address; logs:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// lockedBuffer is a log sink safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
