@@ -111,14 +111,15 @@ type memberSource struct {
 	metaSet  chan struct{}
 	firstSet sync.Once
 	// refresh asks for the join list to be read again (see
-	// nodesChanged); nodes are the names last seen.
+	// nodesChanged).
 	refresh chan struct{}
-	nodes   []string
 
 	mu   sync.Mutex
 	m    *members.Members
 	view *members.View
 	meta []byte
+	// nodes are the names of the Nodes nodesChanged saw last.
+	nodes []string
 	// joins counts the views in which members joined or came back (see
 	// joined).
 	joins uint64

@@ -256,23 +256,26 @@ func (m *Members) Run(ctx context.Context) error {
 	// goroutine of their own, so that views keep flowing meanwhile.
 	// So do the joins after the first: a member that does not answer
 	// holds a join up for the TCP timeout.
+	// A join in progress need not hold the leave up: it ends after the
+	// member it dials.
 	updates, stopUpdates := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { m.publishMeta(updates) })
+	var metaWG, joinWG sync.WaitGroup
+	metaWG.Go(func() { m.publishMeta(updates) })
 	defer func() {
 		stopUpdates()
-		wg.Wait()
+		metaWG.Wait()
+		joinWG.Wait()
 	}()
-	m.joinAgain()
+	m.joinAgain(ctx)
 	emit()
-	wg.Go(func() { m.rejoinLoop(updates) })
+	joinWG.Go(func() { m.rejoinLoop(updates) })
 	rejoin := time.NewTicker(m.cfg.RejoinInterval)
 	defer rejoin.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			stopUpdates()
-			wg.Wait()
+			metaWG.Wait()
 			return m.stop()
 		case <-m.ev.changed:
 			emit()
@@ -306,12 +309,13 @@ func (m *Members) rejoinLoop(ctx context.Context) {
 			return
 		case <-m.rejoin:
 		}
-		m.joinAgain()
+		m.joinAgain(ctx)
 	}
 }
 
-// joinAgain joins the members rejoinTargets picks.
-func (m *Members) joinAgain() {
+// joinAgain joins the members rejoinTargets picks, one after the other
+// until ctx ends.
+func (m *Members) joinAgain(ctx context.Context) {
 	m.joinMu.Lock()
 	join := m.join
 	m.joinMu.Unlock()
@@ -326,7 +330,19 @@ func (m *Members) joinAgain() {
 	if len(targets) == 0 {
 		return
 	}
-	n, err := m.ml.Join(targets)
+	var (
+		n    int
+		errs []error
+	)
+	for _, t := range targets {
+		if ctx.Err() != nil {
+			return
+		}
+		c, err := m.ml.Join([]string{t})
+		n += c
+		errs = append(errs, err)
+	}
+	err := errors.Join(errs...)
 	switch {
 	case err != nil && alone:
 		m.ev.setRefused(refusal(err))
