@@ -39,7 +39,8 @@ func (p arpPacket) String() string {
 
 // arpWatch records the ARP packets an interface of a namespace sees.
 type arpWatch struct {
-	done chan struct{}
+	start time.Time
+	done  chan struct{}
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	seen []arpPacket
@@ -49,7 +50,7 @@ type arpWatch struct {
 // sees, until tb ends.
 func watchARP(tb testing.TB, ns, dev string) *arpWatch {
 	tb.Helper()
-	w := &arpWatch{done: make(chan struct{})}
+	w := &arpWatch{start: time.Now(), done: make(chan struct{})}
 	ready := make(chan error, 1)
 	w.wg.Go(func() {
 		runtime.LockOSThread() // the thread ends with the goroutine: it stays in ns
@@ -155,4 +156,17 @@ func (w *arpWatch) waitAnnounced(tb testing.TB, ip netip.Addr, mac string, since
 		return false, fmt.Sprint(got)
 	})
 	return found
+}
+
+// waitQuiet waits until nobody announced ip for quiet: a burst of
+// announcements, as after a gain, is over.
+func (w *arpWatch) waitQuiet(tb testing.TB, ip netip.Addr, quiet time.Duration) {
+	tb.Helper()
+	l2Wait(tb, fmt.Sprintf("no gratuitous ARP for %s for %v", ip, quiet), func(context.Context) (bool, string) {
+		last := w.start
+		for _, p := range w.packets(func(p arpPacket) bool { return p.senderIP == ip && p.gratuitous() }) {
+			last = p.at
+		}
+		return time.Since(last) >= quiet, "last at " + last.UTC().Format("15:04:05.000")
+	})
 }

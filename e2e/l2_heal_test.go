@@ -75,6 +75,10 @@ func partitionHeal(tb testing.TB, l *lab.Lab, h *l2Harness, name string, ip neti
 		}
 	})
 	p.waitAnsweredBy(tb, r.owner, 20)
+	// The owner's announcements of its gain are over (they come at
+	// most a second apart): what the client sees after the heal is
+	// what the heal caused.
+	arps.waitQuiet(tb, ip, 2*time.Second)
 
 	detached := map[string]bool{}
 	detach := func(node string) {
