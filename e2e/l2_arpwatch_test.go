@@ -41,9 +41,9 @@ func (p arpPacket) String() string {
 type arpWatch struct {
 	start time.Time
 	done  chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	seen []arpPacket
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	seen  []arpPacket
 }
 
 // watchARP starts recording the ARP packets dev of the namespace ns
