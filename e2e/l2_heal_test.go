@@ -163,6 +163,9 @@ func partitionHeal(tb testing.TB, l *lab.Lab, h *l2Harness, name string, ip neti
 		delete(detached, n)
 		h.waitSettled(tb)
 	}
+	// The stand-in, back, may have written its status with the view of
+	// its isolation before it merged: wait for the cluster's owner.
+	waitOwner(tb, l, name, func(n string) bool { return n == r.final })
 	return r
 }
 
