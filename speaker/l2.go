@@ -163,6 +163,8 @@ type l2Runtime struct {
 	// The rest is only touched by the reconciler.
 	owned   map[serviceRef]bool
 	refused string
+	// joinsSeen is the memberSource.joinCount acted on.
+	joinsSeen uint64
 	// stoppedAt is when the reconciler first saw the speaker stopping.
 	stoppedAt time.Time
 	// handedOver is closed once the node, stopping, announces no IP
@@ -224,8 +226,8 @@ func setupL2(mgr ctrl.Manager, cfg Config, poke func()) (*l2Runtime, error) {
 	}
 	if mc := cfg.L2.Memberlist; mc != nil {
 		l.members = &memberSource{
-			cfg: *mc, reader: mgr.GetAPIReader(), node: cfg.NodeName, ns: cfg.Namespace,
-			log: cfg.Log, onChange: poke, live: m.membersLive, metaSet: make(chan struct{}),
+			cfg: *mc, reader: mgr.GetAPIReader(), cache: mgr.GetClient(), node: cfg.NodeName, ns: cfg.Namespace,
+			log: cfg.Log, onChange: poke, live: m.membersLive, metaSet: make(chan struct{}), refresh: make(chan struct{}, 1),
 			informers: mgr.GetCache(),
 		}
 		if l.members.keys, err = newKeysGauge(cfg.Registerer); err != nil {
@@ -317,10 +319,13 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 		return 0, nil // the watcher pokes once it has the links
 	}
 	var view *members.View
+	var joins uint64
 	if l.members != nil {
 		if err := l.members.SetMeta(self.encode()); err != nil {
 			return 0, err
 		}
+		l.members.nodesChanged(cluster.Nodes)
+		joins = l.members.joinCount() // before the view: a join between the two is acted on next time
 		v, ok := l.members.View()
 		if !ok {
 			if stopping {
@@ -334,6 +339,7 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 	res, live := electL2(l2Inputs{cluster: cluster, node: r.cfg.NodeName, self: self, view: view})
 	as := res.For(r.cfg.NodeName)
 	l.assign(as, l2ServiceIPs(cluster, res))
+	l.reannounceAfterJoins(joins)
 	st := l.ann.Status()
 	if stopping {
 		if l.stoppedAt.IsZero() {

@@ -269,7 +269,7 @@ func TestMemberAddresses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &memberSource{cfg: tt.cfg, node: "n1", reader: fake.NewClientBuilder().WithObjects(objs...).Build()}
-			bind, join, err := s.addresses(context.Background())
+			bind, join, err := s.addresses(context.Background(), s.reader)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -282,7 +282,7 @@ func TestMemberAddresses(t *testing.T) {
 		})
 	}
 	s := &memberSource{cfg: MemberlistConfig{BindPort: 7946}, node: "n4", reader: fake.NewClientBuilder().WithObjects(objs...).Build()}
-	if _, _, err := s.addresses(context.Background()); err == nil || !strings.Contains(err.Error(), "no InternalIP") {
+	if _, _, err := s.addresses(context.Background(), s.reader); err == nil || !strings.Contains(err.Error(), "no InternalIP") {
 		t.Errorf("a node without address: err = %v", err)
 	}
 }

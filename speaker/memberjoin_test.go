@@ -191,7 +191,7 @@ func TestMemberAddressesFromPods(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &memberSource{cfg: tt.cfg, node: tt.node, ns: "ns", reader: fake.NewClientBuilder().WithObjects(objs...).Build()}
-			bind, join, err := s.addresses(context.Background())
+			bind, join, err := s.addresses(context.Background(), s.reader)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("addresses err = %v, want %q", err, tt.wantErr)

@@ -20,6 +20,7 @@ import (
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/l2/iface"
 	"github.com/ironlb/ironlb/l2/members"
+	"github.com/ironlb/ironlb/state"
 )
 
 // MemberlistSecretKey is the key of the memberlist Secret that holds the
@@ -54,10 +55,18 @@ type MemberlistConfig struct {
 	// Profile is the failure detection timing; the zero value means
 	// members.FastLAN().
 	Profile members.Profile
-	// RejoinInterval is how often a member that is alone tries to join
-	// again; 0 means members.DefaultRejoinInterval.
+	// RejoinInterval is how often the member joins again: the
+	// speakers it does not see live (see members.Config.Join); 0 means
+	// members.DefaultRejoinInterval.
 	RejoinInterval time.Duration
+	// JoinRefresh is how often the speakers' addresses are read again
+	// for the join list, besides whenever the Nodes change; 0 means
+	// DefaultJoinRefresh.
+	JoinRefresh time.Duration
 }
+
+// DefaultJoinRefresh is MemberlistConfig.JoinRefresh's default.
+const DefaultJoinRefresh = time.Minute
 
 func (c *MemberlistConfig) validate() error {
 	var errs []error
@@ -73,6 +82,12 @@ func (c *MemberlistConfig) validate() error {
 	if c.Profile == (members.Profile{}) {
 		c.Profile = members.FastLAN()
 	}
+	if c.JoinRefresh == 0 {
+		c.JoinRefresh = DefaultJoinRefresh
+	}
+	if c.JoinRefresh < 0 {
+		errs = append(errs, errors.New("memberlist: the join refresh interval must not be negative"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -82,8 +97,11 @@ func (c *MemberlistConfig) validate() error {
 // the API, and joins only once the reconciler has set its metadata: the
 // others never see it live without knowing what it can announce.
 type memberSource struct {
-	cfg      MemberlistConfig
-	reader   client.Reader
+	cfg    MemberlistConfig
+	reader client.Reader
+	// cache reads the Nodes when the join list is refreshed; nil means
+	// reader.
+	cache    client.Reader
 	node, ns string
 	log      *slog.Logger
 	// onChange is called after every change of the view.
@@ -96,11 +114,19 @@ type memberSource struct {
 	// metaSet is closed by the first SetMeta.
 	metaSet  chan struct{}
 	firstSet sync.Once
+	// refresh asks for the join list to be read again (see
+	// nodesChanged).
+	refresh chan struct{}
 
 	mu   sync.Mutex
 	m    *members.Members
 	view *members.View
 	meta []byte
+	// nodes are the names of the Nodes nodesChanged saw last.
+	nodes []string
+	// joins counts the views in which members joined or came back (see
+	// joined).
+	joins uint64
 }
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable: every
@@ -113,7 +139,7 @@ func (s *memberSource) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	bind, join, err := s.addresses(ctx)
+	bind, join, err := s.addresses(ctx, s.reader)
 	if err != nil {
 		return err
 	}
@@ -148,6 +174,13 @@ func (s *memberSource) Start(ctx context.Context) error {
 		_ = m.SetMeta(s.meta) // SetMeta checked the size already
 	}
 	s.mu.Unlock()
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.refreshJoin(refreshCtx, m) })
+	defer func() {
+		stopRefresh()
+		wg.Wait()
+	}()
 	if s.cfg.SecretName == "" {
 		return m.Run(ctx)
 	}
@@ -156,6 +189,58 @@ func (s *memberSource) Start(ctx context.Context) error {
 	g.Go(func() error { return m.Run(gctx) })
 	g.Go(func() error { return s.followKeys(gctx, m) })
 	return g.Wait()
+}
+
+// refreshJoin reads the speakers' addresses again every JoinRefresh and
+// when asked (nodesChanged), and gives them to m to join: the list of
+// the start may lack the speakers that came since, or name old
+// addresses. Reading fails: the last list stays.
+func (s *memberSource) refreshJoin(ctx context.Context, m *members.Members) {
+	every := s.cfg.JoinRefresh
+	if every <= 0 {
+		every = DefaultJoinRefresh
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	nodes := s.cache
+	if nodes == nil {
+		nodes = s.reader
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-s.refresh:
+		}
+		_, join, err := s.addresses(ctx, nodes)
+		if err != nil {
+			s.log.Warn("refreshing the memberlist join list failed; keeping the last one", "error", err)
+			continue
+		}
+		m.SetJoin(join)
+	}
+}
+
+// nodesChanged asks for the join list to be read again when the names
+// of the Nodes changed since the last call (a node came or went).
+func (s *memberSource) nodesChanged(nodes []state.Node) {
+	names := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		names = append(names, n.Name)
+	}
+	slices.Sort(names)
+	s.mu.Lock()
+	changed := s.nodes != nil && !slices.Equal(names, s.nodes)
+	s.nodes = names
+	s.mu.Unlock()
+	if !changed {
+		return
+	}
+	select {
+	case s.refresh <- struct{}{}:
+	default: // one pending is enough
+	}
 }
 
 // secretKey reads the encryption keys from the Secret (see memberKeys);
@@ -174,17 +259,17 @@ func (s *memberSource) secretKey(ctx context.Context) (members.Keys, error) {
 
 // addresses returns the address to bind and the members to join: the
 // configured ones and the other speakers, from their pods when
-// cfg.Pods is set, else from the Nodes.
-func (s *memberSource) addresses(ctx context.Context) (netip.Addr, []string, error) {
+// cfg.Pods is set, else from the Nodes, which it reads from nodeReader.
+func (s *memberSource) addresses(ctx context.Context, nodeReader client.Reader) (netip.Addr, []string, error) {
 	var nodes corev1.NodeList
 	switch {
 	case s.cfg.Pods == nil:
-		if err := s.reader.List(ctx, &nodes); err != nil {
+		if err := nodeReader.List(ctx, &nodes); err != nil {
 			return netip.Addr{}, nil, fmt.Errorf("listing nodes for memberlist: %w", err)
 		}
 	case !s.cfg.BindAddr.IsValid():
 		var n corev1.Node
-		if err := s.reader.Get(ctx, client.ObjectKey{Name: s.node}, &n); err != nil {
+		if err := nodeReader.Get(ctx, client.ObjectKey{Name: s.node}, &n); err != nil {
 			return netip.Addr{}, nil, fmt.Errorf("reading node %s for the memberlist address: %w", s.node, err)
 		}
 		nodes.Items = []corev1.Node{n}
@@ -228,8 +313,15 @@ func internalIP(n *corev1.Node, v4 bool) netip.Addr {
 
 func (s *memberSource) changed(v members.View) {
 	s.mu.Lock()
+	back := joined(s.view, v)
+	if len(back) > 0 {
+		s.joins++
+	}
 	s.view = &v
 	s.mu.Unlock()
+	if len(back) > 0 {
+		s.log.Info("memberlist members joined or came back", "joined", back)
+	}
 	meta := make(map[string]string, len(v.Meta))
 	for n, m := range v.Meta {
 		meta[n] = string(m)
@@ -248,6 +340,14 @@ func (s *memberSource) View() (members.View, bool) {
 		return members.View{}, false
 	}
 	return *s.view, true
+}
+
+// joinCount returns how many views so far had members join or come
+// back.
+func (s *memberSource) joinCount() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.joins
 }
 
 // SetMeta sets what this node publishes of itself.

@@ -112,6 +112,8 @@ type Announcer struct {
 	assignment election.Assignment
 	links      []iface.Link
 	status     []IPStatus
+	// again is set by Reannounce until Run acted on it.
+	again bool
 }
 
 // New checks the configuration, registers the metrics and returns an
@@ -196,6 +198,19 @@ func (a *Announcer) Status() []IPStatus {
 	return slices.Clone(a.status)
 }
 
+// Reannounce announces every IP the node owns again, with the burst of a
+// gained IP, on every interface it is announced on; the IPs it only
+// hands over are left alone. Call it after Update when the membership
+// may have been split and merged again: a client that followed another
+// node meanwhile comes back to this one. The IPs of the assignment of
+// the last Update count, also when Run has not acted on it yet.
+func (a *Announcer) Reannounce() {
+	a.mu.Lock()
+	a.again = true
+	a.mu.Unlock()
+	a.poke()
+}
+
 func (a *Announcer) poke() {
 	select {
 	case a.wake <- struct{}{}:
@@ -203,10 +218,14 @@ func (a *Announcer) poke() {
 	}
 }
 
-func (a *Announcer) inputs() (election.Assignment, []iface.Link) {
+// inputs returns the assignment, the links and whether to announce
+// everything again, which it clears.
+func (a *Announcer) inputs() (election.Assignment, []iface.Link, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.assignment, a.links
+	again := a.again
+	a.again = false
+	return a.assignment, a.links, again
 }
 
 func (a *Announcer) setStatus(st []IPStatus) {

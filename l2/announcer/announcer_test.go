@@ -359,3 +359,50 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+// TestReannounce: after a merge of the membership, the node announces
+// every IP it owns again with a full burst, but not those it only hands
+// over, and nothing when it owns nothing.
+func TestReannounce(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	synctest.Test(t, func(t *testing.T) {
+		a, o, stop := run(t, Config{HandoverGrace: time.Hour})
+		defer stop()
+		a.SetLinks([]iface.Link{link("eth0", 2)})
+		a.Update(owns(target("192.0.2.1"), target("192.0.2.9"), target("2001:db8::1")))
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		o.current("eth0/arp").takeAnnounced()
+		o.current("eth0/ndp").takeAnnounced()
+
+		// 192.0.2.9 moves away: handed over, still answered, not
+		// announced again.
+		a.Update(election.Assignment{Node: node, Owned: []election.Target{target("192.0.2.1"), target("2001:db8::1")}, Handover: []election.Target{target("192.0.2.9")}})
+		a.Reannounce()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		offsets := func(base time.Duration) []time.Duration {
+			return []time.Duration{base, base + 100*ms, base + 500*ms, base + time.Second, base + 2*time.Second}
+		}
+		if diff := cmp.Diff(at("192.0.2.1", offsets(time.Minute)...), o.current("eth0/arp").takeAnnounced(), cmpOpts); diff != "" {
+			t.Errorf("eth0/arp announcements (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(at("2001:db8::1", offsets(time.Minute)...), o.current("eth0/ndp").takeAnnounced(), cmpOpts); diff != "" {
+			t.Errorf("eth0/ndp announcements (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(map[string][]string{"eth0/arp": {"192.0.2.1", "192.0.2.9"}, "eth0/ndp": {"2001:db8::1"}}, o.live()); diff != "" {
+			t.Errorf("responders (-want +got):\n%s", diff)
+		}
+
+		// Owning nothing, there is nothing to announce.
+		a.Update(election.Assignment{Node: node})
+		synctest.Wait()
+		a.Reannounce()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if diff := cmp.Diff(map[string][]string{}, o.live()); diff != "" {
+			t.Errorf("responders owning nothing (-want +got):\n%s", diff)
+		}
+	})
+}

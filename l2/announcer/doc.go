@@ -18,6 +18,10 @@
 // owner announces before this node stops (make before break); they are
 // never started.
 //
+// Reannounce starts the burst of every owned IP again: the speaker calls
+// it when members join or come back, so that the clients that followed
+// another node during a partition come back to the owner.
+//
 // A responder that fails is opened again after an exponential backoff.
 // The Announcer reports requests answered, announcements sent, responder
 // failures and the IPs announced per interface as Prometheus metrics on

@@ -88,7 +88,7 @@ func earliest(a, b time.Time) time.Time {
 // the announcements due and returns when it needs to run again (zero
 // for no timer).
 func (l *loop) reconcile(ctx context.Context, now time.Time) time.Time {
-	as, links := l.a.inputs()
+	as, links, again := l.a.inputs()
 	want, handover, wake := l.wanted(as.Owned, as.Handover, now)
 	p := makePlan(want, links, l.a.cfg.Exclude)
 
@@ -115,6 +115,9 @@ func (l *loop) reconcile(ctx context.Context, now time.Time) time.Time {
 			}
 		}
 		l.setOwned(s, run, p.slots[s], now)
+	}
+	if again {
+		l.restartBursts(handover, now)
 	}
 	wake = earliest(wake, l.announce(now))
 
@@ -271,6 +274,22 @@ func (l *loop) setOwned(s slot, run *running, ips []netip.Addr, now time.Time) {
 		l.bursts[burstKey{s, ip}] = &burst{start: now, next: now.Add(l.a.cfg.Burst[0])}
 		log.Info("announcing", "ip", ip)
 	}
+}
+
+// restartBursts starts the burst of every IP the responders announce
+// again at now, but for those only handed over.
+func (l *loop) restartBursts(handover map[netip.Addr]bool, now time.Time) {
+	n := 0
+	for s, run := range l.responders {
+		for _, ip := range run.ips {
+			if handover[ip] {
+				continue
+			}
+			l.bursts[burstKey{s, ip}] = &burst{start: now, next: now.Add(l.a.cfg.Burst[0])}
+			n++
+		}
+	}
+	l.a.log.Info("announcing the owned IPs again", "announcements", n)
 }
 
 // announce sends the announcements due at now and returns when the next

@@ -14,6 +14,11 @@
 // others refused it (another key or label), so that the speaker can
 // stay out of the election rather than take every IP.
 //
+// Run joins again every RejoinInterval: every member of the join list
+// while alone, else those of the list it does not see live, so that the
+// halves of a healed partition merge even when neither is a single
+// member. SetJoin replaces the list as the speakers come and go.
+//
 // Suspected members count as live: a suspicion either ends in a refute
 // or, within the suspicion timeout, in a failure, and moving IPs on a
 // mere suspicion would make false alarms costlier.

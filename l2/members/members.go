@@ -44,8 +44,11 @@ type Config struct {
 	AdvertiseAddr string
 	AdvertisePort int
 	// Join lists members to join, "host:port", such as the other
-	// speakers' addresses. Joining is retried every RejoinInterval
-	// while this member is alone.
+	// speakers' addresses; SetJoin replaces it. Every RejoinInterval
+	// the member joins again: all of them while it is alone, else those
+	// given as IP and port that no live member has, so that the two
+	// halves of a split cluster, each of which declared the other dead,
+	// merge again.
 	Join []string
 	// SecretKey encrypts and authenticates all traffic (AES-GCM); it
 	// must be 16, 24 or 32 bytes (see KeyFromSecret). Members with
@@ -65,8 +68,8 @@ type Config struct {
 	// Timing is the failure detection profile; the zero value means
 	// FastLAN().
 	Timing Profile
-	// RejoinInterval: while alone, the member tries Join again this
-	// often; 0 means DefaultRejoinInterval.
+	// RejoinInterval is how often the member joins again (see Join);
+	// 0 means DefaultRejoinInterval.
 	RejoinInterval time.Duration
 	// LeaveTimeout bounds the wait for the leave message to go out
 	// when Run ends; 0 means DefaultLeaveTimeout.
@@ -123,6 +126,11 @@ type Members struct {
 	keyring *memberlist.Keyring
 	// metaSet signals Run that SetMeta changed the metadata.
 	metaSet chan struct{}
+	// rejoin asks the joining goroutine of Run to join again.
+	rejoin chan struct{}
+
+	joinMu sync.Mutex
+	join   []string
 }
 
 // New checks the configuration and starts the member: it listens at
@@ -177,7 +185,8 @@ func New(cfg Config) (*Members, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Members{cfg: cfg, log: lg, ev: newEvents(), metaSet: make(chan struct{}, 1), keyring: keyring}
+	m := &Members{cfg: cfg, log: lg, ev: newEvents(), metaSet: make(chan struct{}, 1), keyring: keyring,
+		rejoin: make(chan struct{}, 1), join: slices.Clone(cfg.Join)}
 	m.ev.meta = slices.Clone(cfg.Meta)
 	ml, err := memberlist.Create(m.memberlistConfig())
 	if err != nil {
@@ -259,32 +268,137 @@ func (m *Members) Run(ctx context.Context) error {
 	}
 	// Metadata updates wait for their broadcast: they go out from a
 	// goroutine of their own, so that views keep flowing meanwhile.
+	// So do the joins after the first: a member that does not answer
+	// holds a join up for the TCP timeout.
+	// A join in progress need not hold the leave up: it ends after the
+	// member it dials.
 	updates, stopUpdates := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { m.publishMeta(updates) })
+	var metaWG, joinWG sync.WaitGroup
+	metaWG.Go(func() { m.publishMeta(updates) })
 	defer func() {
 		stopUpdates()
-		wg.Wait()
+		metaWG.Wait()
+		joinWG.Wait()
 	}()
-	m.join()
+	m.joinAgain(ctx)
 	emit()
+	joinWG.Go(func() { m.rejoinLoop(updates) })
 	rejoin := time.NewTicker(m.cfg.RejoinInterval)
 	defer rejoin.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			stopUpdates()
-			wg.Wait()
+			metaWG.Wait()
 			return m.stop()
 		case <-m.ev.changed:
 			emit()
 		case <-rejoin.C:
-			if m.ml.NumMembers() <= 1 {
-				m.join()
-				emit()
+			select {
+			case m.rejoin <- struct{}{}:
+			default: // the last one still runs
 			}
 		}
 	}
+}
+
+// SetJoin replaces the members to join (see Config.Join), as the
+// speakers come and go; the next join uses them.
+func (m *Members) SetJoin(join []string) {
+	join = slices.Clone(join)
+	slices.Sort(join)
+	m.joinMu.Lock()
+	defer m.joinMu.Unlock()
+	if !slices.Equal(join, m.join) {
+		m.log.Info("members to join changed", "join", join)
+	}
+	m.join = join
+}
+
+// rejoinLoop joins again whenever Run asks.
+func (m *Members) rejoinLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.rejoin:
+		}
+		m.joinAgain(ctx)
+	}
+}
+
+// joinAgain joins the members rejoinTargets picks, one after the other
+// until ctx ends.
+func (m *Members) joinAgain(ctx context.Context) {
+	m.joinMu.Lock()
+	join := m.join
+	m.joinMu.Unlock()
+	var live []netip.AddrPort
+	for _, n := range m.ml.Members() {
+		if ip, ok := netip.AddrFromSlice(n.Addr); ok {
+			live = append(live, netip.AddrPortFrom(ip.Unmap(), n.Port))
+		}
+	}
+	alone := len(live) <= 1
+	targets := rejoinTargets(join, alone, live, uint16(m.cfg.BindPort))
+	if len(targets) == 0 {
+		return
+	}
+	var (
+		n    int
+		errs []error
+	)
+	for _, t := range targets {
+		if ctx.Err() != nil {
+			return
+		}
+		c, err := m.ml.Join([]string{t})
+		n += c
+		errs = append(errs, err)
+	}
+	err := errors.Join(errs...)
+	switch {
+	case err != nil && alone:
+		m.ev.setRefused(refusal(err))
+		m.log.Warn("joining the cluster failed; retrying while alone", "join", targets, "error", err, "retry_in", m.cfg.RejoinInterval)
+	case err != nil:
+		// A member of the list that is down: expected, and tried again.
+		m.log.Debug("joining members not seen live failed", "join", targets, "contacted", n, "error", err)
+	case alone:
+		m.ev.setRefused("")
+		m.log.Info("joined the cluster", "contacted", n)
+	default:
+		m.log.Info("joined members not seen live", "join", targets, "contacted", n)
+	}
+}
+
+// rejoinTargets returns the entries of join to join again: all of them
+// while the member is alone, else those that name an IP (and a port,
+// port when they name none) that no live member has. Those are the
+// members the failure detector declared dead or never saw, such as the
+// other half of a split cluster, which itself may not be alone either.
+// Entries that name a host are only joined while alone: their members
+// cannot be told apart from the live ones.
+func rejoinTargets(join []string, alone bool, live []netip.AddrPort, port uint16) []string {
+	if alone {
+		return slices.Clone(join)
+	}
+	var out []string
+	for _, j := range join {
+		ap, err := netip.ParseAddrPort(j)
+		if err != nil {
+			ip, err := netip.ParseAddr(j)
+			if err != nil {
+				continue
+			}
+			ap = netip.AddrPortFrom(ip, port)
+		}
+		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		if !slices.Contains(live, ap) {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 // publishMeta broadcasts the metadata whenever SetMeta changes it.
@@ -299,20 +413,6 @@ func (m *Members) publishMeta(ctx context.Context) {
 			m.log.Debug("broadcasting metadata not confirmed", "error", err)
 		}
 	}
-}
-
-func (m *Members) join() {
-	if len(m.cfg.Join) == 0 {
-		return
-	}
-	n, err := m.ml.Join(m.cfg.Join)
-	if err != nil {
-		m.ev.setRefused(refusal(err))
-		m.log.Warn("joining the cluster failed; retrying while alone", "join", m.cfg.Join, "error", err, "retry_in", m.cfg.RejoinInterval)
-		return
-	}
-	m.ev.setRefused("")
-	m.log.Info("joined the cluster", "contacted", n)
 }
 
 // refusal returns why a join failed when the others refused this

@@ -1,0 +1,40 @@
+package speaker
+
+import (
+	"slices"
+
+	"github.com/ironlb/ironlb/l2/members"
+)
+
+// joined returns the members live in cur that were not live in prev,
+// sorted: members that joined or came back, as when a partition heals.
+// The first view (prev nil) has none: the IPs a node gains then are
+// announced anyway.
+func joined(prev *members.View, cur members.View) []string {
+	if prev == nil {
+		return nil
+	}
+	var out []string
+	for _, n := range cur.Live {
+		if !slices.Contains(prev.Live, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// reannounceAfterJoins announces the node's IPs again when members
+// joined or came back since the last call (joins is
+// memberSource.joinCount): two halves of a split cluster may each have
+// had an owner of an IP, and the clients must come back to the one
+// that owns it now. It is called after the announcer got the new
+// assignment, so that a node that lost an IP in the merge does not
+// announce it.
+func (l *l2Runtime) reannounceAfterJoins(joins uint64) {
+	if joins == l.joinsSeen {
+		return
+	}
+	l.joinsSeen = joins
+	l.ann.Reannounce()
+}
