@@ -66,4 +66,3 @@ func FuzzSessionsFrom(f *testing.F) {
 		}
 	})
 }
-
