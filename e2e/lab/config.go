@@ -33,6 +33,9 @@ type Config struct {
 	// Speakers starts, on every node, FRR, ironlb's FRR agent and the
 	// speaker (see nodeProcesses).
 	Speakers bool
+	// DebugLogs runs the controller, the FRR agents and the speakers at
+	// log level debug, for tests that read everything they log.
+	DebugLogs bool
 	// BeforeWorkloads, when set, runs once the manifests are applied and
 	// before the controller and the nodes' processes start: a test puts
 	// there what must exist before ironlb's controller first runs, such
