@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Peer is the process at the other end of a unix socket connection, as
+// peerCred is the process at the other end of a unix socket connection, as
 // the kernel recorded it when that process connected (SO_PEERCRED).
-type Peer struct {
+type peerCred struct {
 	PID int32
 	UID uint32
 	GID uint32
@@ -18,7 +18,7 @@ type Peer struct {
 
 // checkPeer says whether a connection from p is let through when only
 // uid may talk to the agent.
-func checkPeer(p Peer, uid uint32) error {
+func checkPeer(p peerCred, uid uint32) error {
 	if p.UID != uid {
 		return fmt.Errorf("peer uid %d is not the expected uid %d", p.UID, uid)
 	}
@@ -26,14 +26,14 @@ func checkPeer(p Peer, uid uint32) error {
 }
 
 // peerOf reads the credentials of the process that connected c.
-func peerOf(c net.Conn) (Peer, error) {
+func peerOf(c net.Conn) (peerCred, error) {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
-		return Peer{}, fmt.Errorf("reading peer credentials: %T is not a unix connection", c)
+		return peerCred{}, fmt.Errorf("reading peer credentials: %T is not a unix connection", c)
 	}
 	raw, err := uc.SyscallConn()
 	if err != nil {
-		return Peer{}, fmt.Errorf("reading peer credentials: %w", err)
+		return peerCred{}, fmt.Errorf("reading peer credentials: %w", err)
 	}
 	var (
 		cred   *unix.Ucred
@@ -42,12 +42,12 @@ func peerOf(c net.Conn) (Peer, error) {
 	if err := raw.Control(func(fd uintptr) {
 		cred, optErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
 	}); err != nil {
-		return Peer{}, fmt.Errorf("reading peer credentials: %w", err)
+		return peerCred{}, fmt.Errorf("reading peer credentials: %w", err)
 	}
 	if optErr != nil {
-		return Peer{}, fmt.Errorf("reading peer credentials: %w", optErr)
+		return peerCred{}, fmt.Errorf("reading peer credentials: %w", optErr)
 	}
-	return Peer{PID: cred.Pid, UID: cred.Uid, GID: cred.Gid}, nil
+	return peerCred{PID: cred.Pid, UID: cred.Uid, GID: cred.Gid}, nil
 }
 
 // peerListener hands out only the connections of processes running as

@@ -23,14 +23,14 @@ import (
 func TestCheckPeer(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		peer    Peer
+		peer    peerCred
 		uid     uint32
 		wantErr string
 	}{
-		{name: "expected uid", peer: Peer{PID: 10, UID: 65532, GID: 65532}, uid: 65532},
-		{name: "root", peer: Peer{PID: 10, UID: 0}, uid: 0},
-		{name: "root is not the speaker's uid", peer: Peer{PID: 10, UID: 0}, uid: 65532, wantErr: "peer uid 0 is not the expected uid 65532"},
-		{name: "another user", peer: Peer{PID: 10, UID: 1000, GID: 0}, uid: 0, wantErr: "peer uid 1000 is not the expected uid 0"},
+		{name: "expected uid", peer: peerCred{PID: 10, UID: 65532, GID: 65532}, uid: 65532},
+		{name: "root", peer: peerCred{PID: 10, UID: 0}, uid: 0},
+		{name: "root is not the speaker's uid", peer: peerCred{PID: 10, UID: 0}, uid: 65532, wantErr: "peer uid 0 is not the expected uid 65532"},
+		{name: "another user", peer: peerCred{PID: 10, UID: 1000, GID: 0}, uid: 0, wantErr: "peer uid 1000 is not the expected uid 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := checkPeer(tc.peer, tc.uid)
