@@ -8,8 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// peerCred is the process at the other end of a unix socket connection, as
-// the kernel recorded it when that process connected (SO_PEERCRED).
+// peerCred is the process at the other end of a unix socket
+// connection, as the kernel recorded it when that process connected
+// (SO_PEERCRED).
 type peerCred struct {
 	PID int32
 	UID uint32
