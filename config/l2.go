@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
@@ -109,7 +108,7 @@ func (b *builder) preferred(name string, in []v1beta1.PreferredNodeSelector) []W
 				"must be between %d and %d, not %d", minPreferenceWeight, maxPreferenceWeight, t.Weight)
 			ok = false
 		}
-		sel, err := metav1.LabelSelectorAsSelector(&t.Preference)
+		sel, err := labelSelector(&t.Preference)
 		if err != nil {
 			b.add(KindL2Advertisement, name, fmt.Sprintf("%s[%d].preference", field, i), "invalid label selector: %v", err)
 			ok = false

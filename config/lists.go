@@ -2,12 +2,14 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 )
 
 // selectors converts label selectors, reporting each invalid one as
@@ -18,7 +20,7 @@ func (b *builder) selectors(kind, name, field string, in []metav1.LabelSelector)
 	}
 	out := make([]labels.Selector, 0, len(in))
 	for i := range in {
-		s, err := metav1.LabelSelectorAsSelector(&in[i])
+		s, err := labelSelector(&in[i])
 		if err != nil {
 			b.add(kind, name, fmt.Sprintf("%s[%d]", field, i), "invalid label selector: %v", err)
 			continue
@@ -26,6 +28,20 @@ func (b *builder) selectors(kind, name, field string, in []metav1.LabelSelector)
 		out = append(out, s)
 	}
 	return out
+}
+
+// labelSelector converts ls as metav1.LabelSelectorAsSelector does,
+// but reports the first bad matchLabels entry in key order: the library
+// walks the map in random order, so a selector with two bad labels got
+// a different error on each Build (and each reconcile rewrote the
+// status with it).
+func labelSelector(ls *metav1.LabelSelector) (labels.Selector, error) {
+	for _, k := range slices.Sorted(maps.Keys(ls.MatchLabels)) {
+		if _, err := labels.NewRequirement(k, selection.Equals, []string{ls.MatchLabels[k]}); err != nil {
+			return nil, err
+		}
+	}
+	return metav1.LabelSelectorAsSelector(ls)
 }
 
 // matchesAny reports whether set matches one of sels; no selectors

@@ -5,8 +5,9 @@
 // The templates only print fields and range over sorted slices: every
 // decision is made in Go, in frr.Build. Conventions:
 //
-//   - frr.conf.tmpl is the root; router.tmpl, routemap.tmpl and bfd.tmpl
-//     define the partials "router", "neighbor", "route-map" and "bfd".
+//   - frr.conf.tmpl is the root; router.tmpl, routemap.tmpl,
+//     prefixlist.tmpl and bfd.tmpl define the partials "router",
+//     "neighbor", "route-map", "prefix-list" and "bfd".
 //   - Every line a partial writes starts with a newline and none ends
 //     with one, so that partials and optional lines join without blank
 //     lines; the root ends the file with a newline.

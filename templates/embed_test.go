@@ -17,13 +17,13 @@ func TestTemplatesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{Root, "router", "neighbor", "route-map", "bfd"} {
+	for _, name := range []string{Root, "router", "neighbor", "route-map", "prefix-list", "bfd"} {
 		if tmpl.Lookup(name) == nil {
 			t.Errorf("template %q is not defined", name)
 		}
 	}
 	names, err := fs.Glob(Files(), Pattern)
-	if err != nil || len(names) != 4 {
-		t.Errorf("template files = %q (%v), want the 4 of doc.go", names, err)
+	if err != nil || len(names) != 5 {
+		t.Errorf("template files = %q (%v), want the 5 of doc.go", names, err)
 	}
 }

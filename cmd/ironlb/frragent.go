@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -21,6 +22,7 @@ import (
 type frrAgentConfig struct {
 	socket             string
 	socketMode         fs.FileMode
+	peerUID            int // -1: the agent's own uid
 	pathspace          string
 	fullResyncInterval time.Duration
 	restartCheck       time.Duration
@@ -35,7 +37,8 @@ func parseFRRAgentFlags(args []string, stderr io.Writer) (frrAgentConfig, error)
 	fs := flag.NewFlagSet("frr-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.socket, "socket", "", "unix socket to serve on, in a volume shared with the speaker (required)")
-	groupRW := fs.Bool("socket-group", false, "make the socket 0660 instead of 0600, for a speaker of the same group")
+	groupRW := fs.Bool("socket-group", false, "make the socket 0660 instead of 0600, for a speaker of the same group (set -peer-uid to the speaker's uid)")
+	fs.IntVar(&c.peerUID, "peer-uid", -1, "serve only connections from processes of this uid, the speaker's; -1 is the agent's own uid")
 	fs.StringVar(&c.pathspace, "pathspace", "", "FRR pathspace (vtysh -N); empty for the default one")
 	fs.DurationVar(&c.fullResyncInterval, "full-resync-interval", 5*time.Minute, "how often to reapply the last config through frr-reload.py (0 disables)")
 	fs.DurationVar(&c.restartCheck, "restart-check-interval", time.Second, "how often to look for restarted FRR daemons (pid files), which get the last config again (0 disables)")
@@ -61,6 +64,9 @@ func parseFRRAgentFlags(args []string, stderr io.Writer) (frrAgentConfig, error)
 	if c.restartCheck < 0 {
 		return c, &exitError{code: 2, err: fmt.Errorf("-restart-check-interval %v is negative", c.restartCheck)}
 	}
+	if c.peerUID < -1 || c.peerUID > math.MaxUint32 {
+		return c, &exitError{code: 2, err: fmt.Errorf("-peer-uid %d: want a uid, or -1 for the agent's own", c.peerUID)}
+	}
 	c.socketMode = 0o600
 	if *groupRW {
 		c.socketMode = 0o660
@@ -83,6 +89,7 @@ func runFRRAgent(ctx context.Context, args []string, _ io.Reader, _, stderr io.W
 	cfg := agent.Config{
 		Socket:             c.socket,
 		SocketMode:         c.socketMode,
+		PeerUID:            peerUID(c.peerUID),
 		FullResyncInterval: c.fullResyncInterval,
 		Log:                log,
 	}
@@ -103,6 +110,14 @@ func runFRRAgent(ctx context.Context, args []string, _ io.Reader, _, stderr io.W
 		defer stop()
 	}
 	return srv.Run(ctx)
+}
+
+// peerUID is the agent's PeerUID for the -peer-uid flag's value.
+func peerUID(flag int) *uint32 {
+	if flag < 0 {
+		return nil
+	}
+	return new(uint32(flag))
 }
 
 // servePprof serves Go's profiling endpoints on addr until stop is

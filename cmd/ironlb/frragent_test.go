@@ -29,17 +29,19 @@ func TestParseFRRAgentFlags(t *testing.T) {
 		{
 			name: "defaults",
 			args: []string{"--socket", "/run/ironlb/frr.sock", "--pathspace", "ironlb"},
-			want: frrAgentConfig{socket: "/run/ironlb/frr.sock", socketMode: 0o600, pathspace: "ironlb",
+			want: frrAgentConfig{socket: "/run/ironlb/frr.sock", socketMode: 0o600, peerUID: -1, pathspace: "ironlb",
 				fullResyncInterval: 5 * time.Minute, restartCheck: time.Second, vtysh: "/usr/bin/vtysh", frrReload: "/usr/lib/frr/frr-reload.py"},
 		},
 		{
 			name: "all flags",
-			args: []string{"-socket=/s", "-socket-group", "-full-resync-interval=0", "-restart-check-interval=0", "-vtysh=/v", "-frr-reload=/r", "-log-level=debug"},
-			want: frrAgentConfig{socket: "/s", socketMode: 0o660, vtysh: "/v", frrReload: "/r", logLevel: -4},
+			args: []string{"-socket=/s", "-socket-group", "-peer-uid=65532", "-full-resync-interval=0", "-restart-check-interval=0", "-vtysh=/v", "-frr-reload=/r", "-log-level=debug"},
+			want: frrAgentConfig{socket: "/s", socketMode: 0o660, peerUID: 65532, vtysh: "/v", frrReload: "/r", logLevel: -4},
 		},
 		{name: "no socket", args: []string{"--pathspace", "x"}, wantErr: "-socket is required"},
 		{name: "negative interval", args: []string{"--socket", "/s", "--full-resync-interval", "-1m"}, wantErr: "negative"},
 		{name: "negative restart check", args: []string{"--socket", "/s", "--restart-check-interval", "-1s"}, wantErr: "negative"},
+		{name: "negative peer uid", args: []string{"--socket", "/s", "--peer-uid", "-2"}, wantErr: "-peer-uid -2"},
+		{name: "peer uid too large", args: []string{"--socket", "/s", "--peer-uid", "4294967296"}, wantErr: "-peer-uid"},
 		{name: "bad level", args: []string{"--socket", "/s", "--log-level", "loud"}, wantErr: "-log-level"},
 		{name: "extra args", args: []string{"--socket", "/s", "more"}, wantErr: "unexpected arguments"},
 	} {

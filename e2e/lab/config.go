@@ -36,6 +36,9 @@ type Config struct {
 	// SpeakerArgs are more flags for every speaker, such as
 	// --l2-ownership=lease.
 	SpeakerArgs []string
+	// DebugLogs runs the controller, the FRR agents and the speakers at
+	// log level debug, for tests that read everything they log.
+	DebugLogs bool
 	// BeforeWorkloads, when set, runs once the manifests are applied and
 	// before the controller and the nodes' processes start: a test puts
 	// there what must exist before ironlb's controller first runs, such

@@ -107,6 +107,13 @@ func (l *Lab) workloads() []procSpec {
 	for _, n := range Nodes() {
 		ps = append(ps, l.nodeProcesses(n)...)
 	}
+	if c.DebugLogs {
+		for i := range ps {
+			if cmd := ps[i].argv[1]; cmd == "controller" || cmd == "frr-agent" || cmd == "speaker" {
+				ps[i].argv = append(ps[i].argv, "--log-level=debug")
+			}
+		}
+	}
 	return ps
 }
 

@@ -14,7 +14,10 @@
 // A config FRR refuses is not a protocol error: /apply answers 200 with
 // the Result's Failure, which Client.Apply turns back into an
 // *apply.Error, as apply.Applier.Apply returns it. The socket is created
-// with mode 0600 (0660 on request) and removed on exit.
+// with mode 0600 (0660 on request), whatever the umask, and removed on
+// exit; a connection is served only when the kernel says its process
+// runs as the expected uid (SO_PEERCRED, peercred.go), any other is
+// logged with the peer's uid and pid and closed.
 //
 // The agent also watches FRR's pid files: a daemon that was restarted
 // behind its back (watchfrr after a crash) runs without configuration,

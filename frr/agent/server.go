@@ -36,6 +36,11 @@ type Config struct {
 	Socket string
 	// SocketMode is 0600 (default) or 0660 (for a shared group).
 	SocketMode fs.FileMode
+	// PeerUID is the only user whose connections are served, checked by
+	// the kernel's record of the connecting process (SO_PEERCRED); any
+	// other connection is logged and closed. Nil means the agent's own
+	// uid, which is the speaker's when both run as the same user.
+	PeerUID *uint32
 	// FullResyncInterval is how often the last config is applied again
 	// through frr-reload.py; 0 turns the resync off.
 	FullResyncInterval time.Duration
@@ -61,6 +66,7 @@ type Server struct {
 	applier Applier
 	shower  Shower
 	log     *slog.Logger
+	peerUID uint32
 
 	mu         sync.Mutex
 	lastApply  *Record
@@ -112,7 +118,11 @@ func New(cfg Config, applier Applier, shower Shower) (*Server, error) {
 	if applier == nil || shower == nil {
 		return nil, errors.New("agent config: applier and shower are required")
 	}
-	return &Server{cfg: cfg, applier: applier, shower: shower, log: cfg.Log}, nil
+	peerUID := uint32(os.Getuid())
+	if cfg.PeerUID != nil {
+		peerUID = *cfg.PeerUID
+	}
+	return &Server{cfg: cfg, applier: applier, shower: shower, log: cfg.Log, peerUID: peerUID}, nil
 }
 
 // Run serves on the socket until ctx ends, then shuts down and removes
@@ -126,7 +136,7 @@ func (s *Server) Run(ctx context.Context) error {
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("frr agent serving", "socket", s.cfg.Socket)
+	s.log.Info("frr agent serving", "socket", s.cfg.Socket, "peerUID", s.peerUID)
 
 	var tick <-chan time.Time
 	if s.cfg.FullResyncInterval > 0 {
@@ -181,21 +191,34 @@ func (s *Server) listen() (net.Listener, error) {
 			return nil, fmt.Errorf("removing stale socket: %w", err)
 		}
 	}
-	// Create the socket with no access and open it up by chmod, so it
-	// is never reachable with wider permissions.
+	// Bind in a folder only we can enter, set the mode there and move
+	// the socket into place: whatever the umask, the socket is never
+	// reachable with wider permissions than asked.
 	dir := filepath.Dir(s.cfg.Socket)
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("socket folder: %w", err)
 	}
-	ln, err := net.Listen("unix", s.cfg.Socket)
+	priv, err := os.MkdirTemp(dir, ".ilb")
+	if err != nil {
+		return nil, fmt.Errorf("socket folder: %w", err)
+	}
+	defer os.RemoveAll(priv)
+	tmp := filepath.Join(priv, "s")
+	ln, err := net.Listen("unix", tmp)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", s.cfg.Socket, err)
 	}
-	if err := os.Chmod(s.cfg.Socket, s.cfg.SocketMode); err != nil {
-		ln.Close()
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // Run removes the socket at its final path
+	if err := os.Chmod(tmp, s.cfg.SocketMode); err != nil {
+		ul.Close()
 		return nil, fmt.Errorf("chmod socket: %w", err)
 	}
-	return ln, nil
+	if err := os.Rename(tmp, s.cfg.Socket); err != nil {
+		ul.Close()
+		return nil, fmt.Errorf("moving socket into place: %w", err)
+	}
+	return &peerListener{Listener: ul, uid: s.peerUID, log: s.log}, nil
 }
 
 func (s *Server) resync(ctx context.Context) {
