@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -49,7 +50,14 @@ func (m *Manager) injectConversion(ctx context.Context, caBundle []byte) error {
 }
 
 // patchConversion sets the CRD's spec.conversion to want, when it differs.
+// The patch is conditional on the CRD read; when another replica patched
+// it in between, the CRD is read again.
 func patchConversion(ctx context.Context, k Kube, log *slog.Logger, name string, want apiextensionsv1.CustomResourceConversion) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return tryPatchConversion(ctx, k, log, name, want) })
+}
+
+// tryPatchConversion is one read and conditional patch of patchConversion.
+func tryPatchConversion(ctx context.Context, k Kube, log *slog.Logger, name string, want apiextensionsv1.CustomResourceConversion) error {
 	crd := &unstructured.Unstructured{}
 	crd.SetGroupVersionKind(crdGVK)
 	if err := k.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -189,10 +190,35 @@ func (m *Manager) Sync(ctx context.Context) (time.Duration, error) {
 	return wait, injectErr
 }
 
+// writeAttempts bounds how often syncSecret re-reads the Secret after
+// another replica wrote it first.
+const writeAttempts = 5
+
 // syncSecret reads the Secret, issues what Decide asks for and writes it
 // back. It returns the bundle in force and its (Keep) decision.
+//
+// Every replica runs it, so writes race. Both writes are conditional: a
+// create fails when the Secret exists, an update when its resourceVersion
+// changed since the read. The loser re-reads the Secret and adopts what
+// the winner wrote, so all replicas converge on one certificate without
+// an error.
 func (m *Manager) syncSecret(ctx context.Context) (Bundle, Decision, error) {
 	key := client.ObjectKey{Namespace: m.cfg.Namespace, Name: m.cfg.SecretName}
+	for attempt := 1; ; attempt++ {
+		b, d, err := m.trySyncSecret(ctx, key)
+		if err == nil {
+			return b, d, nil
+		}
+		if !(apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)) || attempt == writeAttempts {
+			return Bundle{}, Decision{}, err
+		}
+		m.log.Debug("another replica wrote the webhook certificate first, reading it again", "reason", err)
+	}
+}
+
+// trySyncSecret is one read, decision and conditional write of
+// syncSecret.
+func (m *Manager) trySyncSecret(ctx context.Context, key client.ObjectKey) (Bundle, Decision, error) {
 	sec := &corev1.Secret{}
 	create := false
 	if err := m.cfg.Kube.Get(ctx, key, sec); err != nil {
@@ -219,12 +245,11 @@ func (m *Manager) syncSecret(ctx context.Context) (Bundle, Decision, error) {
 	for k, v := range next.Data() {
 		sec.Data[k] = v
 	}
-	// Both writes are conditional (create fails when the Secret exists,
-	// update when it changed since the read): of racing replicas, one wins
-	// and the others adopt its result on their retry.
 	if create {
 		err = m.cfg.Kube.Create(ctx, sec)
 	} else {
+		// sec carries the resourceVersion of the read: the update is
+		// refused when another replica wrote in between.
 		err = m.cfg.Kube.Update(ctx, sec)
 	}
 	if err != nil {
@@ -239,11 +264,18 @@ func (m *Manager) syncSecret(ctx context.Context) (Bundle, Decision, error) {
 }
 
 // inject puts caBundle into the webhooks of the configuration that call
-// the webhook Service.
+// the webhook Service. The patch is conditional on the configuration read;
+// when another replica patched it in between, inject reads it again (and
+// then usually finds the bundle already in place).
 func (m *Manager) inject(ctx context.Context, caBundle []byte) error {
 	if m.cfg.WebhookConfigName == "" {
 		return nil
 	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return m.tryInject(ctx, caBundle) })
+}
+
+// tryInject is one read and conditional patch of inject.
+func (m *Manager) tryInject(ctx context.Context, caBundle []byte) error {
 	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 	if err := m.cfg.Kube.Get(ctx, client.ObjectKey{Name: m.cfg.WebhookConfigName}, vwc); err != nil {
 		return fmt.Errorf("reading ValidatingWebhookConfiguration %s: %w", m.cfg.WebhookConfigName, err)
