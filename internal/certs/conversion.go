@@ -46,18 +46,20 @@ func (m *Manager) injectConversion(ctx context.Context, caBundle []byte) error {
 		return nil
 	}
 	want := ConversionFor(m.cfg.Namespace, m.cfg.ServiceName, m.cfg.ConversionPath, caBundle)
-	return patchConversion(ctx, m.cfg.Kube, m.log, m.cfg.ConversionCRD, want)
+	superseded := func(ctx context.Context) (bool, error) { return m.superseded(ctx, caBundle) }
+	return patchConversion(ctx, m.cfg.Kube, m.log, m.cfg.ConversionCRD, want, superseded)
 }
 
-// patchConversion sets the CRD's spec.conversion to want, when it differs.
-// The patch is conditional on the CRD read; when another replica patched
-// it in between, the CRD is read again.
-func patchConversion(ctx context.Context, k Kube, log *slog.Logger, name string, want apiextensionsv1.CustomResourceConversion) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return tryPatchConversion(ctx, k, log, name, want) })
+// patchConversion sets the CRD's spec.conversion to want, when it differs
+// and superseded (nil: never) does not say want is out of date. The patch
+// is conditional on the CRD read; when another replica patched it in
+// between, the CRD is read again.
+func patchConversion(ctx context.Context, k Kube, log *slog.Logger, name string, want apiextensionsv1.CustomResourceConversion, superseded func(context.Context) (bool, error)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return tryPatchConversion(ctx, k, log, name, want, superseded) })
 }
 
 // tryPatchConversion is one read and conditional patch of patchConversion.
-func tryPatchConversion(ctx context.Context, k Kube, log *slog.Logger, name string, want apiextensionsv1.CustomResourceConversion) error {
+func tryPatchConversion(ctx context.Context, k Kube, log *slog.Logger, name string, want apiextensionsv1.CustomResourceConversion, superseded func(context.Context) (bool, error)) error {
 	crd := &unstructured.Unstructured{}
 	crd.SetGroupVersionKind(crdGVK)
 	if err := k.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
@@ -71,6 +73,11 @@ func tryPatchConversion(ctx context.Context, k Kube, log *slog.Logger, name stri
 	}
 	if equality.Semantic.DeepEqual(cur, want) {
 		return nil
+	}
+	if superseded != nil {
+		if stale, err := superseded(ctx); err != nil || stale {
+			return err
+		}
 	}
 	wantMap, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&want)
 	if err != nil {
@@ -157,7 +164,7 @@ func (c *ConversionSync) Sync(ctx context.Context) error {
 		return fmt.Errorf("reading the webhook CA: %s is empty", c.cfg.CAFile)
 	}
 	want := ConversionFor(c.cfg.Namespace, c.cfg.ServiceName, c.cfg.Path, ca)
-	return patchConversion(ctx, c.cfg.Kube, c.cfg.Log, c.cfg.CRD, want)
+	return patchConversion(ctx, c.cfg.Kube, c.cfg.Log, c.cfg.CRD, want, nil)
 }
 
 // Run syncs every Resync until ctx ends, logging failures; it returns nil

@@ -217,3 +217,77 @@ func TestReplicasRaceOnAPIServer(t *testing.T) {
 		}
 	}
 }
+
+// afterFirstSecretRead runs between once, right after the first read of a
+// Secret: another replica acting between this one's read and its writes.
+type afterFirstSecretRead struct {
+	certs.Kube
+	between func()
+}
+
+func (k *afterFirstSecretRead) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	err := k.Kube.Get(ctx, key, obj, opts...)
+	if _, ok := obj.(*corev1.Secret); ok && k.between != nil {
+		f := k.between
+		k.between = nil
+		f()
+	}
+	return err
+}
+
+// TestStaleReplicaDoesNotUndoRotation: replica B reads the Secret, finds
+// the certificate valid, and before it injects the CA bundle replica A
+// renews the CA. B must not put its stale bundle back into the webhook
+// configuration or the CRD conversion: the API server would no longer
+// trust A's new certificate.
+func TestStaleReplicaDoesNotUndoRotation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test API server")
+	}
+	env := testenv.Start(t, testenv.Options{})
+	ctx := context.Background()
+	k := env.Client
+	for _, o := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testNS}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: testSecret}},
+		webhookConfig(),
+	} {
+		if err := k.Create(ctx, o); err != nil {
+			t.Fatalf("creating %T: %v", o, err)
+		}
+	}
+	conv := func(c *certs.Config) { c.ConversionCRD, c.ConversionPath = bgpPeerCRD, "/convert" }
+	// A's clock is past the CA's renewal time, B's is not.
+	clockA, clockB := newFakeClock(t0), newFakeClock(t0)
+	a, _ := newManager(t, k, clockA, conv)
+	if _, err := a.Sync(ctx); err != nil {
+		t.Fatalf("first sync: %v", err)
+	}
+	old := certs.FromData(getSecret(t, k).Data)
+	clockA.Set(t0.Add(validity.CA * 3 / 4))
+	kb := &afterFirstSecretRead{Kube: k, between: func() {
+		if _, err := a.Sync(ctx); err != nil {
+			t.Errorf("replica A renewing the CA: %v", err)
+		}
+	}}
+	b, dirB := newManager(t, kb, clockB, conv)
+	if _, err := b.Sync(ctx); err != nil {
+		t.Fatalf("replica B: %v", err)
+	}
+	renewed := certs.FromData(getSecret(t, k).Data)
+	if bytes.Equal(renewed.CAKey, old.CAKey) {
+		t.Fatal("replica A did not renew the CA")
+	}
+	if got := getVWC(t, k).Webhooks[0].ClientConfig.CABundle; !bytes.Equal(got, renewed.CABundle) {
+		t.Errorf("the webhook's CA bundle is not the renewed one (stale: %v)", bytes.Equal(got, old.CABundle))
+	}
+	if _, got := getConversion(t, k); got.Webhook == nil || !bytes.Equal(got.Webhook.ClientConfig.CABundle, renewed.CABundle) {
+		t.Error("the CRD conversion's CA bundle is not the renewed one")
+	}
+	// B serves the certificate it read, which the renewed bundle still
+	// trusts (the previous CA stays in it).
+	cert, _ := readFiles(t, dirB)
+	if err := verify(t, cert, renewed.CABundle, names[0], clockB.Now()); err != nil {
+		t.Errorf("replica B's certificate is not trusted by the renewed bundle: %v", err)
+	}
+}

@@ -266,7 +266,8 @@ func (m *Manager) trySyncSecret(ctx context.Context, key client.ObjectKey) (Bund
 // inject puts caBundle into the webhooks of the configuration that call
 // the webhook Service. The patch is conditional on the configuration read;
 // when another replica patched it in between, inject reads it again (and
-// then usually finds the bundle already in place).
+// then usually finds the bundle already in place). It patches nothing
+// when the Secret no longer holds caBundle (see superseded).
 func (m *Manager) inject(ctx context.Context, caBundle []byte) error {
 	if m.cfg.WebhookConfigName == "" {
 		return nil
@@ -299,10 +300,34 @@ func (m *Manager) tryInject(ctx context.Context, caBundle []byte) error {
 	if changed == 0 {
 		return nil
 	}
+	if stale, err := m.superseded(ctx, caBundle); err != nil || stale {
+		return err
+	}
 	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
 	if err := m.cfg.Kube.Patch(ctx, vwc, patch); err != nil {
 		return fmt.Errorf("patching ValidatingWebhookConfiguration %s: %w", m.cfg.WebhookConfigName, err)
 	}
 	m.log.Info("webhook CA bundle injected", "webhookConfiguration", m.cfg.WebhookConfigName, "webhooks", changed)
 	return nil
+}
+
+// superseded reports whether the Secret no longer holds caBundle: another
+// replica renewed the CA since this one read it, and injects the new
+// bundle itself. A patch with caBundle would drop the new CA, and the API
+// server would stop trusting that replica's certificate. It is read after
+// the object to patch and before the patch, which is conditional on that
+// read: a replica that renews writes the Secret before it patches, so
+// either this read sees the renewal, or the renewing replica's patch
+// comes later, or it conflicts with this one and is read again.
+func (m *Manager) superseded(ctx context.Context, caBundle []byte) (bool, error) {
+	key := client.ObjectKey{Namespace: m.cfg.Namespace, Name: m.cfg.SecretName}
+	sec := &corev1.Secret{}
+	if err := m.cfg.Kube.Get(ctx, key, sec); err != nil {
+		return false, fmt.Errorf("reading secret %s: %w", key, err)
+	}
+	if cur := FromData(sec.Data).CABundle; !bytes.Equal(cur, caBundle) {
+		m.log.Debug("another replica changed the webhook CA bundle; leaving its injection to it")
+		return true, nil
+	}
+	return false, nil
 }
