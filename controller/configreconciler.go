@@ -39,6 +39,9 @@ type configReconciler struct {
 	log      *slog.Logger
 	services chan<- event.GenericEvent
 	pools    chan<- event.GenericEvent
+
+	// apiReader reads from the API server, not the cache.
+	apiReader client.Reader
 }
 
 func (r *configReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
@@ -162,7 +165,7 @@ func (r *configReconciler) reportFieldErrors(objs config.Objects, err error) {
 
 // writeState records the outcome in the controller's ConfigurationState.
 func (r *configReconciler) writeState(ctx context.Context, buildErr error) error {
-	return k8sconfig.ReportState(ctx, r.client, k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: ConfigurationStateName, Component: "controller", Owner: r.cfg.Owner}, buildErr)
+	return k8sconfig.ReportState(ctx, r.client, k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: ConfigurationStateName, Component: "controller", Owner: r.cfg.Owner, Reader: r.apiReader}, buildErr)
 }
 
 // namespaceLabels maps each namespace to its labels.

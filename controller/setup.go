@@ -98,7 +98,7 @@ func Setup(mgr ctrl.Manager, cfg Config) error {
 		}
 		return []reconcile.Request{configKey}
 	}
-	cr := &configReconciler{client: c, cfg: cfg, st: st, events: rec, metrics: m, log: cfg.Log.With("reconciler", "config"), services: svcEvents, pools: poolEvents}
+	cr := &configReconciler{client: c, apiReader: mgr.GetAPIReader(), cfg: cfg, st: st, events: rec, metrics: m, log: cfg.Log.With("reconciler", "config"), services: svcEvents, pools: poolEvents}
 	b := ctrl.NewControllerManagedBy(mgr).Named("config").
 		WithOptions(controller.Options{MaxConcurrentReconciles: 1, RateLimiter: requeue.Limiter[reconcile.Request]()})
 	// Status writes (pool usage) change no generation and must not

@@ -35,6 +35,8 @@ type reconciler struct {
 	cfg      Config
 	renderer *frr.Renderer
 	metrics  *metrics
+	// apiReader reads from the API server, not the cache.
+	apiReader client.Reader
 	// store holds the Services, fed by the informers (see events.go).
 	store *state.Store
 	// build computes the node's frr.conf model (frr.Build's contract;
@@ -284,7 +286,7 @@ func updateSpeakerStatus(ctx context.Context, c client.Client, ns, node string, 
 // configuration is valid: for the cluster as a whole, and for the peers
 // that meet on this node.
 func (r *reconciler) reportConfigState(ctx context.Context) {
-	ref := k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: "speaker-" + r.cfg.NodeName, Component: "speaker", Node: r.cfg.NodeName, Owner: r.cfg.Owner}
+	ref := k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: "speaker-" + r.cfg.NodeName, Component: "speaker", Node: r.cfg.NodeName, Owner: r.cfg.Owner, Reader: r.apiReader}
 	if err := k8sconfig.ReportState(ctx, r.client, ref, errors.Join(r.configErr, r.nodeConfigErr)); err != nil {
 		r.log.Error("reporting configuration state", "error", err)
 	}

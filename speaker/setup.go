@@ -51,7 +51,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	s := &Speaker{
 		cfg: cfg,
 		r: &reconciler{
-			client: mgr.GetClient(), cfg: cfg, renderer: renderer, metrics: m, log: cfg.Log,
+			client: mgr.GetClient(), apiReader: mgr.GetAPIReader(), cfg: cfg, renderer: renderer, metrics: m, log: cfg.Log,
 			store: state.NewStore(cfg.LBClass), build: frr.NewBuilder().Build,
 			drain: drainClock{delay: cfg.DrainDelay}, withdrawn: make(chan struct{}),
 		},

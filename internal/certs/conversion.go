@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -45,11 +46,20 @@ func (m *Manager) injectConversion(ctx context.Context, caBundle []byte) error {
 		return nil
 	}
 	want := ConversionFor(m.cfg.Namespace, m.cfg.ServiceName, m.cfg.ConversionPath, caBundle)
-	return patchConversion(ctx, m.cfg.Kube, m.log, m.cfg.ConversionCRD, want)
+	superseded := func(ctx context.Context) (bool, error) { return m.superseded(ctx, caBundle) }
+	return patchConversion(ctx, m.cfg.Kube, m.log, m.cfg.ConversionCRD, want, superseded)
 }
 
-// patchConversion sets the CRD's spec.conversion to want, when it differs.
-func patchConversion(ctx context.Context, k Kube, log *slog.Logger, name string, want apiextensionsv1.CustomResourceConversion) error {
+// patchConversion sets the CRD's spec.conversion to want, when it differs
+// and superseded (nil: never) does not say want is out of date. The patch
+// is conditional on the CRD read; when another replica patched it in
+// between, the CRD is read again.
+func patchConversion(ctx context.Context, k Kube, log *slog.Logger, name string, want apiextensionsv1.CustomResourceConversion, superseded func(context.Context) (bool, error)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return tryPatchConversion(ctx, k, log, name, want, superseded) })
+}
+
+// tryPatchConversion is one read and conditional patch of patchConversion.
+func tryPatchConversion(ctx context.Context, k Kube, log *slog.Logger, name string, want apiextensionsv1.CustomResourceConversion, superseded func(context.Context) (bool, error)) error {
 	crd := &unstructured.Unstructured{}
 	crd.SetGroupVersionKind(crdGVK)
 	if err := k.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
@@ -63,6 +73,11 @@ func patchConversion(ctx context.Context, k Kube, log *slog.Logger, name string,
 	}
 	if equality.Semantic.DeepEqual(cur, want) {
 		return nil
+	}
+	if superseded != nil {
+		if stale, err := superseded(ctx); err != nil || stale {
+			return err
+		}
 	}
 	wantMap, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&want)
 	if err != nil {
@@ -149,7 +164,7 @@ func (c *ConversionSync) Sync(ctx context.Context) error {
 		return fmt.Errorf("reading the webhook CA: %s is empty", c.cfg.CAFile)
 	}
 	want := ConversionFor(c.cfg.Namespace, c.cfg.ServiceName, c.cfg.Path, ca)
-	return patchConversion(ctx, c.cfg.Kube, c.cfg.Log, c.cfg.CRD, want)
+	return patchConversion(ctx, c.cfg.Kube, c.cfg.Log, c.cfg.CRD, want, nil)
 }
 
 // Run syncs every Resync until ctx ends, logging failures; it returns nil

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -189,10 +190,35 @@ func (m *Manager) Sync(ctx context.Context) (time.Duration, error) {
 	return wait, injectErr
 }
 
+// writeAttempts bounds how often syncSecret re-reads the Secret after
+// another replica wrote it first.
+const writeAttempts = 5
+
 // syncSecret reads the Secret, issues what Decide asks for and writes it
 // back. It returns the bundle in force and its (Keep) decision.
+//
+// Every replica runs it, so writes race. Both writes are conditional: a
+// create fails when the Secret exists, an update when its resourceVersion
+// changed since the read. The loser re-reads the Secret and adopts what
+// the winner wrote, so all replicas converge on one certificate without
+// an error.
 func (m *Manager) syncSecret(ctx context.Context) (Bundle, Decision, error) {
 	key := client.ObjectKey{Namespace: m.cfg.Namespace, Name: m.cfg.SecretName}
+	for attempt := 1; ; attempt++ {
+		b, d, err := m.trySyncSecret(ctx, key)
+		if err == nil {
+			return b, d, nil
+		}
+		if !(apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)) || attempt == writeAttempts {
+			return Bundle{}, Decision{}, err
+		}
+		m.log.Debug("another replica wrote the webhook certificate first, reading it again", "reason", err)
+	}
+}
+
+// trySyncSecret is one read, decision and conditional write of
+// syncSecret.
+func (m *Manager) trySyncSecret(ctx context.Context, key client.ObjectKey) (Bundle, Decision, error) {
 	sec := &corev1.Secret{}
 	create := false
 	if err := m.cfg.Kube.Get(ctx, key, sec); err != nil {
@@ -219,12 +245,11 @@ func (m *Manager) syncSecret(ctx context.Context) (Bundle, Decision, error) {
 	for k, v := range next.Data() {
 		sec.Data[k] = v
 	}
-	// Both writes are conditional (create fails when the Secret exists,
-	// update when it changed since the read): of racing replicas, one wins
-	// and the others adopt its result on their retry.
 	if create {
 		err = m.cfg.Kube.Create(ctx, sec)
 	} else {
+		// sec carries the resourceVersion of the read: the update is
+		// refused when another replica wrote in between.
 		err = m.cfg.Kube.Update(ctx, sec)
 	}
 	if err != nil {
@@ -239,11 +264,19 @@ func (m *Manager) syncSecret(ctx context.Context) (Bundle, Decision, error) {
 }
 
 // inject puts caBundle into the webhooks of the configuration that call
-// the webhook Service.
+// the webhook Service. The patch is conditional on the configuration read;
+// when another replica patched it in between, inject reads it again (and
+// then usually finds the bundle already in place). It patches nothing
+// when the Secret no longer holds caBundle (see superseded).
 func (m *Manager) inject(ctx context.Context, caBundle []byte) error {
 	if m.cfg.WebhookConfigName == "" {
 		return nil
 	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return m.tryInject(ctx, caBundle) })
+}
+
+// tryInject is one read and conditional patch of inject.
+func (m *Manager) tryInject(ctx context.Context, caBundle []byte) error {
 	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 	if err := m.cfg.Kube.Get(ctx, client.ObjectKey{Name: m.cfg.WebhookConfigName}, vwc); err != nil {
 		return fmt.Errorf("reading ValidatingWebhookConfiguration %s: %w", m.cfg.WebhookConfigName, err)
@@ -267,10 +300,34 @@ func (m *Manager) inject(ctx context.Context, caBundle []byte) error {
 	if changed == 0 {
 		return nil
 	}
+	if stale, err := m.superseded(ctx, caBundle); err != nil || stale {
+		return err
+	}
 	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
 	if err := m.cfg.Kube.Patch(ctx, vwc, patch); err != nil {
 		return fmt.Errorf("patching ValidatingWebhookConfiguration %s: %w", m.cfg.WebhookConfigName, err)
 	}
 	m.log.Info("webhook CA bundle injected", "webhookConfiguration", m.cfg.WebhookConfigName, "webhooks", changed)
 	return nil
+}
+
+// superseded reports whether the Secret no longer holds caBundle: another
+// replica renewed the CA since this one read it, and injects the new
+// bundle itself. A patch with caBundle would drop the new CA, and the API
+// server would stop trusting that replica's certificate. It is read after
+// the object to patch and before the patch, which is conditional on that
+// read: a replica that renews writes the Secret before it patches, so
+// either this read sees the renewal, or the renewing replica's patch
+// comes later, or it conflicts with this one and is read again.
+func (m *Manager) superseded(ctx context.Context, caBundle []byte) (bool, error) {
+	key := client.ObjectKey{Namespace: m.cfg.Namespace, Name: m.cfg.SecretName}
+	sec := &corev1.Secret{}
+	if err := m.cfg.Kube.Get(ctx, key, sec); err != nil {
+		return false, fmt.Errorf("reading secret %s: %w", key, err)
+	}
+	if cur := FromData(sec.Data).CABundle; !bytes.Equal(cur, caBundle) {
+		m.log.Debug("another replica changed the webhook CA bundle; leaving its injection to it")
+		return true, nil
+	}
+	return false, nil
 }

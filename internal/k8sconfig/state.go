@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ironlb/ironlb/api/v1beta1"
@@ -25,6 +26,10 @@ type StateRef struct {
 	// component's Pod, as MetalLB does), so that the garbage collector
 	// removes the object once no component that wrote it is left.
 	Owner *metav1.OwnerReference
+	// Reader, when set, reads the object again after a write was refused
+	// because the object changed (the manager's API reader: a cache may
+	// still hold the version that was refused). Default: the client.
+	Reader client.Reader
 }
 
 // PodOwner returns the owner reference to the Pod namespace/name, which
@@ -54,7 +59,25 @@ func withOwner(refs []metav1.OwnerReference, owner *metav1.OwnerReference) ([]me
 // configuration it last saw is valid (buildErr nil) or not, in which case
 // the last valid one stays in force. The errors go into
 // status.errorSummary, one per line.
+//
+// Others write the object too: the garbage collector drops the references
+// to Pods that are gone. A write refused because the object changed since
+// the read, or a create refused because it exists by now, is tried again
+// on a fresh read (ref.Reader).
 func ReportState(ctx context.Context, c client.Client, ref StateRef, buildErr error) error {
+	r := client.Reader(c)
+	changed := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
+	return retry.OnError(retry.DefaultRetry, changed, func() error {
+		err := reportState(ctx, c, r, ref, buildErr)
+		if ref.Reader != nil {
+			r = ref.Reader
+		}
+		return err
+	})
+}
+
+// reportState is one read and write of ReportState, reading with r.
+func reportState(ctx context.Context, c client.Client, r client.Reader, ref StateRef, buildErr error) error {
 	labels := map[string]string{"metallb.io/component-type": ref.Component}
 	if ref.Node != "" {
 		labels["metallb.io/node-name"] = ref.Node
@@ -63,7 +86,7 @@ func ReportState(ctx context.Context, c client.Client, ref StateRef, buildErr er
 	key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
 	// Read first: this runs on every reconcile, and the object exists
 	// but for the first time.
-	err := c.Get(ctx, key, cs)
+	err := r.Get(ctx, key, cs)
 	if apierrors.IsNotFound(err) {
 		// Create answers with the stored object: no read from a cache
 		// that may not have it yet.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -289,6 +290,7 @@ func TestProfileNamed(t *testing.T) {
 	}
 }
 
+// TestParseLogLine covers parseLogLine and lowered, as logWriter uses them.
 func TestParseLogLine(t *testing.T) {
 	tests := []struct {
 		line       string
@@ -301,12 +303,56 @@ func TestParseLogLine(t *testing.T) {
 		{"[ERR] memberlist: Failed to receive: No installed keys could decrypt the message", slog.LevelError, "Failed to receive: No installed keys could decrypt the message"},
 		{"[ERR] Failed to shutdown transport: boom", slog.LevelError, "Failed to shutdown transport: boom"},
 		{"no level at all", slog.LevelInfo, "no level at all"},
+		// Lowered: an empty stream, a slow peer's fallback ping.
+		{`[ERR] memberlist: discarding stream with unacceptable label "": from=192.0.2.11:40112`, slog.LevelDebug, `discarding stream with unacceptable label "": from=192.0.2.11:40112`},
+		{"[ERR] memberlist: Failed fallback TCP ping: timeout 100ms: read tcp 192.0.2.12:7946->192.0.2.11:7946: i/o timeout", slog.LevelWarn, "Failed fallback TCP ping: timeout 100ms: read tcp 192.0.2.12:7946->192.0.2.11:7946: i/o timeout"},
+		// Not lowered: another cluster's label, an unlabelled packet.
+		{`[ERR] memberlist: discarding stream with unacceptable label "other": from=192.0.2.11:40112`, slog.LevelError, `discarding stream with unacceptable label "other": from=192.0.2.11:40112`},
+		{`[ERR] memberlist: discarding packet with unacceptable label "": from=192.0.2.11:7946`, slog.LevelError, `discarding packet with unacceptable label "": from=192.0.2.11:7946`},
 		{"[odd] memberlist: x", slog.LevelInfo, "[odd] memberlist: x"},
 	}
 	for _, tt := range tests {
 		level, detail := parseLogLine(tt.line)
+		level = lowered(level, detail)
 		if level != tt.wantLevel || detail != tt.wantDetail {
 			t.Errorf("parseLogLine(%q) = %v, %q; want %v, %q", tt.line, level, detail, tt.wantLevel, tt.wantDetail)
+		}
+	}
+}
+
+// TestEmptyStreamNotAnError: a TCP connection to a member that closes
+// before sending anything (a peer's fallback ping whose dial timed out
+// after the handshake, on a loaded node; a port check) carries no label.
+// memberlist reports it as `discarding stream with unacceptable label ""`
+// at error level; it is no error of this member's, so it is logged at
+// debug level. A packet without the label (a memberlist of another
+// cluster, unlabelled) stays an error.
+func TestEmptyStreamNotAnError(t *testing.T) {
+	m := start(t, "n1", "127.0.0.1", key)
+	c, err := net.Dial("tcp", m.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	u, err := net.Dial("udp", m.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Write([]byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	u.Close()
+	stream, packet := `unacceptable label \"\"`, `discarding packet with unacceptable label`
+	eventually(t, "the member discards both", func() bool {
+		l := m.logs.String()
+		return strings.Contains(l, stream) && strings.Contains(l, packet)
+	})
+	for _, line := range strings.Split(m.logs.String(), "\n") {
+		switch {
+		case strings.Contains(line, "discarding stream") && !strings.Contains(line, "level=DEBUG"):
+			t.Errorf("the empty stream is logged above debug level: %s", line)
+		case strings.Contains(line, packet) && !strings.Contains(line, "level=ERROR"):
+			t.Errorf("the unlabelled packet is not logged as an error: %s", line)
 		}
 	}
 }
