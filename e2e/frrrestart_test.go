@@ -68,7 +68,7 @@ type labProcess struct {
 
 // stopLabProcess sends sig to one of the lab's processes, waits until it
 // is gone and returns how it was started.
-func stopLabProcess(t *testing.T, l *lab.Lab, name string, sig syscall.Signal) labProcess {
+func stopLabProcess(t testing.TB, l *lab.Lab, name string, sig syscall.Signal) labProcess {
 	t.Helper()
 	for _, p := range l.Processes() {
 		if p.Name != name {

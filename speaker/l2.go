@@ -179,6 +179,10 @@ func setupL2(mgr ctrl.Manager, cfg Config, poke func()) (*l2Runtime, error) {
 		l.members = &memberSource{
 			cfg: *mc, reader: mgr.GetAPIReader(), node: cfg.NodeName, ns: cfg.Namespace,
 			log: cfg.Log, onChange: poke, live: m.membersLive, metaSet: make(chan struct{}),
+			informers: mgr.GetCache(),
+		}
+		if l.members.keys, err = newKeysGauge(cfg.Registerer); err != nil {
+			return nil, err
 		}
 		runnables = append(runnables, l.members)
 	}

@@ -316,8 +316,8 @@ func TestMemberSecretKey(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || len(key) != tt.wantLen {
-				t.Errorf("secretKey = %d bytes, %v; want %d bytes", len(key), err, tt.wantLen)
+			if err != nil || len(key.Primary) != tt.wantLen {
+				t.Errorf("secretKey = %d bytes, %v; want %d bytes", len(key.Primary), err, tt.wantLen)
 			}
 		})
 	}

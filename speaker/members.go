@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -88,6 +89,9 @@ type memberSource struct {
 	// onChange is called after every change of the view.
 	onChange func()
 	live     prometheus.Gauge
+	// informers and keys follow the memberlist Secret (memberkeys.go).
+	informers secretInformers
+	keys      prometheus.Gauge
 
 	// metaSet is closed by the first SetMeta.
 	metaSet  chan struct{}
@@ -105,7 +109,7 @@ func (s *memberSource) NeedLeaderElection() bool { return false }
 
 // Start runs the member until ctx ends, then leaves gracefully.
 func (s *memberSource) Start(ctx context.Context) error {
-	key, err := s.secretKey(ctx)
+	keys, err := s.secretKey(ctx)
 	if err != nil {
 		return err
 	}
@@ -126,7 +130,8 @@ func (s *memberSource) Start(ctx context.Context) error {
 		BindAddr:       bind.String(),
 		BindPort:       s.cfg.BindPort,
 		Join:           join,
-		SecretKey:      key,
+		SecretKey:      keys.Primary,
+		ExtraKeys:      keys.Extra,
 		AllowInsecure:  s.cfg.Insecure,
 		Timing:         s.cfg.Profile,
 		RejoinInterval: s.cfg.RejoinInterval,
@@ -143,25 +148,28 @@ func (s *memberSource) Start(ctx context.Context) error {
 		_ = m.SetMeta(s.meta) // SetMeta checked the size already
 	}
 	s.mu.Unlock()
-	return m.Run(ctx)
+	if s.cfg.SecretName == "" {
+		return m.Run(ctx)
+	}
+	s.keys.Set(float64(1 + len(keys.Extra)))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return m.Run(gctx) })
+	g.Go(func() error { return s.followKeys(gctx, m) })
+	return g.Wait()
 }
 
-// secretKey reads the encryption key from the Secret; nil when insecure
-// and no Secret is named.
-func (s *memberSource) secretKey(ctx context.Context) ([]byte, error) {
+// secretKey reads the encryption keys from the Secret (see memberKeys);
+// none when insecure and no Secret is named.
+func (s *memberSource) secretKey(ctx context.Context) (members.Keys, error) {
 	if s.cfg.SecretName == "" {
 		s.log.Warn("memberlist runs without encryption: anyone who reaches its port can join and fake failures")
-		return nil, nil
+		return members.Keys{}, nil
 	}
 	var sec corev1.Secret
 	if err := s.reader.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: s.cfg.SecretName}, &sec); err != nil {
-		return nil, fmt.Errorf("reading the memberlist Secret %s/%s: %w", s.ns, s.cfg.SecretName, err)
+		return members.Keys{}, fmt.Errorf("reading the memberlist Secret %s/%s: %w", s.ns, s.cfg.SecretName, err)
 	}
-	v := sec.Data[MemberlistSecretKey]
-	if len(v) == 0 {
-		return nil, fmt.Errorf("the memberlist Secret %s/%s has no %q", s.ns, s.cfg.SecretName, MemberlistSecretKey)
-	}
-	return members.KeyFromSecret(v), nil
+	return memberKeys(&sec)
 }
 
 // addresses returns the address to bind and the members to join: the

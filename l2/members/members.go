@@ -51,6 +51,10 @@ type Config struct {
 	// must be 16, 24 or 32 bytes (see KeyFromSecret). Members with
 	// another key are not admitted. Required unless AllowInsecure.
 	SecretKey []byte
+	// ExtraKeys are further keys (each 16, 24 or 32 bytes) accepted from
+	// the others, next to SecretKey, while a key rotation rolls (see
+	// Keys and SetKeys). They need SecretKey.
+	ExtraKeys [][]byte
 	// AllowInsecure allows running without SecretKey: anyone who can
 	// reach the port can join and fake failures.
 	AllowInsecure bool
@@ -115,6 +119,8 @@ type Members struct {
 	log *slog.Logger
 	ml  *memberlist.Memberlist
 	ev  *events
+	// keyring holds the keys; nil without encryption.
+	keyring *memberlist.Keyring
 	// metaSet signals Run that SetMeta changed the metadata.
 	metaSet chan struct{}
 }
@@ -164,7 +170,14 @@ func New(cfg Config) (*Members, error) {
 	}
 	lg = lg.With("node", cfg.Node)
 
-	m := &Members{cfg: cfg, log: lg, ev: newEvents(), metaSet: make(chan struct{}, 1)}
+	if len(cfg.ExtraKeys) > 0 && len(cfg.SecretKey) == 0 {
+		return nil, errors.New("memberlist: ExtraKeys need a SecretKey")
+	}
+	keyring, err := newKeyring(Keys{Primary: cfg.SecretKey, Extra: cfg.ExtraKeys})
+	if err != nil {
+		return nil, err
+	}
+	m := &Members{cfg: cfg, log: lg, ev: newEvents(), metaSet: make(chan struct{}, 1), keyring: keyring}
 	m.ev.meta = slices.Clone(cfg.Meta)
 	ml, err := memberlist.Create(m.memberlistConfig())
 	if err != nil {
@@ -182,7 +195,7 @@ func (m *Members) memberlistConfig() *memberlist.Config {
 	if c.AdvertisePort == 0 {
 		c.AdvertisePort = m.cfg.BindPort
 	}
-	c.SecretKey = m.cfg.SecretKey
+	c.Keyring = m.keyring
 	c.Label = m.cfg.Label
 	c.ProbeInterval, c.ProbeTimeout = p.ProbeInterval, p.ProbeTimeout
 	c.IndirectChecks = p.IndirectChecks
