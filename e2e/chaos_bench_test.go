@@ -145,16 +145,19 @@ func BenchmarkChaos(b *testing.B) {
 	b.StopTimer()
 
 	var missing []string
-	settleCtx, cancel := context.WithTimeout(ctx, settleBound)
-	for {
+	for settleBy := time.Now().Add(settleBound); ; {
+		checkCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		var err error
-		missing, err = unannounced(settleCtx, l)
-		if err == nil && len(missing) == 0 || settleCtx.Err() != nil {
+		missing, err = unannounced(checkCtx, l)
+		cancel()
+		if err != nil {
+			missing = []string{err.Error()}
+		}
+		if len(missing) == 0 || time.Now().After(settleBy) {
 			break
 		}
 		time.Sleep(time.Second)
 	}
-	cancel()
 	moved, dups, lists := tracker.result()
 
 	fo := outagesByFault(faults, clients)

@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,16 +39,18 @@ type churner struct {
 	ips *ipTracker
 	n   int
 	// live are the churned Services by name; noEndpoints those whose
-	// endpoints are still to be made (the API server was away).
+	// endpoints are still to be made (the API server was away); unsure
+	// those whose create failed, which may exist all the same.
 	live        []string
-	noEndpoints map[string]*corev1.Service
+	noEndpoints map[string]bool
+	unsure      []string
 	creates     int
 	deletes     int
 	failed      int
 }
 
 func newChurner(l *lab.Lab, seed uint64, ips *ipTracker) *churner {
-	return &churner{l: l, rng: rand.New(rand.NewPCG(seed, 1)), ips: ips, noEndpoints: map[string]*corev1.Service{}}
+	return &churner{l: l, rng: rand.New(rand.NewPCG(seed, 1)), ips: ips, noEndpoints: map[string]bool{}}
 }
 
 // run changes one Service every second until ctx ends.
@@ -71,8 +74,20 @@ func (c *churner) run(ctx context.Context) {
 func (c *churner) step(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	for name, svc := range c.noEndpoints {
-		if err := c.l.CreateEndpointsOf(ctx, svc, allNodes()...); err != nil {
+	for len(c.unsure) > 0 {
+		name := c.unsure[0]
+		err := c.l.Kube().Get(ctx, client.ObjectKey{Namespace: chaosNamespace, Name: name}, &corev1.Service{})
+		switch {
+		case err == nil:
+			c.live = append(c.live, name)
+			c.noEndpoints[name] = true
+		case !apierrors.IsNotFound(err):
+			return err
+		}
+		c.unsure = c.unsure[1:]
+	}
+	for name := range c.noEndpoints {
+		if err := c.l.SetEndpoints(ctx, chaosNamespace, name, endpointsOnAllNodes()); err != nil {
 			return err
 		}
 		delete(c.noEndpoints, name)
@@ -100,12 +115,13 @@ func (c *churner) create(ctx context.Context) error {
 	}
 	at := time.Now()
 	if err := c.l.Kube().Create(ctx, svc); err != nil {
+		c.unsure = append(c.unsure, name)
 		return fmt.Errorf("creating service %s: %w", name, err)
 	}
 	c.creates++
 	c.ips.created(svc.UID, at)
 	c.live = append(c.live, name)
-	c.noEndpoints[name] = svc
+	c.noEndpoints[name] = true
 	if err := c.l.CreateEndpointsOf(ctx, svc, allNodes()...); err != nil {
 		return err
 	}
@@ -117,7 +133,8 @@ func (c *churner) delete(ctx context.Context) error {
 	i := c.rng.IntN(len(c.live))
 	name := c.live[i]
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: chaosNamespace, Name: name}}
-	if err := c.l.Kube().Delete(ctx, svc); err != nil {
+	// NotFound: an earlier delete that failed on the way back did it.
+	if err := c.l.Kube().Delete(ctx, svc); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting service %s: %w", name, err)
 	}
 	c.deletes++
@@ -125,6 +142,15 @@ func (c *churner) delete(ctx context.Context) error {
 	delete(c.noEndpoints, name)
 	return c.l.Kube().DeleteAllOf(ctx, &discoveryv1.EndpointSlice{}, client.InNamespace(chaosNamespace),
 		client.MatchingLabels{discoveryv1.LabelServiceName: name})
+}
+
+// endpointsOnAllNodes is one ready backend on every node.
+func endpointsOnAllNodes() []lab.Endpoint {
+	var eps []lab.Endpoint
+	for _, n := range allNodes() {
+		eps = append(eps, lab.Endpoint{Node: n})
+	}
+	return eps
 }
 
 // ipTracker lists every Service every 250 ms and records what a Service
