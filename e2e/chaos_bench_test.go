@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,6 +165,10 @@ func BenchmarkChaos(b *testing.B) {
 	stats := statsByKind(faults, fo, len(clients))
 	var table strings.Builder
 	printChaosTable(&table, stats, []string{"bgp", "l2"}, fo.before)
+	for i, f := range faults {
+		fmt.Fprintf(&table, "%s %s %s: whole after %v; longest outage bgp %v, l2 %v\n", f.at.Format("15:04:05.000"), f.kind, f.target,
+			f.healed.Sub(f.at).Round(time.Millisecond), fo.longest[i][0].Round(time.Millisecond), fo.longest[i][1].Round(time.Millisecond))
+	}
 	fmt.Fprintf(&table, "heal: ")
 	for _, k := range chaosKinds {
 		fmt.Fprintf(&table, "%s longest %v, not whole in %v: %d; ", k, longestHeal(faults, k).Round(time.Millisecond), healBound, unhealed[k])
@@ -191,6 +196,7 @@ func BenchmarkChaos(b *testing.B) {
 			b.ReportMetric(float64(s.p99.Milliseconds()), s.kind+"-"+name+"-p99-ms")
 		}
 	}
+	keepLogs(b, l)
 	b.ReportMetric(float64(len(faults)), "faults")
 	b.ReportMetric(float64(len(moved)), "ips-moved")
 	b.ReportMetric(float64(len(dups)), "duplicate-ips")
@@ -233,4 +239,23 @@ func lostProbes(probes []probe) int {
 		}
 	}
 	return n
+}
+
+// keepLogs copies every log of the lab's processes into
+// $IRONLB_E2E_KEEP_LOGS when that names a folder, also after a run that
+// passed: the soak's outages are read from them.
+func keepLogs(b *testing.B, l *lab.Lab) {
+	dir := os.Getenv("IRONLB_E2E_KEEP_LOGS")
+	if dir == "" {
+		return
+	}
+	for _, p := range l.Processes() {
+		data, err := os.ReadFile(p.Log)
+		if err != nil {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dir, p.Name+".log"), data, 0o644); err != nil {
+			b.Logf("keeping the log of %s: %v", p.Name, err)
+		}
+	}
 }
