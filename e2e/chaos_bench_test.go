@@ -169,6 +169,13 @@ func BenchmarkChaos(b *testing.B) {
 		fmt.Fprintf(&table, "%s %s %s: whole after %v; longest outage bgp %v, l2 %v\n", f.at.Format("15:04:05.000"), f.kind, f.target,
 			f.healed.Sub(f.at).Round(time.Millisecond), fo.longest[i][0].Round(time.Millisecond), fo.longest[i][1].Round(time.Millisecond))
 	}
+	for ci, name := range []string{"bgp", "l2"} {
+		for _, r := range outageRuns(clients[ci]) {
+			if r.d >= 200*time.Millisecond {
+				fmt.Fprintf(&table, "%s outage from %s for %v\n", name, r.from.Format("15:04:05.000"), r.d.Round(time.Millisecond))
+			}
+		}
+	}
 	fmt.Fprintf(&table, "heal: ")
 	for _, k := range chaosKinds {
 		fmt.Fprintf(&table, "%s longest %v, not whole in %v: %d; ", k, longestHeal(faults, k).Round(time.Millisecond), healBound, unhealed[k])
