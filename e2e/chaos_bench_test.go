@@ -48,7 +48,8 @@ const (
 // ilb-cli and another a Layer 2 Service from ilb-lcli every 10 ms, and a
 // Service is created or deleted every second. It reports, per fault
 // kind, the count and each client's longest and p99 outage (an outage is
-// a run of failed probes, given to the latest fault begun before it),
+// a run of failed probes, given to the latest fault begun before its
+// first failed probe),
 // and overall the Service IPs that moved, the IPs two Services held at
 // once and the Services left unannounced after the soak. Run it with:
 //

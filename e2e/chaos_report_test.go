@@ -23,10 +23,12 @@ const noFault = "none"
 
 // outageRun is one run of failed probes of a client: from the last
 // answered probe before it to the first answered one after it (by
-// sending time), or to the last probe when none answered after it.
+// sending time), or to the last probe when none answered after it;
+// failed is when its first failed probe was sent.
 type outageRun struct {
-	from time.Time
-	d    time.Duration
+	from   time.Time
+	failed time.Time
+	d      time.Duration
 }
 
 // outageRuns returns the runs of failed probes in probes (sorted by
@@ -51,7 +53,7 @@ func outageRuns(probes []probe) []outageRun {
 			if from.IsZero() {
 				from = first
 			}
-			out = append(out, outageRun{from: from, d: p.sent.Sub(from)})
+			out = append(out, outageRun{from: from, failed: first, d: p.sent.Sub(from)})
 			failing = false
 		}
 		last = p.sent
@@ -62,7 +64,7 @@ func outageRuns(probes []probe) []outageRun {
 			from = first
 		}
 		end := probes[len(probes)-1].sent
-		out = append(out, outageRun{from: from, d: end.Sub(from)})
+		out = append(out, outageRun{from: from, failed: first, d: end.Sub(from)})
 	}
 	return out
 }
@@ -83,7 +85,9 @@ type faultOutages struct {
 	before  []time.Duration   // [client]
 }
 
-// outagesByFault attributes every client's outages to the faults.
+// outagesByFault attributes every client's outages to the faults, each
+// to the latest fault begun before its first failed probe: the last
+// answer may come just before a fault begins.
 func outagesByFault(faults []chaosFault, clients [][]probe) faultOutages {
 	fo := faultOutages{longest: make([][]time.Duration, len(faults)), before: make([]time.Duration, len(clients))}
 	for i := range faults {
@@ -91,7 +95,7 @@ func outagesByFault(faults []chaosFault, clients [][]probe) faultOutages {
 	}
 	for c, probes := range clients {
 		for _, r := range outageRuns(probes) {
-			i := attribute(faults, r.from)
+			i := attribute(faults, r.failed)
 			if i < 0 {
 				fo.before[c] = max(fo.before[c], r.d)
 				continue

@@ -36,6 +36,12 @@ func TestChaosOutages(t *testing.T) {
 		probes: []probe{lost(0), ok(20), ok(310), lost(320), ok(330), ok(340), lost(350), lost(360), ok(390)},
 		want:   faultOutages{longest: [][]time.Duration{{0}, {50 * time.Millisecond}}, before: []time.Duration{20 * time.Millisecond}},
 	}, {
+		// The last answer came just before the router fault began, the
+		// first failure after: the router fault's, not the partition's.
+		name:   "an outage belongs to the fault begun before its first failed probe",
+		probes: []probe{ok(150), ok(295), lost(305), lost(315), ok(325)},
+		want:   faultOutages{longest: [][]time.Duration{{0}, {30 * time.Millisecond}}, before: []time.Duration{0}},
+	}, {
 		name:   "an outage still running at the end lasts to the last probe",
 		probes: []probe{ok(150), lost(160), lost(250)},
 		want:   faultOutages{longest: [][]time.Duration{{100 * time.Millisecond}, {0}}, before: []time.Duration{0}},
