@@ -90,6 +90,7 @@ bench: tools
 	$(GO) test -run '^$$' -bench FailureDetection -benchtime 20x ./l2/members/
 	$(GO) test -run '^$$' -bench 'ServiceToRoute|L2Failover|BFDLinkCut' -benchtime 20x -timeout 90m ./e2e/
 	$(GO) test -run '^$$' -bench L2Soak -benchtime 1x -timeout 30m ./e2e/
+	$(GO) test -run '^$$' -bench Chaos -benchtime 1x -timeout 60m ./e2e/
 
 clean:
 	rm -rf $(BIN)
