@@ -425,10 +425,14 @@ func (f *FRR) waitBackends(ctx context.Context) error {
 	if !slices.Contains(f.cfg.Daemons, "mgmtd") {
 		return nil
 	}
-	var want []string
+	var (
+		want   []string
+		listed []*regexp.Regexp
+	)
 	for _, d := range f.cfg.Daemons {
 		if slices.Contains(mgmtdBackends, d) {
 			want = append(want, d)
+			listed = append(listed, regexp.MustCompile(`(?m)^\s*Client:\s+`+d+`\s*$`))
 		}
 	}
 	var last []byte
@@ -437,13 +441,11 @@ func (f *FRR) waitBackends(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("waiting for mgmtd's backends: %w", err)
 		}
-		listed := true
-		for _, d := range want {
-			if !regexp.MustCompile(`(?m)^\s*Client:\s+` + d + `\s*$`).Match(out) {
-				listed = false
-			}
+		all := true
+		for _, re := range listed {
+			all = all && re.Match(out)
 		}
-		if listed && bytes.Equal(out, last) {
+		if all && bytes.Equal(out, last) {
 			return nil
 		}
 		last = out
