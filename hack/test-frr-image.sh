@@ -8,12 +8,14 @@
 #
 #   hack/test-frr-image.sh                       # vty socket vs vtysh, apply tests
 #   RUN='TestVtySock' PKGS=./frr/apply hack/test-frr-image.sh
+#   RUN='^$' ARGS='-test.bench=ApplyOneServiceInto10k -test.benchtime=10x' hack/test-frr-image.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 IMAGE="${IMAGE:-${ROOT}/bin/images/frr.tar}"
 RUN="${RUN:-TestVtySockMatchesVtysh|TestApplyRealFRR|TestDeltaApplyKeepsSession|TestPolicyFirst|TestWithoutNeighborBFD|TestNeighborBFDOff|TestApplierPaths|TestApplierRecoversAndReconciles}"
 PKGS="${PKGS:-./frr/apply}"
+ARGS="${ARGS:-}" # more test binary flags, split at spaces (benchmarks)
 [[ -f "${IMAGE}" ]] || { echo "test-frr-image: no ${IMAGE} (run hack/build-node-images.sh)" >&2; exit 1; }
 [[ "$(id -u)" == 0 ]] || { echo "test-frr-image: needs root" >&2; exit 1; }
 
@@ -53,8 +55,8 @@ for t in "${tests[@]}"; do
 		mkdir -p "$r/run/netns" /run/netns
 		mount --rbind /run/netns "$r/run/netns"
 		cd "$r/src/pkg"
-		exec chroot "$r" sh -c "cd /src/pkg && exec /tests/$2.test -test.count=1 -test.v -test.run \"\$3\"" -- "$1" "$2" "$3"
-	' -- "${WORK}/rootfs" "${name}" "${RUN}" || status=$?
+		exec chroot "$r" sh -c "cd /src/pkg && exec /tests/$2.test -test.count=1 -test.v -test.run \"\$3\" \$4" -- "$1" "$2" "$3" "$4"
+	' -- "${WORK}/rootfs" "${name}" "${RUN}" "${ARGS}" || status=$?
 	rm -rf "${WORK}/rootfs/src/pkg"
 done
 exit "${status}"

@@ -214,3 +214,22 @@ func FuzzParse(f *testing.F) {
 		_ = Diff(c, Parse(nil))
 	})
 }
+
+func TestIsVersionDefault(t *testing.T) {
+	for _, tc := range []struct {
+		context []string
+		line    string
+		want    bool
+	}{
+		{[]string{"router bgp 64512"}, "no bgp enforce-first-as", true},
+		{[]string{"router bgp 64530 vrf blue"}, "no bgp enforce-first-as", true},
+		{[]string{"router bgp 64512"}, "bgp enforce-first-as", false},
+		{[]string{"router bgp 64512"}, "no bgp ebgp-requires-policy", false},
+		{[]string{"router bgp 64512", "address-family ipv4 unicast"}, "no bgp enforce-first-as", false},
+		{nil, "no bgp enforce-first-as", false},
+	} {
+		if got := IsVersionDefault(tc.context, tc.line); got != tc.want {
+			t.Errorf("IsVersionDefault(%q, %q) = %v, want %v", tc.context, tc.line, got, tc.want)
+		}
+	}
+}

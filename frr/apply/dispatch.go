@@ -14,11 +14,15 @@ const (
 	bgpd
 	staticd
 	bfdd
+	// mgmtd (FRR 9 and later) holds, from FRR 10 on, the configuration
+	// of the daemons that are its backends (zebra, staticd): vtysh 10
+	// sends it the commands vtysh 8.4 sent to zebra.
+	mgmtd
 )
 
 // daemonOrder lists the daemons in the order vtysh sends a command to
-// them (its vtysh_client table).
-var daemonOrder = []daemon{{zebra, "zebra"}, {bgpd, "bgpd"}, {staticd, "staticd"}, {bfdd, "bfdd"}}
+// them (its vtysh_client table; FRR 10's puts mgmtd first).
+var daemonOrder = []daemon{{mgmtd, "mgmtd"}, {zebra, "zebra"}, {bgpd, "bgpd"}, {staticd, "staticd"}, {bfdd, "bfdd"}}
 
 type daemon struct {
 	set  daemonSet
@@ -52,16 +56,34 @@ func (s daemonSet) names() []string {
 // Audiences of FRR 8.4's vtysh, restricted to the daemons above. They
 // were read from the sockets vtysh writes each command to (strace of
 // `vtysh -c`), and TestVtySockMatchesVtysh compares the daemons' configs
-// after a script has gone through vtysh and through VtySock.
+// after a script has gone through vtysh and through VtySock. With mgmtd
+// running, forMgmtd turns them into FRR 10's.
 const (
 	routeMaps   = zebra | bgpd        // route-map entries and lib/routemap commands
 	prefixLists = zebra | bgpd | bfdd // ip and ipv6 prefix-list
 )
 
+// forMgmtd returns the daemons vtysh 10 sends a command to that vtysh
+// 8.4 sent to s: in FRR 10, zebra takes its configuration from mgmtd
+// (zebra's commands, lib's route-maps and prefix-lists are mgmtd's in
+// vtysh 10's command table, and zebra without mgmtd refuses them), so
+// zebra's part goes to mgmtd. Checked against FRR 10.3 by
+// TestVtySockMatchesVtysh (hack/test-frr-image.sh); FRR 9, whose mgmtd
+// served staticd only, was not checked.
+func (s daemonSet) forMgmtd() daemonSet {
+	if s&zebra == 0 {
+		return s
+	}
+	return s&^zebra | mgmtd
+}
+
 // step is one command of a script and the daemons it goes to.
 type step struct {
 	cmd string // the script's line without its indentation
 	to  daemonSet
+	// to10 is the daemons of FRR 10's vtysh when they are not
+	// to.forMgmtd(); 0 otherwise.
+	to10 daemonSet
 	// resync: the command is an `exit` back to the config node, after
 	// which vtysh sends `end` and `configure` to every daemon so that they
 	// all stand in the same node again.
@@ -131,16 +153,16 @@ func plan(script []byte) ([]step, error) {
 			steps = append(steps, step{cmd: cmd, to: to})
 			continue
 		}
-		var to daemonSet
+		var to, to10 daemonSet
 		if len(stack) == 0 {
 			to = topLineAudience(line)
 		} else {
-			to = lineAudience(stack[len(stack)-1], line)
+			to, to10 = lineAudience(stack[len(stack)-1], line)
 		}
 		if to == 0 {
 			return nil, &unsupportedError{lineNo, fmt.Sprintf("command %q", Redact(line))}
 		}
-		steps = append(steps, step{cmd: cmd, to: to})
+		steps = append(steps, step{cmd: cmd, to: to, to10: to10})
 	}
 	if len(stack) > 0 {
 		return nil, &unsupportedError{0, "a context is not left at the end"}
@@ -181,56 +203,60 @@ func topLineAudience(line string) daemonSet {
 	return 0
 }
 
-// lineAudience returns the daemons of a plain line inside context f.
-func lineAudience(f frame, line string) daemonSet {
+// lineAudience returns the daemons of a plain line inside context f, and
+// FRR 10's when they are not the first's forMgmtd; 0 when not known.
+func lineAudience(f frame, line string) (daemonSet, daemonSet) {
 	switch f.kind {
 	case kindRouterBGP, kindAF, kindBFD, kindBFDPeer, kindBFDProfile:
 		// Nodes of one daemon: every command in them is that daemon's.
-		return f.to
+		return f.to, 0
 	case kindRouteMap:
 		l := strings.TrimPrefix(line, "no ")
 		for _, c := range routeMapLines {
 			if hasWords(l, c.words) {
-				return c.to
+				return c.to, c.to10
 			}
 		}
 	}
-	return 0
+	return 0, 0
 }
 
 // routeMapLines are the commands in a route-map entry whose daemons are
 // known, by their leading words. Most come from lib/routemap_cli.c and go
 // to every daemon with route-maps; the BGP attributes are bgpd's own,
-// and `match source-protocol` and `set src` zebra's.
+// and `match source-protocol` and `set src` zebra's. FRR 10 moved
+// `match source-protocol` to lib, so its vtysh sends it to bgpd as well
+// as to mgmtd (to10).
 var routeMapLines = []struct {
 	words string
 	to    daemonSet
+	to10  daemonSet // FRR 10's daemons when not to.forMgmtd()
 }{
-	{"match tag", routeMaps},
-	{"set tag", routeMaps},
-	{"match ip address", routeMaps},
-	{"match ipv6 address prefix-list", routeMaps},
-	{"match ip next-hop prefix-list", routeMaps},
-	{"match interface", routeMaps},
-	{"match metric", routeMaps},
-	{"set metric", routeMaps},
-	{"set ip next-hop", routeMaps},
-	{"description", routeMaps},
-	{"on-match", routeMaps},
-	{"call", routeMaps},
-	{"match community", bgpd},
-	{"match large-community", bgpd},
-	{"match as-path", bgpd},
-	{"set community", bgpd},
-	{"set large-community", bgpd},
-	{"set local-preference", bgpd},
-	{"set weight", bgpd},
-	{"set origin", bgpd},
-	{"set as-path prepend", bgpd},
-	{"set ipv6 next-hop global", bgpd},
-	{"set extcommunity rt", bgpd},
-	{"match source-protocol", zebra},
-	{"set src", zebra},
+	{"match tag", routeMaps, 0},
+	{"set tag", routeMaps, 0},
+	{"match ip address", routeMaps, 0},
+	{"match ipv6 address prefix-list", routeMaps, 0},
+	{"match ip next-hop prefix-list", routeMaps, 0},
+	{"match interface", routeMaps, 0},
+	{"match metric", routeMaps, 0},
+	{"set metric", routeMaps, 0},
+	{"set ip next-hop", routeMaps, 0},
+	{"description", routeMaps, 0},
+	{"on-match", routeMaps, 0},
+	{"call", routeMaps, 0},
+	{"match community", bgpd, 0},
+	{"match large-community", bgpd, 0},
+	{"match as-path", bgpd, 0},
+	{"set community", bgpd, 0},
+	{"set large-community", bgpd, 0},
+	{"set local-preference", bgpd, 0},
+	{"set weight", bgpd, 0},
+	{"set origin", bgpd, 0},
+	{"set as-path prepend", bgpd, 0},
+	{"set ipv6 next-hop global", bgpd, 0},
+	{"set extcommunity rt", bgpd, 0},
+	{"match source-protocol", zebra, mgmtd | bgpd},
+	{"set src", zebra, 0},
 }
 
 // hasWords tells whether line starts with the words w, as whole words.

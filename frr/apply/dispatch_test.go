@@ -2,6 +2,7 @@ package apply
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,7 +163,7 @@ func FuzzPlan(f *testing.F) {
 		}
 		var cmds []string
 		for _, s := range steps {
-			if s.to == 0 || s.to&^(zebra|bgpd|staticd|bfdd) != 0 {
+			if s.to == 0 || s.to&^(zebra|bgpd|staticd|bfdd) != 0 || s.to.forMgmtd()&zebra != 0 {
 				t.Fatalf("step %q goes to %b", s.cmd, s.to)
 			}
 			if s.resync && s.cmd != "exit" {
@@ -174,4 +175,23 @@ func FuzzPlan(f *testing.F) {
 			t.Fatalf("steps are not the script's lines (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// TestForMgmtd: with mgmtd running (FRR 10), what vtysh 8.4 sent to
+// zebra goes to mgmtd instead, in vtysh 10's order (mgmtd first).
+func TestForMgmtd(t *testing.T) {
+	for _, tc := range []struct {
+		in   daemonSet
+		want []string
+	}{
+		{routeMaps, []string{"mgmtd", "bgpd"}},
+		{prefixLists, []string{"mgmtd", "bgpd", "bfdd"}},
+		{zebra, []string{"mgmtd"}},
+		{bgpd, []string{"bgpd"}},
+		{bfdd, []string{"bfdd"}},
+	} {
+		if got := tc.in.forMgmtd().names(); !slices.Equal(got, tc.want) {
+			t.Errorf("%v.forMgmtd() = %v, want %v", tc.in.names(), got, tc.want)
+		}
+	}
 }

@@ -73,14 +73,16 @@ func running(t *testing.T, f *frrproc.FRR) *Config {
 
 // semantic flattens a config for comparison with what FRR shows: every
 // context header and line with its path, the lines FRR rewrites in a
-// common form, and without the lines it prints on its own or leaves out.
+// common form, and without the lines it prints on its own (also those
+// of an older `frr version`'s defaults, as FRR 10 prints for base's
+// `frr version 8.4.4`) or leaves out.
 func semantic(c *Config) []string {
 	var out []string
 	var walk func(path []string, n *Node)
 	walk = func(path []string, n *Node) {
 		for _, c := range n.Children {
 			l := c.Line
-			if notApplied(l) || IsDefault(path, l) || strings.HasPrefix(l, "log ") ||
+			if notApplied(l) || IsDefault(path, l) || IsVersionDefault(path, l) || strings.HasPrefix(l, "log ") ||
 				strings.HasSuffix(l, "forwarding") || strings.HasSuffix(l, "nht resolve-via-default") {
 				continue
 			}

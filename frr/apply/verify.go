@@ -121,3 +121,19 @@ func IsDefault(context []string, line string) bool {
 	}
 	return false
 }
+
+// versionDefaults are lines bgpd 9.1 and later prints on its own when the
+// config declares an older `frr version` (as configs read back from FRR
+// 8.4 do): bgpd then keeps that version's default, and prints it because
+// it is not its own. FRR 10.3 prints `no bgp enforce-first-as` so (the
+// default became on in 9.1). ironlb renders no `frr version`, and Diff
+// works from the desired configs alone, so such a line never enters a
+// delta; comparisons with the running config skip it.
+var versionDefaults = map[string]bool{"no bgp enforce-first-as": true}
+
+// IsVersionDefault tells whether FRR may print line, in the context given
+// by its headers, without the config holding it, because the config's
+// `frr version` is older than the FRR running it.
+func IsVersionDefault(context []string, line string) bool {
+	return len(context) == 1 && strings.HasPrefix(context[0], "router bgp") && versionDefaults[line]
+}

@@ -19,13 +19,14 @@ import (
 // VtySock is a VTY that sends scripts straight to the FRR daemons' vty
 // sockets (RUNDIR/DAEMON.vty), over one connection per daemon that it
 // keeps open between calls, instead of starting vtysh each time. It sends
-// each command to the daemons vtysh 8.4 would send it to (see plan), in
-// vtysh's order, and stops at the first command a daemon refuses.
+// each command to the daemons vtysh would send it to (see plan; FRR 8.4's
+// vtysh, or FRR 10's when mgmtd runs), in vtysh's order, and stops at the
+// first command a daemon refuses.
 //
 // What it cannot dispatch the way vtysh does goes to its fallback VTY
 // unchanged: scripts with commands plan does not know, show commands
 // other than `show running-config`, and pathspaces running a daemon other
-// than zebra, bgpd, staticd, bfdd and watchfrr. Reload always goes to the
+// than mgmtd, zebra, bgpd, staticd, bfdd and watchfrr. Reload always goes to the
 // fallback.
 //
 // A connection that fails is closed and made again at the next Exec; the
@@ -136,12 +137,20 @@ func (s *VtySock) prepare(script []byte, show string) ([]step, daemonSet, error)
 	}
 	var session daemonSet
 	for i, st := range steps {
+		to := st.to
+		switch {
+		case running&mgmtd != 0 && st.to10 != 0:
+			to = st.to10
+		case running&mgmtd != 0:
+			to = to.forMgmtd()
+		}
 		// Like vtysh: a command of several daemons goes to those of them
 		// that run, one of a single daemon fails when it does not run.
-		to := st.to & running
+		want := to
+		to &= running
 		if to == 0 {
 			return nil, 0, fmt.Errorf("sending %q: %s not running (no socket in %s)",
-				Redact(st.cmd), strings.Join(st.to.names(), ", "), s.runDir)
+				Redact(st.cmd), strings.Join(want.names(), ", "), s.runDir)
 		}
 		steps[i].to = to
 		session |= to

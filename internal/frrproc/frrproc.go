@@ -236,6 +236,9 @@ func (f *FRR) start(ctx context.Context) error {
 			return fmt.Errorf("waiting for %s's vty: %w", name, err)
 		}
 	}
+	if err := f.waitBackends(ctx); err != nil {
+		return err
+	}
 	if len(bytes.TrimSpace(f.cfg.InitialConfig)) > 0 {
 		// vtysh -b exits 2 when a line of frr.conf fails.
 		if _, err := f.run(ctx, "-b"); err != nil {
@@ -402,6 +405,54 @@ func (f *FRR) waitSocket(ctx context.Context, path string) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
+		}
+	}
+}
+
+// mgmtdBackends are the daemons that take their configuration from mgmtd
+// in FRR 10 (vtysh's VTYSH_MGMT_BACKEND).
+var mgmtdBackends = []string{"zebra", "staticd", "ripd", "ripngd"}
+
+// waitBackends waits, where mgmtd runs, until every backend daemon that
+// runs has connected to it and mgmtd's first transaction with it (the
+// full config) is over: `show mgmt backend-adapter all` lists them all and
+// stays the same from one poll to the next. Config committed before that
+// can get lost for a backend or refused (FRR 10.3: zebra without the
+// prefix-lists, or "Mandatory node action does not exist" for a
+// route-map entry, seen in TestVtySockMatchesVtysh under
+// hack/test-frr-image.sh).
+func (f *FRR) waitBackends(ctx context.Context) error {
+	if !slices.Contains(f.cfg.Daemons, "mgmtd") {
+		return nil
+	}
+	var (
+		want   []string
+		listed []*regexp.Regexp
+	)
+	for _, d := range f.cfg.Daemons {
+		if slices.Contains(mgmtdBackends, d) {
+			want = append(want, d)
+			listed = append(listed, regexp.MustCompile(`(?m)^\s*Client:\s+`+d+`\s*$`))
+		}
+	}
+	var last []byte
+	for {
+		out, err := f.run(ctx, "-c", "show mgmt backend-adapter all")
+		if err != nil {
+			return fmt.Errorf("waiting for mgmtd's backends: %w", err)
+		}
+		all := true
+		for _, re := range listed {
+			all = all && re.Match(out)
+		}
+		if all && bytes.Equal(out, last) {
+			return nil
+		}
+		last = out
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for mgmtd's backends %v: %w", want, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
