@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,7 +121,10 @@ func partitionHeal(tb testing.TB, l *lab.Lab, h *l2Harness, name string, ip neti
 	delete(detached, r.owner)
 	h.waitSettled(tb)
 	r.merged = time.Since(healed)
-	r.final = waitOwner(tb, l, name, nil)
+	// The status alone may still be the stand-in's, written in its
+	// isolation before it merged: the owner is the node the status names
+	// that also, in its merged view, wants to announce the IP.
+	r.final = waitOwner(tb, l, name, func(n string) bool { return wantsToAnnounce(n, ip) })
 	finalMAC := linkMAC(tb, r.final, lab.LANLink)
 	ofIP := func(a arpPacket) bool { return a.senderIP == ip && !a.at.Before(healed) }
 	tb.Cleanup(func() {
@@ -297,4 +301,23 @@ func BenchmarkL2PartitionHeal(b *testing.B) {
 	reportPercentiles(b, "outage", outages)
 	b.ReportMetric(float64(lost)/float64(b.N), "lost/op")
 	b.ReportMetric(0, "ns/op")
+}
+
+// wantsToAnnounce reports whether node's speaker announces ip by Layer 2
+// in its own view: a metallb_speaker_announced series with that IP.
+func wantsToAnnounce(node string, ip netip.Addr) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	body, err := lab.HTTPGet(ctx, node, "http://127.0.0.1:7474/metrics")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "metallb_speaker_announced{") &&
+			strings.Contains(line, fmt.Sprintf("ip=%q", ip.String())) &&
+			strings.Contains(line, `protocol="layer2"`) && strings.HasSuffix(line, " 1") {
+			return true
+		}
+	}
+	return false
 }
