@@ -53,7 +53,9 @@ func TestMemberlistKeyRotation(t *testing.T) {
 	}
 	newKey := []byte(hex.EncodeToString(raw))
 
-	changesBefore := ownershipChangesByNode(t)
+	// A speaker that joined last may still be taking its first Services
+	// (the lab's web-l2): count from when the counters stopped moving.
+	changesBefore := settledOwnershipChanges(t)
 	p := startProber(t, lab.LANClientNetns, serviceURL(ip), 10*time.Millisecond, time.Second)
 	p.waitAnsweredBy(t, owner, 20)
 	for _, step := range []struct {
@@ -155,4 +157,22 @@ func ownershipChangesByNode(t testing.TB) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// settledOwnershipChanges waits until ownershipChangesByNode reads the
+// same twice, memberlistSettle apart, and returns it.
+func settledOwnershipChanges(t testing.TB) map[string]float64 {
+	t.Helper()
+	last := ownershipChangesByNode(t)
+	for range 12 {
+		time.Sleep(memberlistSettle)
+		now := ownershipChangesByNode(t)
+		if maps.Equal(now, last) {
+			return now
+		}
+		t.Logf("ownership changes still moving: %v, then %v", last, now)
+		last = now
+	}
+	t.Fatalf("ownership changes never settled: last %v", last)
+	return nil
 }
