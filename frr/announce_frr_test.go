@@ -157,7 +157,7 @@ func applyConfig(t *testing.T, ctx context.Context, f *frrproc.FRR, conf []byte)
 	if err := os.WriteFile(path, conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := reload(ctx, f, "--reload", path); err != nil {
+	if out, err := frrproc.Reload(ctx, f, "--reload", path); err != nil {
 		t.Fatalf("frr-reload.py --reload: %v\n%s", err, out)
 	}
 }
