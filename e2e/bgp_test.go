@@ -71,7 +71,13 @@ func routerNeighbors(ctx context.Context, l *lab.Lab) ([]vtyshjson.BGPNeighbor, 
 // waitCond polls cond until it holds, failing t after a generous bound.
 func waitCond(t testing.TB, what string, cond func(ctx context.Context) (bool, string)) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	waitLong(t, what, 90*time.Second, cond)
+}
+
+// waitLong polls cond until it holds, failing t after bound.
+func waitLong(t testing.TB, what string, bound time.Duration, cond func(ctx context.Context) (bool, string)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), bound)
 	defer cancel()
 	last := ""
 	for ctx.Err() == nil {

@@ -694,23 +694,6 @@ func testRealNodeFailure(t *testing.T, l *lab.Lab) {
 	}
 }
 
-// waitLong is waitCond with a bound of its own.
-func waitLong(t *testing.T, what string, bound time.Duration, cond func(ctx context.Context) (bool, string)) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), bound)
-	defer cancel()
-	last := ""
-	for ctx.Err() == nil {
-		ok, seen := cond(ctx)
-		if ok {
-			return
-		}
-		last = seen
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("waiting for %s; last seen: %s", what, last)
-}
-
 // l2Owner returns the node in web-l2's ServiceL2Status, or "".
 func l2Owner(t *testing.T, l *lab.Lab) string {
 	t.Helper()
