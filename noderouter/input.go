@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -51,7 +52,11 @@ func (p *parser) fail(field, format string, args ...any) {
 // CRD's patterns refuse such values, and the render never trusts them.
 func (p *parser) token(field, s string) {
 	if s != "" && strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == '!' || r == '#' }) {
-		p.fail(field, "%q must not contain whitespace, control characters, '!' or '#'", s)
+		shown := strconv.Quote(s)
+		if strings.HasSuffix(field, ".password") {
+			shown = "the value" // never echo a password
+		}
+		p.fail(field, "%s must not contain whitespace, control characters, '!' or '#'", shown)
 	}
 }
 

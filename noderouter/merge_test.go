@@ -286,6 +286,11 @@ bgp:
 			wantErr: []string{`FRRConfiguration "ns/a": spec.bgp.routers[0].neighbors[0].interface: "eth0\nrouter bgp 2" must not contain whitespace`},
 		},
 		{
+			name:    "a password that cannot be one word is refused without showing it",
+			objs:    []obj{{"ns/a", "bgp:\n  routers:\n  - asn: 1\n    neighbors:\n    - {address: 192.0.2.9, asn: 1, password: \"s3cret word\"}"}},
+			wantErr: []string{`FRRConfiguration "ns/a": spec.bgp.routers[0].neighbors[0].password: the value must not contain whitespace, control characters, '!' or '#'`},
+		},
+		{
 			name:    "two routers of one VRF in one object",
 			objs:    []obj{{"ns/a", "bgp:\n  routers:\n  - asn: 1\n  - asn: 1"}},
 			wantErr: []string{`FRRConfiguration "ns/a": spec.bgp.routers[1].vrf: VRF "" already has the router spec.bgp.routers[0]`},

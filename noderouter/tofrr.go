@@ -237,6 +237,9 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 	}
 	inMap := t.inMap(name, n.Incoming)
 	if isOwn {
+		if n.GracefulRestart && !ownGracefulRestart(fr, n.Key()) {
+			t.fail(n.Origins[len(n.Origins)-1], "enableGracefulRestart", "graceful restart on neighbor %s, a session of ironlb's own, is not supported yet: set it on the BGPPeer", n.Key())
+		}
 		var outMaps []string
 		for j := range fr.AddressFamilies {
 			for k := range fr.AddressFamilies[j].Neighbors {
@@ -440,4 +443,18 @@ func wellKnownName(c config.Community) string {
 		}
 	}
 	return c.Value()
+}
+
+// ownGracefulRestart reports whether ironlb's own session to addr has
+// graceful restart, for itself or for the whole router.
+func ownGracefulRestart(fr *frr.Router, addr string) bool {
+	if fr.GracefulRestart {
+		return true
+	}
+	for _, n := range fr.Neighbors {
+		if n.Address == addr {
+			return n.GracefulRestart
+		}
+	}
+	return false
 }

@@ -40,6 +40,21 @@ bgp:
 			wantErr: `spec.bgp.routers[0].neighbors[0].toAdvertise: communities or a local preference on 203.0.113.5/32, which ironlb announces to neighbor 192.0.2.1 itself, are not supported yet`,
 		},
 		{
+			name: "graceful restart on ironlb's own session",
+			spec: `
+bgp:
+  routers:
+  - asn: 64512
+    neighbors:
+    - address: 192.0.2.1
+      asn: 64512
+      holdTime: 90s
+      keepaliveTime: 30s
+      enableGracefulRestart: true
+`,
+			wantErr: `spec.bgp.routers[0].neighbors[0].enableGracefulRestart: graceful restart on neighbor 192.0.2.1, a session of ironlb's own, is not supported yet`,
+		},
+		{
 			name:    "password secret",
 			spec:    "bgp:\n  routers:\n  - asn: 64512\n    neighbors:\n    - {address: 192.0.2.9, asn: 1, passwordSecret: {name: s}}",
 			wantErr: `spec.bgp.routers[0].neighbors[0].passwordSecret: passwordSecret is not supported yet`,
