@@ -126,8 +126,6 @@ type Members struct {
 	keyring *memberlist.Keyring
 	// metaSet signals Run that SetMeta changed the metadata.
 	metaSet chan struct{}
-	// rejoin asks the joining goroutine of Run to join again.
-	rejoin chan struct{}
 
 	joinMu sync.Mutex
 	join   []string
@@ -185,8 +183,7 @@ func New(cfg Config) (*Members, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Members{cfg: cfg, log: lg, ev: newEvents(), metaSet: make(chan struct{}, 1), keyring: keyring,
-		rejoin: make(chan struct{}, 1), join: slices.Clone(cfg.Join)}
+	m := &Members{cfg: cfg, log: lg, ev: newEvents(), metaSet: make(chan struct{}, 1), keyring: keyring, join: slices.Clone(cfg.Join)}
 	m.ev.meta = slices.Clone(cfg.Meta)
 	ml, err := memberlist.Create(m.memberlistConfig())
 	if err != nil {
@@ -283,8 +280,6 @@ func (m *Members) Run(ctx context.Context) error {
 	m.joinAgain(ctx)
 	emit()
 	joinWG.Go(func() { m.rejoinLoop(updates) })
-	rejoin := time.NewTicker(m.cfg.RejoinInterval)
-	defer rejoin.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -293,11 +288,6 @@ func (m *Members) Run(ctx context.Context) error {
 			return m.stop()
 		case <-m.ev.changed:
 			emit()
-		case <-rejoin.C:
-			select {
-			case m.rejoin <- struct{}{}:
-			default: // the last one still runs
-			}
 		}
 	}
 }
@@ -315,13 +305,16 @@ func (m *Members) SetJoin(join []string) {
 	m.join = join
 }
 
-// rejoinLoop joins again whenever Run asks.
+// rejoinLoop joins again every RejoinInterval (a tick that comes while
+// a join still runs is dropped).
 func (m *Members) rejoinLoop(ctx context.Context) {
+	tick := time.NewTicker(m.cfg.RejoinInterval)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.rejoin:
+		case <-tick.C:
 		}
 		m.joinAgain(ctx)
 	}
@@ -356,19 +349,21 @@ func (m *Members) joinAgain(ctx context.Context) {
 		n += c
 		errs = append(errs, err)
 	}
+	// As memberlist's own Join: one member contacted is a join, whatever
+	// the others of the list (down, or gone) answered.
 	err := errors.Join(errs...)
 	switch {
-	case err != nil && alone:
+	case n == 0 && alone:
 		m.ev.setRefused(refusal(err))
 		m.log.Warn("joining the cluster failed; retrying while alone", "join", targets, "error", err, "retry_in", m.cfg.RejoinInterval)
-	case err != nil:
+	case n == 0:
 		// A member of the list that is down: expected, and tried again.
-		m.log.Debug("joining members not seen live failed", "join", targets, "contacted", n, "error", err)
+		m.log.Debug("joining members not seen live failed", "join", targets, "error", err)
 	case alone:
 		m.ev.setRefused("")
-		m.log.Info("joined the cluster", "contacted", n)
+		m.log.Info("joined the cluster", "contacted", n, "failed", err)
 	default:
-		m.log.Info("joined members not seen live", "join", targets, "contacted", n)
+		m.log.Info("joined members not seen live", "join", targets, "contacted", n, "failed", err)
 	}
 }
 
