@@ -338,7 +338,11 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 	}
 	res, live := electL2(l2Inputs{cluster: cluster, node: r.cfg.NodeName, self: self, view: view})
 	as := res.For(r.cfg.NodeName)
-	l.assign(as, l2ServiceIPs(cluster, res))
+	var wanted []netip.Addr
+	if l.keeper != nil { // only the keeper reads them
+		wanted = l2ServiceIPs(cluster, res)
+	}
+	l.assign(as, wanted)
 	l.reannounceAfterJoins(joins)
 	st := l.ann.Status()
 	if stopping {

@@ -32,7 +32,9 @@ func joined(prev *members.View, cur members.View) []string {
 // assignment, so that a node that lost an IP in the merge does not
 // announce it.
 func (l *l2Runtime) reannounceAfterJoins(joins uint64) {
-	if joins == l.joinsSeen {
+	// By Lease no two nodes answered during the split, and the keeper,
+	// not this reconcile, hands the announcer its assignment.
+	if joins == l.joinsSeen || l.keeper != nil {
 		return
 	}
 	l.joinsSeen = joins

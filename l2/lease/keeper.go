@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -80,6 +81,9 @@ type Keeper struct {
 	lastSweep time.Time
 	// released is set when a Lease was released since the last step.
 	released bool
+	// applied is the assignment last given to Apply: a step that changes
+	// nothing (most are renewals) does not wake the announcer.
+	applied election.Assignment
 }
 
 // entry is one Lease the keeper follows.
@@ -310,12 +314,16 @@ func (k *Keeper) step() (time.Time, []op) {
 	}
 	changed := !slices.Equal(answered, k.answered) || k.released
 	k.answered, k.released = answered, false
+	apply := as.Node != "" && !reflect.DeepEqual(as, k.applied)
+	if apply {
+		k.applied = as
+	}
 	if len(k.stale) > 0 {
 		next = earlier(next, k.lastSweep.Add(k.cfg.Timing.Duration))
 	}
 	next = earlier(next, k.lastSweep.Add(k.cfg.SweepInterval))
 	k.mu.Unlock()
-	if as.Node != "" {
+	if apply {
 		k.cfg.Apply(as)
 	}
 	if changed {
