@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,6 +29,9 @@ func TestClientNotListening(t *testing.T) {
 		{name: "missing socket", socket: filepath.Join(dir, "missing.sock"), want: true},
 		{name: "stale socket", socket: stale, want: true},
 		{name: "missing folder", socket: filepath.Join(dir, "missing", "x", "y.sock"), want: true},
+		// Longer than a unix socket address holds: a setup error, which
+		// waiting does not cure.
+		{name: "path too long", socket: filepath.Join(dir, strings.Repeat("x", 120)+".sock"), want: false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewClient(tc.socket).Apply(t.Context(), []byte("!\n"))
