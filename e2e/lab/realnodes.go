@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -557,10 +556,12 @@ func nodeAgentNames(node string) []string {
 // example Services, stay.
 func (l *Lab) StopNode(ctx context.Context, node string) error {
 	var ids []procID
-	for _, s := range l.procs {
-		if slices.Contains(nodeAgentNames(node), s.spec.name) {
-			ids = append(ids, s.id)
+	for _, name := range nodeAgentNames(node) {
+		s, err := l.process(name)
+		if err != nil {
+			return fmt.Errorf("stopping node %s: %w", node, err)
 		}
+		ids = append(ids, s.id)
 	}
 	for _, id := range ids {
 		_ = id.signal(syscall.SIGKILL)
@@ -575,17 +576,8 @@ func (l *Lab) StopNode(ctx context.Context, node string) error {
 // (until the Node is Ready) and kube-proxy.
 func (l *Lab) StartNode(ctx context.Context, node string) error {
 	for _, name := range nodeAgentNames(node) {
-		i := slices.IndexFunc(l.procs, func(s *started) bool { return s.spec.name == name })
-		if i < 0 {
-			return fmt.Errorf("starting node %s: no process %s", node, name)
-		}
-		s, err := startProc(l.procs[i].spec, l.cfg.path(pidsDir), l.cfg.path(logsDir))
-		if err != nil {
-			return err
-		}
-		l.procs[i] = s
-		if err := l.waitReady(ctx, s); err != nil {
-			return err
+		if err := l.StartProcess(ctx, name); err != nil {
+			return fmt.Errorf("starting node %s: %w", node, err)
 		}
 	}
 	return nil
