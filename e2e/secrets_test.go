@@ -137,7 +137,7 @@ func TestNoSecretsExposed(t *testing.T) {
 	for _, p := range l.Processes() {
 		exposed["log of "+p.Name] = readFile(t, p.Log)
 	}
-	for _, ns := range append([]string{lab.RouterNetns}, nodeNames()...) {
+	for _, ns := range append([]string{lab.RouterNetns}, allNodes()...) {
 		logs, _ := filepath.Glob(filepath.Join(l.FRRLogDir(ns), "*.log"))
 		for _, f := range logs {
 			exposed["FRR log "+ns+"/"+filepath.Base(f)] = readFile(t, f)
@@ -179,7 +179,7 @@ func TestNoSecretsExposed(t *testing.T) {
 		t.Fatal(err)
 	}
 	exposed["controller /metrics"] = []byte(metrics)
-	for _, n := range nodeNames() {
+	for _, n := range allNodes() {
 		m, err := lab.HTTPGet(ctx, n, speakerMetricsURL)
 		if err != nil {
 			t.Fatal(err)
@@ -226,12 +226,4 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatalf("reading %s: %v", path, err)
 	}
 	return b
-}
-
-func nodeNames() []string {
-	var out []string
-	for _, n := range lab.Nodes() {
-		out = append(out, n.Name)
-	}
-	return out
 }
