@@ -76,7 +76,7 @@ func syncStatuses[T any, P interface {
 	var errs []error
 	seen := map[serviceRef]bool{}
 	for _, obj := range objs {
-		ref := k.ref(obj)
+		ref := statusRef(P(obj).GetLabels(), k.ref(obj))
 		v, ok := want[ref]
 		if !ok || seen[ref] {
 			if err := c.Delete(ctx, P(obj)); err != nil && !apierrors.IsNotFound(err) {
@@ -111,6 +111,19 @@ func syncStatuses[T any, P interface {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// statusRef names the Service of a node's status object by its labels,
+// which the object has from its creation; its status is written by a
+// second request, so a cache may hold the object without it, and an
+// object named by its status alone would then look stale and be
+// deleted and made again. fromStatus counts for objects without the
+// labels.
+func statusRef(labels map[string]string, fromStatus serviceRef) serviceRef {
+	if name := labels[labelServiceName]; name != "" {
+		return serviceRef{Namespace: labels[labelServiceNamespace], Name: name}
+	}
+	return fromStatus
 }
 
 // statusPrefix is the name prefix of a node's status objects of a kind.
