@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -320,4 +321,68 @@ func wantsToAnnounce(node string, ip netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// testL2Stall stops the owner's speaker (SIGSTOP) until another node
+// has taken over and the client follows it, then lets it go on. The
+// stalled node saw nobody leave, so no join of its own tells it that it
+// had a stand-in; the stand-in, seeing it back, yields. The client,
+// probing all along (which keeps its neighbor entry confirmed), must
+// come back to the owner: the owner announces again because the
+// others' published count of joins went up. A full run saw the old
+// code leave the client on the stand-in, when a loaded machine had
+// a node declared dead that way.
+func testL2Stall(t *testing.T, l *lab.Lab, h *l2Harness) {
+	const name = "l2-stall"
+	ip := createL2Service(t, l, l2ServiceSpec{name: name, endpoints: allNodes()})[0]
+	owner := waitOwner(t, l, name, nil)
+	waitClientReaches(t, ip, owner)
+	waitNeighbor(t, ip, linkMAC(t, owner, lab.LANLink))
+	p := startProber(t, lab.LANClientNetns, serviceURL(ip), 10*time.Millisecond, time.Second)
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			p.stop()
+		}
+	})
+	p.waitAnsweredBy(t, owner, 20)
+
+	pid := h.speaker(owner).pid
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(resume)
+	var standIn string
+	l2Wait(t, "another node owning "+name, func(ctx context.Context) (bool, string) {
+		owners, err := l2Owners(ctx, l, l2Namespace, name)
+		if err != nil {
+			return false, err.Error()
+		}
+		for n := range owners {
+			if n != owner {
+				standIn = n
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(owners)
+	})
+	p.waitAnsweredBy(t, standIn, 50)
+	waitNeighbor(t, ip, linkMAC(t, standIn, lab.LANLink))
+
+	resume()
+	h.waitSettled(t)
+	final := waitOwner(t, l, name, func(n string) bool { return wantsToAnnounce(n, ip) })
+	waitNeighbor(t, ip, linkMAC(t, final, lab.LANLink))
+	p.waitAnsweredBy(t, final, 50)
+	stopped = true
+	probes := p.stop()
+	outage, lost := longestOutage(probes)
+	t.Logf("stall of %s's speaker: stand-in %s, owner after %s; %d probes, longest outage %v, %d lost", owner, standIn, final, len(probes), outage, lost)
 }

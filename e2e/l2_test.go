@@ -36,6 +36,7 @@ func TestL2(t *testing.T) {
 	t.Run("labelling the owner excluded: no probe lost", func(t *testing.T) { testL2Handover(t, l, h, "exclude") })
 	t.Run("link down on the owner: another node takes over", func(t *testing.T) { testL2LinkDown(t, l, h) })
 	t.Run("partition heal: the client follows the owner back", func(t *testing.T) { testL2PartitionHeal(t, l, h) })
+	t.Run("a stalled owner's speaker: the client follows it back", func(t *testing.T) { testL2Stall(t, l, h) })
 	t.Run("ETP Local follows the endpoints", func(t *testing.T) { testL2ETPLocal(t, l) })
 	t.Run("a shared IP lands on one node", func(t *testing.T) { testL2SharedIP(t, l) })
 	t.Run("interface selection", func(t *testing.T) { testL2Interfaces(t, l) })

@@ -163,7 +163,7 @@ type l2Runtime struct {
 	// The rest is only touched by the reconciler.
 	owned   map[serviceRef]bool
 	refused string
-	// joinsSeen is the memberSource.joinCount acted on.
+	// joinsSeen is the memberSource.reannounceCount acted on.
 	joinsSeen uint64
 	// stoppedAt is when the reconciler first saw the speaker stopping.
 	stoppedAt time.Time
@@ -321,11 +321,12 @@ func (r *reconciler) reconcileL2(ctx context.Context, cluster *state.Cluster) (t
 	var view *members.View
 	var joins uint64
 	if l.members != nil {
+		self.Heals = l.members.joinCount()
 		if err := l.members.SetMeta(self.encode()); err != nil {
 			return 0, err
 		}
 		l.members.nodesChanged(cluster.Nodes)
-		joins = l.members.joinCount() // before the view: a join between the two is acted on next time
+		joins = l.members.reannounceCount() // before the view: a join between the two is acted on next time
 		v, ok := l.members.View()
 		if !ok {
 			if stopping {

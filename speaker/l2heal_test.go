@@ -42,6 +42,38 @@ func TestJoined(t *testing.T) {
 	}
 }
 
+func TestHealedElsewhere(t *testing.T) {
+	meta := func(heals uint64) []byte { return nodeMeta{Any: true, Heals: heals}.encode() }
+	view := func(metas map[string][]byte) *members.View {
+		v := &members.View{Meta: metas}
+		for n := range metas {
+			v.Live = append(v.Live, n)
+		}
+		return v
+	}
+	tests := []struct {
+		name      string
+		prev, cur *members.View
+		want      []string
+	}{
+		{name: "first view", prev: nil, cur: view(map[string][]byte{"n1": meta(0), "n3": meta(4)})},
+		{name: "nothing changed", prev: view(map[string][]byte{"n1": meta(0), "n3": meta(4)}), cur: view(map[string][]byte{"n1": meta(0), "n3": meta(4)})},
+		{name: "n3 saw a member come back", prev: view(map[string][]byte{"n1": meta(0), "n3": meta(4)}), cur: view(map[string][]byte{"n1": meta(0), "n3": meta(5)}), want: []string{"n3"}},
+		{name: "two saw it", prev: view(map[string][]byte{"n1": meta(0), "n2": meta(1), "n3": meta(4)}), cur: view(map[string][]byte{"n1": meta(0), "n2": meta(2), "n3": meta(5)}), want: []string{"n2", "n3"}},
+		{name: "a restarted member counts from zero again", prev: view(map[string][]byte{"n3": meta(4)}), cur: view(map[string][]byte{"n3": meta(0)})},
+		{name: "a member that joins is not counted here", prev: view(map[string][]byte{"n1": meta(0)}), cur: view(map[string][]byte{"n1": meta(0), "n3": meta(7)})},
+		{name: "an older speaker publishes no count", prev: view(map[string][]byte{"n3": []byte(`{"any":true}`)}), cur: view(map[string][]byte{"n3": []byte(`{"any":true,"links":["eth0"]}`)})},
+		{name: "unreadable metadata is ignored", prev: view(map[string][]byte{"n3": []byte(`{`)}), cur: view(map[string][]byte{"n3": meta(9)})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, healedElsewhere(tt.prev, *tt.cur)); diff != "" {
+				t.Errorf("healedElsewhere (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestJoinCount: the member source counts the views in which members
 // joined or came back, and the reconciler acts once per count.
 func TestJoinCount(t *testing.T) {
@@ -53,6 +85,30 @@ func TestJoinCount(t *testing.T) {
 	}
 	if diff := cmp.Diff([]uint64{0, 0, 0, 1, 2, 2}, counts); diff != "" {
 		t.Errorf("join counts after each view (-want +got):\n%s", diff)
+	}
+}
+
+// TestReannounceCount: a node that saw nobody come back still announces
+// again when another member's published count of joins goes up (it
+// was declared dead there, and may have had a stand-in), but does not
+// publish that as a join of its own.
+func TestReannounceCount(t *testing.T) {
+	s := &memberSource{log: slog.New(slog.DiscardHandler), onChange: func() {}, live: prometheus.NewGauge(prometheus.GaugeOpts{Name: "live"})}
+	live := []string{"n1", "n2", "n3"}
+	view := func(heals3 uint64) members.View {
+		return members.View{Live: live, Meta: map[string][]byte{"n2": nodeMeta{Any: true}.encode(), "n3": nodeMeta{Any: true, Heals: heals3}.encode()}}
+	}
+	var joins, reannounces []uint64
+	for _, v := range []members.View{view(0), view(0), view(1), view(1), view(2)} {
+		s.changed(v)
+		joins = append(joins, s.joinCount())
+		reannounces = append(reannounces, s.reannounceCount())
+	}
+	if diff := cmp.Diff([]uint64{0, 0, 0, 0, 0}, joins); diff != "" {
+		t.Errorf("join counts (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]uint64{0, 0, 1, 1, 2}, reannounces); diff != "" {
+		t.Errorf("re-announce counts (-want +got):\n%s", diff)
 	}
 }
 

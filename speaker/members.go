@@ -125,8 +125,12 @@ type memberSource struct {
 	// nodes are the names of the Nodes nodesChanged saw last.
 	nodes []string
 	// joins counts the views in which members joined or came back (see
-	// joined).
+	// joined); the node publishes it in its metadata (nodeMeta.Heals).
 	joins uint64
+	// reannounces counts the views in which members joined or came
+	// back, here or, by their published joins, on another member (see
+	// healedElsewhere).
+	reannounces uint64
 }
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable: every
@@ -314,13 +318,20 @@ func internalIP(n *corev1.Node, v4 bool) netip.Addr {
 func (s *memberSource) changed(v members.View) {
 	s.mu.Lock()
 	back := joined(s.view, v)
+	elsewhere := healedElsewhere(s.view, v)
 	if len(back) > 0 {
 		s.joins++
+	}
+	if len(back) > 0 || len(elsewhere) > 0 {
+		s.reannounces++
 	}
 	s.view = &v
 	s.mu.Unlock()
 	if len(back) > 0 {
 		s.log.Info("memberlist members joined or came back", "joined", back)
+	}
+	if len(elsewhere) > 0 {
+		s.log.Info("memberlist members saw others join or come back", "members", elsewhere)
 	}
 	meta := make(map[string]string, len(v.Meta))
 	for n, m := range v.Meta {
@@ -348,6 +359,14 @@ func (s *memberSource) joinCount() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.joins
+}
+
+// reannounceCount returns how many views so far had members join or
+// come back, here or on another member.
+func (s *memberSource) reannounceCount() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reannounces
 }
 
 // SetMeta sets what this node publishes of itself.
@@ -383,6 +402,12 @@ type nodeMeta struct {
 	// AllLinks stands for Links when they are too many to publish:
 	// every named interface counts as usable.
 	AllLinks bool `json:"allLinks,omitempty"`
+	// Heals counts the views in which the node saw members join or come
+	// back. A node that another declared dead for a while, and that
+	// saw nobody go itself (its speaker stalled, say), learns from the
+	// other's count going up that it may have had a stand-in, and
+	// announces its IPs again (see healedElsewhere).
+	Heals uint64 `json:"heals,omitempty"`
 }
 
 func (m nodeMeta) usable() bool { return m.Any || len(m.Links) > 0 || m.AllLinks }
