@@ -50,11 +50,13 @@ func TestControllerFailoverUnderChurn(t *testing.T) {
 	lease := rs.lease(t)
 	_, _, stall, stallEnd := audit.report()
 	next, _ := audit.firstAllocAfter(killed.Add(100 * time.Millisecond))
+	ranOut, _ := second.logTime("leader lease ran out")
 	acquired, _ := second.logTime("Successfully acquired lease")
+	workers, _ := second.logTime("Starting workers")
 	loaded, _ := second.logTime("configuration loaded")
 	ms := func(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
-	t.Logf("lease %ds: longest allocation stall %v (ended %v after the SIGKILL); after the SIGKILL: lease taken %v, configuration loaded %v, first allocation %v; %d events audited",
-		*lease.Spec.LeaseDurationSeconds, ms(stall), ms(stallEnd.Sub(killed)), ms(acquired.Sub(killed)), ms(loaded.Sub(killed)), ms(next.Sub(killed)), audit.events)
+	t.Logf("lease %ds: longest allocation stall %v (ended %v after the SIGKILL); after the SIGKILL: lease ran out %v, taken %v, controllers started %v, configuration loaded %v, first allocation %v; %d events audited",
+		*lease.Spec.LeaseDurationSeconds, ms(stall), ms(stallEnd.Sub(killed)), ms(ranOut.Sub(killed)), ms(acquired.Sub(killed)), ms(workers.Sub(killed)), ms(loaded.Sub(killed)), ms(next.Sub(killed)), audit.events)
 }
 
 // TestControllerPausedLeaderWritesNothing stops the leader (SIGSTOP, as a
