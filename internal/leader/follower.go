@@ -20,13 +20,13 @@ import (
 
 // Follower watches the election's Lease so that a replica that does not
 // lead tries to take the lease the moment it runs out, instead of at
-// client-go's next poll. client-go's elector reads the Lease once per
-// retry period (up to 1.2 of them, with jitter), counts the lease
-// duration from the read at which it first saw the holder's last
-// renewal, and takes over at its first read after that: up to two and a
-// half retry periods after the lease ran out. The follower counts from
-// the moment its watch delivered the renewal, and keeps the elector's
-// read waiting (see Lock) until then.
+// client-go's next poll. client-go's elector reads the Lease 1 to 2.2
+// retry periods apart (with its jitter), counts the lease duration from
+// the read at which it first saw the holder's last renewal, and takes
+// over at its first read after that: up to 4.4 retry periods after the
+// lease ran out. The follower counts from the moment its watch delivered
+// the renewal, and keeps the elector's read waiting (see Lock) until
+// then.
 //
 // The decision stays client-go's and the API server's: the elector still
 // writes the Lease with the resourceVersion it read, so a renewal that
