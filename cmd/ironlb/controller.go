@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -153,18 +154,26 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 		LeaderElectionNamespace: c.namespace,
 		Cache:                   namespacedCache(c.namespace),
 	}
-	var lease controller.Lease
+	var (
+		lease    controller.Lease
+		election *leader.Election
+	)
 	if c.leaderElect {
-		lock, guard, err := leader.NewLock(restCfg, c.election, c.namespace, leaderElectionID, c.podName)
+		el, err := leader.NewElection(restCfg, c.election, c.namespace, leaderElectionID, c.podName, log.With("component", "leader"))
 		if err != nil {
 			return err
 		}
-		opts.LeaderElectionResourceLockInterface = lock
+		election = el
+		opts.LeaderElectionResourceLockInterface = el.Lock
 		opts.LeaseDuration, opts.RenewDeadline, opts.RetryPeriod = &c.election.LeaseDuration, &c.election.RenewDeadline, &c.election.RetryPeriod
 		// A graceful stop hands over at once: the manager releases the
 		// Lease after its reconcilers stopped, and the process exits.
 		opts.LeaderElectionReleaseOnCancel = true
-		lease = guard
+		lease = el.Guard
+		// A standby keeps the controllers' caches filled, so that it
+		// allocates as soon as it takes the Lease over instead of listing
+		// every Service first.
+		opts.Controller.EnableWarmup = ptr.To(true)
 	}
 	if c.webhookPort > 0 {
 		opts.WebhookServer = webhook.NewServer(webhook.Options{Port: c.webhookPort, CertDir: c.certDir, TLSOpts: webhookTLSOptions(c.webhookHTTP2)})
@@ -246,6 +255,9 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 	g, gctx := errgroup.WithContext(ctx)
 	if conv != nil {
 		g.Go(func() error { return conv.Run(gctx) })
+	}
+	if election != nil {
+		g.Go(func() error { return election.Follower.Run(gctx) })
 	}
 	if cm != nil {
 		g.Go(func() error { return cm.Run(gctx) })

@@ -259,6 +259,10 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{who: "speaker", verb: "patch", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: "bgppeers.metallb.io"},
 		{who: "controller", verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: ns, allowed: true},
 		{who: "controller", verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "ironlb-controller.metallb.io", allowed: true},
+		// A standby watches the Lease, by its name only.
+		{who: "controller", verb: "watch", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "ironlb-controller.metallb.io", allowed: true},
+		{who: "controller", verb: "list", group: "coordination.k8s.io", resource: "leases", namespace: ns, name: "ironlb-controller.metallb.io", allowed: true},
+		{who: "controller", verb: "watch", group: "coordination.k8s.io", resource: "leases", namespace: ns},
 		{who: "controller", verb: "create", resource: "events", namespace: "team-a", allowed: true},
 		{who: "controller", verb: "create", group: "events.k8s.io", resource: "events", namespace: ns, allowed: true},
 		{who: "controller", verb: "create", resource: "services", namespace: "team-a"},

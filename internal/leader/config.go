@@ -28,8 +28,9 @@ const (
 	DefaultRetryPeriod   = 2 * time.Second
 )
 
-// jitter is client-go's leaderelection.JitterFactor: a retry may wait up
-// to 1.2 retry periods.
+// jitter is client-go's leaderelection.JitterFactor: its elector waits
+// between 1 and 1+jitter retry periods between two tries to acquire, and
+// requires the renew deadline to be longer than jitter retry periods.
 const jitter = 1.2
 
 // Validate checks the timing as client-go's elector will, and that the
