@@ -24,6 +24,8 @@ import (
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/frr/agent"
+	"github.com/ironlb/ironlb/frr/vtyshjson"
 	"github.com/ironlb/ironlb/internal/testenv"
 	"github.com/ironlb/ironlb/speaker"
 )
@@ -269,5 +271,31 @@ bgp:
 	testenv.Eventually(t, "FRRNodeState without the password", func() (bool, string) {
 		st := nodeState()
 		return st.LastConversionResult == "success" && strings.Contains(st.DesiredConfig, "neighbor 192.0.2.7") && !strings.Contains(st.DesiredConfig, "s3cret"), st.LastConversionResult
+	})
+}
+
+// fixedSessions is an FRR agent's status with fixed sessions.
+type fixedSessions struct{ st agent.Status }
+
+func (f fixedSessions) Status(context.Context) (agent.Status, error) { return f.st, nil }
+
+// TestNodeRouterWritesBGPSessionStates checks that the speaker's session
+// poller writes a BGPSessionState per session FRR reports.
+func TestNodeRouterWritesBGPSessionStates(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	seedBGP(t, env.Client, nil)
+	src := fixedSessions{agent.Status{
+		LastApply: &agent.Record{At: time.Now()},
+		Sessions:  []vtyshjson.BGPNeighbor{{Address: "192.0.2.1", VRF: "default", State: "Established"}},
+		BFDPeers:  []vtyshjson.BFDPeer{{Peer: "192.0.2.1", VRF: "default", Status: "up"}},
+	}}
+	runSpeaker(t, env, withNodeRouter, func(c *speaker.Config) { c.Sessions, c.SessionInterval = src, 50*time.Millisecond })
+	testenv.Eventually(t, "the BGPSessionState", func() (bool, string) {
+		var l frrk8s.BGPSessionStateList
+		if err := env.Client.List(t.Context(), &l, client.InNamespace(ns), client.MatchingLabels{frrk8s.LabelNode: "n1", frrk8s.LabelPeer: "192.0.2.1", frrk8s.LabelVRF: ""}); err != nil {
+			return false, err.Error()
+		}
+		want := frrk8s.BGPSessionStateStatus{BGPStatus: "Established", BFDStatus: "up", Node: "n1", Peer: "192.0.2.1"}
+		return len(l.Items) == 1 && l.Items[0].Status == want, fmt.Sprintf("%+v", l.Items)
 	})
 }

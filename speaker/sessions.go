@@ -37,6 +37,9 @@ type sessionPoller struct {
 	// started: a restarted agent (with its FRR container) lost the
 	// config the speaker gave it, and nothing else tells the speaker.
 	agentFresh func()
+	// states writes the BGPSessionState objects; nil when the node
+	// router is off.
+	states *sessionStates
 }
 
 // Start polls until ctx ends.
@@ -67,6 +70,12 @@ func (p *sessionPoller) poll(ctx context.Context) {
 	err = updateSpeakerStatus(ctx, p.client, p.ns, p.node, func(s *v1beta1.SpeakerStatusStatus) { s.Sessions = sessions })
 	if err != nil && ctx.Err() == nil {
 		p.log.Warn("writing session state", "node", p.node, "error", err)
+	}
+	// Sessions that could not be read are not gone: their objects stay.
+	if p.states != nil && (len(st.Errors) == 0 || len(st.Sessions) > 0) {
+		if err := p.states.write(ctx, sessionStatesFrom(st, p.node)); err != nil && ctx.Err() == nil {
+			p.log.Warn("writing BGPSessionStates", "node", p.node, "error", err)
+		}
 	}
 }
 

@@ -106,6 +106,9 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 			client: mgr.GetClient(), source: cfg.Sessions, ns: cfg.Namespace, node: cfg.NodeName, interval: cfg.SessionInterval, metrics: m, log: cfg.Log, now: cfg.Now,
 			agentFresh: s.reapplyIfApplied,
 		}
+		if cfg.NodeRouter != nil {
+			p.states = &sessionStates{client: mgr.GetClient(), reader: mgr.GetAPIReader(), ns: cfg.Namespace, node: cfg.NodeName, owner: cfg.Owner}
+		}
 		if err := mgr.Add(p); err != nil {
 			return nil, fmt.Errorf("adding session poller: %w", err)
 		}
