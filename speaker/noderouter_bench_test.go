@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,11 +22,20 @@ import (
 )
 
 // listReader answers List of FRRConfigurations with fixed objects, as
-// the speaker's cache does (values of the cached objects, no deep copy).
-type listReader struct{ items []frrk8s.FRRConfiguration }
+// the speaker's cache does (values of the cached objects, no deep copy),
+// and Get of Secrets from secrets (by name).
+type listReader struct {
+	items   []frrk8s.FRRConfiguration
+	secrets map[string]*corev1.Secret
+}
 
-func (r listReader) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
-	return fmt.Errorf("not found")
+func (r listReader) Get(_ context.Context, key client.ObjectKey, o client.Object, _ ...client.GetOption) error {
+	s, ok := r.secrets[key.Name]
+	if !ok {
+		return apierrors.NewNotFound(corev1.Resource("secrets"), key.Name)
+	}
+	*o.(*corev1.Secret) = *s
+	return nil
 }
 
 func (r listReader) List(_ context.Context, l client.ObjectList, _ ...client.ListOption) error {
@@ -36,6 +47,7 @@ func (r listReader) List(_ context.Context, l client.ObjectList, _ ...client.Lis
 // prefixes to one peer.
 func benchOwn(n int) *frr.Config {
 	c := &frr.Config{
+		Hostname: "n1", LogLevel: "informational",
 		Routers: []frr.Router{{
 			ASN: 64512, RouterID: "192.0.2.10",
 			Neighbors:       []frr.Neighbor{{Peer: "router", Address: "192.0.2.1", RemoteAS: "64500"}},
@@ -102,8 +114,8 @@ func BenchmarkNodeRouterRender(b *testing.B) {
 	}{
 		{name: "router=off"},
 		{name: "router=on/configs=0", router: &nodeRouter{reader: listReader{}, namespace: "ns"}},
-		{name: "router=on/configs=100-other-nodes", router: &nodeRouter{reader: listReader{benchFRRConfigurations(b, 100, "b")}, namespace: "ns"}},
-		{name: "router=on/configs=100-selecting", router: &nodeRouter{reader: listReader{benchFRRConfigurations(b, 100, "a")}, namespace: "ns"}},
+		{name: "router=on/configs=100-other-nodes", router: &nodeRouter{reader: listReader{items: benchFRRConfigurations(b, 100, "b")}, namespace: "ns"}},
+		{name: "router=on/configs=100-selecting", router: &nodeRouter{reader: listReader{items: benchFRRConfigurations(b, 100, "a")}, namespace: "ns"}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
