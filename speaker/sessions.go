@@ -101,6 +101,7 @@ func sessionsFrom(st agent.Status, now time.Time) []v1beta1.BGPSession {
 			State:                  n.State,
 			EstablishedTransitions: n.ConnectionsEstablished,
 			PrefixesSent:           sent(n),
+			PrefixesReceived:       accepted(n),
 			BFD:                    bfd[vrfName(n.VRF)+"|"+n.Address],
 			LastError:              lastError(n),
 		}
@@ -136,6 +137,14 @@ func sent(n vtyshjson.BGPNeighbor) int64 {
 	var total int64
 	for _, af := range n.AddressFamilies {
 		total += af.Sent
+	}
+	return total
+}
+
+func accepted(n vtyshjson.BGPNeighbor) int64 {
+	var total int64
+	for _, af := range n.AddressFamilies {
+		total += af.Accepted
 	}
 	return total
 }
