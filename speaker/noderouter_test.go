@@ -279,8 +279,14 @@ type fixedSessions struct{ st agent.Status }
 
 func (f fixedSessions) Status(context.Context) (agent.Status, error) { return f.st, nil }
 
+// RunningConfig answers as the agent does, passwords redacted.
+func (f fixedSessions) RunningConfig(context.Context) (string, error) {
+	return "router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\n", nil
+}
+
 // TestNodeRouterWritesBGPSessionStates checks that the speaker's session
-// poller writes a BGPSessionState per session FRR reports.
+// poller writes a BGPSessionState per session FRR reports, and FRR's
+// running config into the FRRNodeState.
 func TestNodeRouterWritesBGPSessionStates(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
 	seedBGP(t, env.Client, nil)
@@ -289,7 +295,17 @@ func TestNodeRouterWritesBGPSessionStates(t *testing.T) {
 		Sessions:  []vtyshjson.BGPNeighbor{{Address: "192.0.2.1", VRF: "default", State: "Established"}},
 		BFDPeers:  []vtyshjson.BFDPeer{{Peer: "192.0.2.1", VRF: "default", Status: "up"}},
 	}}
-	runSpeaker(t, env, withNodeRouter, func(c *speaker.Config) { c.Sessions, c.SessionInterval = src, 50*time.Millisecond })
+	runSpeaker(t, env, func(c *speaker.Config) {
+		c.Sessions, c.SessionInterval = src, 50*time.Millisecond
+		c.NodeRouter = &speaker.NodeRouterConfig{Running: src}
+	})
+	testenv.Eventually(t, "the running config in FRRNodeState", func() (bool, string) {
+		var st frrk8s.FRRNodeState
+		if err := env.Client.Get(t.Context(), types.NamespacedName{Name: "n1"}, &st); err != nil {
+			return false, err.Error()
+		}
+		return st.Status.RunningConfig == "router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\n" && st.Status.LastConversionResult == "success", fmt.Sprintf("%+v", st.Status)
+	})
 	testenv.Eventually(t, "the BGPSessionState", func() (bool, string) {
 		var l frrk8s.BGPSessionStateList
 		if err := env.Client.List(t.Context(), &l, client.InNamespace(ns), client.MatchingLabels{frrk8s.LabelNode: "n1", frrk8s.LabelPeer: "192.0.2.1", frrk8s.LabelVRF: ""}); err != nil {

@@ -108,6 +108,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 		}
 		if cfg.NodeRouter != nil {
 			p.states = &sessionStates{client: mgr.GetClient(), reader: mgr.GetAPIReader(), ns: cfg.Namespace, node: cfg.NodeName, owner: cfg.Owner}
+			p.running, p.nodeState = cfg.NodeRouter.Running, s.r.nodeState
 		}
 		if err := mgr.Add(p); err != nil {
 			return nil, fmt.Errorf("adding session poller: %w", err)
