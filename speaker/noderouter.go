@@ -233,11 +233,13 @@ func (r *reconciler) route(ctx context.Context, cluster *state.Cluster, fc *frr.
 		r.routerErr = err
 		r.routerState.conversion = "failed: " + err.Error()
 		r.log.Error("FRRConfigurations not applied, keeping the last valid configuration", "node", r.cfg.NodeName, "error", err)
+		r.reportConversion(ctx, err)
 		return nil, err
 	case err != nil:
 		return nil, err
 	}
 	r.routerErr = nil
+	r.reportConversion(ctx, nil)
 	r.routerState.conversion = conversionSuccess
 	if len(out.applied) > 0 {
 		r.log.Debug("FRRConfigurations merged", "node", r.cfg.NodeName, "applied", out.applied)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -210,6 +211,19 @@ bgp:
 	testenv.Eventually(t, "the conflict reported", func() (bool, string) {
 		st := nodeState()
 		return strings.HasPrefix(st.LastConversionResult, "failed: ") && strings.Contains(st.LastConversionResult, `FRRConfiguration "metallb-system/rival"`), st.LastConversionResult
+	})
+	testenv.Eventually(t, "a warning event on the FRRConfiguration", func() (bool, string) {
+		var evs eventsv1.EventList
+		if err := c.List(ctx, &evs, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range evs.Items {
+			if e.Regarding.Kind == "FRRConfiguration" && e.Regarding.Name == "rival" && e.Reason == "InvalidConfiguration" &&
+				strings.Contains(e.Note, "node n1 keeps its last valid configuration") {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d events", len(evs.Items))
 	})
 	testenv.Eventually(t, "ConfigurationState invalid", func() (bool, string) {
 		var cs v1beta1.ConfigurationState

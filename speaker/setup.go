@@ -64,6 +64,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	if cfg.NodeRouter != nil {
 		s.r.router = &nodeRouter{reader: mgr.GetClient(), namespace: cfg.Namespace, opts: noderouter.Options{AlwaysBlock: cfg.NodeRouter.AlwaysBlock}}
 		s.r.nodeState = &nodeStateWriter{client: mgr.GetClient(), reader: mgr.GetAPIReader(), node: cfg.NodeName}
+		s.r.events = mgr.GetEventRecorder("ironlb-speaker")
 	}
 	if err := mgr.Add(s.r.statuses); err != nil {
 		return nil, fmt.Errorf("adding the status writer: %w", err)
