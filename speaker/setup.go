@@ -108,7 +108,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 			agentFresh: s.reapplyIfApplied,
 		}
 		if cfg.NodeRouter != nil {
-			p.states = &sessionStates{client: mgr.GetClient(), reader: mgr.GetAPIReader(), ns: cfg.Namespace, node: cfg.NodeName, owner: cfg.Owner}
+			p.states = &sessionStates{client: mgr.GetClient(), reader: mgr.GetAPIReader(), ns: cfg.Namespace, node: cfg.NodeName, owner: cfg.Owner, fullEvery: 5 * time.Minute, now: cfg.Now}
 			p.running, p.nodeState = cfg.NodeRouter.Running, s.r.nodeState
 		}
 		if err := mgr.Add(p); err != nil {
