@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,8 +32,13 @@ type nodeStateWriter struct {
 	state   routerState
 	running string
 	// written is what the object said after the last write that went
-	// through; nil when unknown.
-	written *frrk8s.FRRNodeStateStatus
+	// through, at writtenAt; nil when unknown. It is trusted for
+	// fullEvery (by now), then the object is read again, which repairs
+	// one that others changed or deleted.
+	written   *frrk8s.FRRNodeStateStatus
+	writtenAt time.Time
+	fullEvery time.Duration
+	now       func() time.Time
 }
 
 // write makes the FRRNodeState say s.
@@ -63,7 +69,7 @@ func (w *nodeStateWriter) flush(ctx context.Context) error {
 		LastConversionResult: s.conversion,
 		LastReloadResult:     s.reload,
 	}
-	if w.written != nil && *w.written == want {
+	if w.written != nil && *w.written == want && w.now().Sub(w.writtenAt) < w.fullEvery {
 		return nil
 	}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -87,6 +93,6 @@ func (w *nodeStateWriter) flush(ctx context.Context) error {
 		w.written = nil
 		return fmt.Errorf("updating FRRNodeState %s: %w", w.node, err)
 	}
-	w.written = &want
+	w.written, w.writtenAt = &want, w.now()
 	return nil
 }

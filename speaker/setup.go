@@ -63,7 +63,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	s.r.bgpStatuses = &bgpStatuses{client: mgr.GetClient(), ns: cfg.Namespace, node: cfg.NodeName, fullEvery: 5 * time.Minute, now: cfg.Now}
 	if cfg.NodeRouter != nil {
 		s.r.router = &nodeRouter{reader: mgr.GetClient(), namespace: cfg.Namespace, opts: noderouter.Options{AlwaysBlock: cfg.NodeRouter.AlwaysBlock}}
-		s.r.nodeState = &nodeStateWriter{client: mgr.GetClient(), reader: mgr.GetAPIReader(), node: cfg.NodeName}
+		s.r.nodeState = &nodeStateWriter{client: mgr.GetClient(), reader: mgr.GetAPIReader(), node: cfg.NodeName, fullEvery: 5 * time.Minute, now: cfg.Now}
 		s.r.events = mgr.GetEventRecorder("ironlb-speaker")
 	}
 	if err := mgr.Add(s.r.statuses); err != nil {
