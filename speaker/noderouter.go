@@ -238,7 +238,6 @@ func (r *reconciler) route(ctx context.Context, cluster *state.Cluster, fc *frr.
 	case errors.As(err, &ce):
 		r.routerErr = err
 		r.routerState.conversion = "failed: " + err.Error()
-		r.log.Error("FRRConfigurations not applied, keeping the last valid configuration", "node", r.cfg.NodeName, "error", err)
 		r.reportConversion(ctx, err)
 		return nil, err
 	case err != nil:

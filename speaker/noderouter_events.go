@@ -54,18 +54,30 @@ func frrConfigurationProblems(err error) []objectProblem {
 	return slices.Compact(out)
 }
 
-// reportConversion puts a warning event on each FRRConfiguration a new
-// conversion error names, once per distinct error: the reconciles that
-// follow while it lasts add none.
+// reportConversion logs a new conversion error and puts a warning event
+// on each FRRConfiguration it names, once per distinct error: the
+// reconciles that follow while it lasts (one per Service change) log it
+// at debug level only.
 func (r *reconciler) reportConversion(ctx context.Context, err error) {
 	msg := ""
 	if err != nil {
 		msg = err.Error()
 	}
-	if r.events == nil || msg == r.reportedConversion {
+	if msg == r.reportedConversion {
+		if err != nil {
+			r.log.Debug("FRRConfigurations still not applied, keeping the last valid configuration", "node", r.cfg.NodeName, "error", err)
+		}
 		return
 	}
 	r.reportedConversion = msg
+	if err == nil {
+		r.log.Info("FRRConfigurations applied again", "node", r.cfg.NodeName)
+		return
+	}
+	r.log.Error("FRRConfigurations not applied, keeping the last valid configuration", "node", r.cfg.NodeName, "error", err)
+	if r.events == nil {
+		return
+	}
 	for _, p := range frrConfigurationProblems(err) {
 		ns, name, _ := strings.Cut(p.key, "/")
 		var obj frrk8s.FRRConfiguration

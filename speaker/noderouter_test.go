@@ -14,7 +14,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -327,5 +330,36 @@ func TestNodeRouterWritesBGPSessionStates(t *testing.T) {
 		}
 		want := frrk8s.BGPSessionStateStatus{BGPStatus: "Established", BFDStatus: "up", Node: "n1", Peer: "192.0.2.1"}
 		return len(l.Items) == 1 && l.Items[0].Status == want, fmt.Sprintf("%+v", l.Items)
+	})
+}
+
+// TestNodeRouterOffWithoutCRD runs a speaker with the node router in a
+// cluster without the FRRConfiguration CRD (an upgrade that did not
+// apply the chart's crds/): it must still announce, with the node router
+// off, instead of failing to start its watches.
+func TestNodeRouterOffWithoutCRD(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	ctx := t.Context()
+	sch := runtime.NewScheme()
+	if err := apiextensionsv1.AddToScheme(sch); err != nil {
+		t.Fatal(err)
+	}
+	crds, err := client.New(env.Config, client.Options{Scheme: sch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crd := &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: "frrconfigurations.frrk8s.metallb.io"}}
+	if err := crds.Delete(ctx, crd); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the CRD gone", func() (bool, string) {
+		err := crds.Get(ctx, client.ObjectKeyFromObject(crd), crd)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	seedBGP(t, env.Client, nil)
+	announceService(t, env.Client, "web", "203.0.113.5")
+	frr, _ := runSpeaker(t, env, withNodeRouter)
+	testenv.Eventually(t, "the service announced", func() (bool, string) {
+		return strings.Contains(frr.last(), "network 203.0.113.5/32"), frr.last()
 	})
 }

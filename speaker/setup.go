@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -41,6 +43,18 @@ var nodeKey = reconcile.Request{}
 func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("speaker configuration: %w", err)
+	}
+	if cfg.NodeRouter != nil {
+		installed, err := frrk8sInstalled(mgr)
+		if err != nil {
+			return nil, err
+		}
+		if !installed {
+			// A watch of a kind the API server does not serve would stop
+			// the whole speaker: Helm does not add CRDs on upgrades.
+			cfg.Log.Warn("the FRRConfiguration CRD is not installed: the node router is off (apply the chart's crds/)", "node", cfg.NodeName)
+			cfg.NodeRouter = nil
+		}
 	}
 	m, err := newMetrics(cfg.Registerer, cfg.NodeName)
 	if err != nil {
@@ -207,4 +221,18 @@ func (s *Speaker) depart(errc <-chan error) (err error, stopped bool) {
 		}
 	}
 	return nil, false
+}
+
+// frrk8sInstalled reports whether the API server serves the
+// FRRConfiguration kind.
+func frrk8sInstalled(mgr ctrl.Manager) (bool, error) {
+	gk := schema.GroupKind{Group: frrk8s.GroupVersion.Group, Kind: "FRRConfiguration"}
+	_, err := mgr.GetRESTMapper().RESTMapping(gk, frrk8s.GroupVersion.Version)
+	switch {
+	case err == nil:
+		return true, nil
+	case meta.IsNoMatchError(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("looking up the FRRConfiguration kind: %w", err)
 }
