@@ -113,9 +113,9 @@ func BenchmarkNodeRouterRender(b *testing.B) {
 		router *nodeRouter
 	}{
 		{name: "router=off"},
-		{name: "router=on/configs=0", router: &nodeRouter{reader: listReader{}, namespace: "ns"}},
-		{name: "router=on/configs=100-other-nodes", router: &nodeRouter{reader: listReader{items: benchFRRConfigurations(b, 100, "b")}, namespace: "ns"}},
-		{name: "router=on/configs=100-selecting", router: &nodeRouter{reader: listReader{items: benchFRRConfigurations(b, 100, "a")}, namespace: "ns"}},
+		{name: "router=on,configs=0", router: &nodeRouter{reader: listReader{}, namespace: "ns"}},
+		{name: "router=on,configs=100-other-nodes", router: &nodeRouter{reader: listReader{items: benchFRRConfigurations(b, 100, "b")}, namespace: "ns"}},
+		{name: "router=on,configs=100-selecting", router: &nodeRouter{reader: listReader{items: benchFRRConfigurations(b, 100, "a")}, namespace: "ns"}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
