@@ -23,8 +23,9 @@ const (
 	blockList = "ilb-nr-block"
 	// seqOutBase is the first sequence number of the entries added to an
 	// outbound map, above ironlb's class entries (numbered by tag) and
-	// below its last entry, which denies the rest.
-	seqOutBase = 60000
+	// below its last entry, which denies the rest. The entries take
+	// numbers from the hash of their content in [seqOutBase, 65534].
+	seqOutBase = 32768
 	seqDenyAll = 65535
 	// ownDenyIn is the inbound map of ironlb's own neighbors.
 	ownDenyIn = "ironlb-in"
@@ -118,18 +119,19 @@ func cloneConfig(own *frr.Config) *frr.Config {
 // alwaysBlock makes the prefix-lists of the prefixes never accepted: each
 // prefix and everything inside it.
 func (t *translator) alwaysBlock(prefixes []netip.Prefix) {
-	var v4, v6 frr.PrefixList
+	var sel4, sel6 []PrefixSelector
 	for _, p := range prefixes {
-		l := &v4
-		if p.Addr().Is6() {
-			l = &v6
-		}
-		e := frr.PrefixListEntry{Seq: uint32(5 * (len(l.Entries) + 1)), Action: "permit", Prefix: p}
+		s := PrefixSelector{Prefix: p}
 		if maxLen := uint32(p.Addr().BitLen()); uint32(p.Bits()) < maxLen {
-			e.LE = maxLen
+			s.LE = maxLen
 		}
-		l.Entries = append(l.Entries, e)
+		if p.Addr().Is6() {
+			sel6 = append(sel6, s)
+		} else {
+			sel4 = append(sel4, s)
+		}
 	}
+	v4, v6 := frr.PrefixList{Entries: permitEntries(sel4)}, frr.PrefixList{Entries: permitEntries(sel6)}
 	if len(v4.Entries) > 0 {
 		v4.Name, t.block4 = blockList+"-4", blockList+"-4"
 		t.out.PrefixLists = append(t.out.PrefixLists, v4)
@@ -315,18 +317,18 @@ func (t *translator) inMap(name string, in Incoming) string {
 		t.added = append(t.added, rm)
 		return rm.Name
 	}
-	var v4, v6 frr.PrefixList
+	var sel4, sel6 []PrefixSelector
 	for _, s := range in.Prefixes {
-		l := &v4
+		if s.GE == 0 && s.LE == uint32(s.Prefix.Bits()) {
+			s.LE = 0 // the same match, as FRR shows it
+		}
 		if s.Prefix.Addr().Is6() {
-			l = &v6
+			sel6 = append(sel6, s)
+		} else {
+			sel4 = append(sel4, s)
 		}
-		e := frr.PrefixListEntry{Seq: uint32(5 * (len(l.Entries) + 1)), Action: "permit", Prefix: s.Prefix, GE: s.GE, LE: s.LE}
-		if e.GE == 0 && e.LE == uint32(s.Prefix.Bits()) {
-			e.LE = 0 // the same match, as FRR shows it
-		}
-		l.Entries = append(l.Entries, e)
 	}
+	v4, v6 := frr.PrefixList{Entries: permitEntries(sel4)}, frr.PrefixList{Entries: permitEntries(sel6)}
 	if len(v4.Entries) > 0 {
 		v4.Name = rm.Name + "-4"
 		t.out.PrefixLists = append(t.out.PrefixLists, v4)
@@ -343,48 +345,53 @@ func (t *translator) inMap(name string, in Incoming) string {
 
 // addOut adds to the outbound route-map mapName one permit entry per IP
 // family and set of attributes of the extra prefixes, each matching a
-// prefix-list of those prefixes, before the map's last entry.
+// prefix-list of those prefixes, before the map's last entry. An entry's
+// sequence number is a hash of its family and attributes (see number),
+// and its prefix-list is named after it, so a new set of attributes
+// leaves the other entries as they are.
 func (t *translator) addOut(mapName, name string, extra []OutPrefix) {
 	rm := t.routeMap(mapName)
 	if rm == nil || len(extra) == 0 {
 		return
 	}
 	type group struct {
-		attrs OutPrefix
-		v4    []netip.Prefix
-		v6    []netip.Prefix
+		attrs    OutPrefix
+		v6       bool
+		prefixes []netip.Prefix
 	}
-	var groups []*group
+	byKey := map[string]*group{}
+	var slots []slot[*group]
 	for _, o := range extra {
-		i := slices.IndexFunc(groups, func(g *group) bool {
-			return g.attrs.SetLocalPref == o.SetLocalPref && g.attrs.LocalPref == o.LocalPref && slices.Equal(g.attrs.Communities, o.Communities)
-		})
-		if i < 0 {
-			groups = append(groups, &group{attrs: o})
-			i = len(groups) - 1
-		}
+		k := attrsKey(o)
 		if o.Prefix.Addr().Is6() {
-			groups[i].v6 = append(groups[i].v6, o.Prefix)
+			k = "6 " + k
 		} else {
-			groups[i].v4 = append(groups[i].v4, o.Prefix)
+			k = "4 " + k
 		}
+		g := byKey[k]
+		if g == nil {
+			g = &group{attrs: o, v6: o.Prefix.Addr().Is6()}
+			byKey[k] = g
+			slots = append(slots, slot[*group]{key: k, val: g})
+		}
+		g.prefixes = append(g.prefixes, o.Prefix)
 	}
 	var entries []frr.RouteMapEntry
-	for gi, g := range groups {
-		for fi, list := range [][]netip.Prefix{g.v4, g.v6} {
-			if len(list) == 0 {
-				continue
-			}
-			pl := frr.PrefixList{Name: fmt.Sprintf("%s%s-%d-%d", outMapPrefix, name, gi+1, 4+2*fi), IPv6: fi == 1}
-			for k, p := range list {
-				pl.Entries = append(pl.Entries, frr.PrefixListEntry{Seq: uint32(5 * (k + 1)), Action: "permit", Prefix: p})
-			}
-			t.out.PrefixLists = append(t.out.PrefixLists, pl)
-			e := frr.RouteMapEntry{Action: "permit", Seq: uint32(seqOutBase + 2*gi + fi), MatchPrefixList: pl.Name, MatchIPv6: fi == 1,
-				SetLocalPref: g.attrs.SetLocalPref, LocalPref: g.attrs.LocalPref}
-			e.Communities, e.LargeCommunities = communityNames(g.attrs.Communities)
-			entries = append(entries, e)
+	for _, s := range number(slots, seqOutBase, seqDenyAll-1) {
+		g := s.val
+		pl := frr.PrefixList{Name: outMapPrefix + name + "-" + strconv.FormatUint(uint64(s.seq), 10), IPv6: g.v6}
+		sel := make([]PrefixSelector, len(g.prefixes))
+		for k, p := range g.prefixes {
+			sel[k] = PrefixSelector{Prefix: p}
 		}
+		pl.Entries = permitEntries(sel)
+		if !slices.ContainsFunc(t.out.PrefixLists, func(x frr.PrefixList) bool { return x.Name == pl.Name }) {
+			t.out.PrefixLists = append(t.out.PrefixLists, pl)
+		}
+		e := frr.RouteMapEntry{Action: "permit", Seq: s.seq, MatchPrefixList: pl.Name, MatchIPv6: g.v6,
+			SetLocalPref: g.attrs.SetLocalPref, LocalPref: g.attrs.LocalPref}
+		e.Communities, e.LargeCommunities = communityNames(g.attrs.Communities)
+		entries = append(entries, e)
 	}
 	last := len(rm.Entries)
 	if last > 0 && rm.Entries[last-1].Seq == seqDenyAll {
@@ -397,6 +404,36 @@ func (t *translator) addOut(mapName, name string, extra []OutPrefix) {
 		}
 	}
 	rm.Entries = slices.Concat(rm.Entries[:last:last], entries, rm.Entries[last:])
+}
+
+// attrsKey is the canonical form of the attributes an outbound entry
+// sets.
+func attrsKey(o OutPrefix) string {
+	var b strings.Builder
+	if o.SetLocalPref {
+		b.WriteString("lp ")
+		b.WriteString(strconv.FormatUint(uint64(o.LocalPref), 10))
+	}
+	for _, c := range o.Communities {
+		b.WriteString(" c ")
+		b.WriteString(c.Value())
+	}
+	return b.String()
+}
+
+// permitEntries returns the permit entries of a prefix-list of the
+// selectors, each numbered by a hash of its content (see number), in
+// sequence order.
+func permitEntries(sel []PrefixSelector) []frr.PrefixListEntry {
+	slots := make([]slot[PrefixSelector], len(sel))
+	for i, s := range sel {
+		slots[i] = slot[PrefixSelector]{key: selectorKey(s), val: s}
+	}
+	out := make([]frr.PrefixListEntry, len(slots))
+	for i, s := range number(slots, seqListLo, seqListHi) {
+		out[i] = frr.PrefixListEntry{Seq: s.seq, Action: "permit", Prefix: s.val.Prefix, GE: s.val.GE, LE: s.val.LE}
+	}
+	return out
 }
 
 // routeMap returns the route-map of that name, ironlb's (copied before
