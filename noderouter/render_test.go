@@ -169,6 +169,24 @@ bgp:
       toReceive: {allowed: {prefixes: [{prefix: 0.0.0.0/0}, {prefix: "::/0"}]}}
 `}},
 		},
+		{
+			name: "vrf-imports",
+			objs: []obj{
+				{"metallb-system/leak", `
+bgp:
+  routers:
+  - asn: 64512
+    imports: [{vrf: red}]
+  - asn: 64512
+    vrf: red
+    imports: [{vrf: default}, {vrf: blue}]
+  - asn: 64600
+    vrf: green
+    imports: [{vrf: default}, {vrf: blue}]
+`},
+				{"metallb-system/leak-blue", "bgp:\n  routers:\n  - {asn: 64512, imports: [{vrf: blue}, {vrf: red}]}"},
+			},
+		},
 	}
 }
 

@@ -39,9 +39,13 @@ const (
 // always-block list), outbound entries for the prefixes the
 // FRRConfigurations advertise, their BFD profiles and raw snippets.
 //
-// Not rendered yet, and reported as an error: imports of other VRFs, and
-// communities or a local preference that an FRRConfiguration adds to a
-// prefix ironlb announces itself to the same neighbor.
+// Imports of other VRFs become `import vrf NAME` in both address families
+// of the router; an import that FRR cannot load in the order of the file
+// is an error (see checkImports).
+//
+// Not rendered yet, and reported as an error: communities or a local
+// preference that an FRRConfiguration adds to a prefix ironlb announces
+// itself to the same neighbor.
 func ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
 	if own == nil {
 		return nil, errors.New("rendering the node router: no frr.Config of ironlb")
@@ -57,8 +61,10 @@ func ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
 		}
 	}
 	t.alwaysBlock(m.AlwaysBlock)
-	for i := range m.Routers {
-		t.router(&m.Routers[i])
+	routers := withImportedVRFs(m.Routers)
+	t.checkImports(routers)
+	for i := range routers {
+		t.router(&routers[i])
 	}
 	if len(t.errs) > 0 {
 		return nil, fmt.Errorf("rendering the node router: %w", errors.Join(t.errs...))
@@ -145,12 +151,6 @@ func (t *translator) alwaysBlock(prefixes []netip.Prefix) {
 // router adds a merged router's prefixes and neighbors to the frr.Router
 // of its VRF, which it makes if ironlb has none.
 func (t *translator) router(r *Router) {
-	if len(r.Imports) > 0 {
-		// ironlb's own routers import nothing: name the first
-		// FRRConfiguration of the router.
-		i := slices.IndexFunc(r.Origins, func(o Origin) bool { return o.Kind == KindFRRConfiguration })
-		t.fail(r.Origins[max(i, 0)], "imports", "importing VRFs is not supported yet")
-	}
 	i := slices.IndexFunc(t.out.Routers, func(x frr.Router) bool { return x.VRF == r.VRF })
 	if i < 0 {
 		t.out.Routers = append(t.out.Routers, frr.Router{ASN: r.ASN, VRF: r.VRF})
@@ -180,6 +180,13 @@ func (t *translator) router(r *Router) {
 	for j := range fr.AddressFamilies {
 		slices.SortFunc(fr.AddressFamilies[j].Networks, func(a, b frr.Network) int { return comparePrefix(a.Prefix, b.Prefix) })
 	}
+	if len(r.Imports) > 0 {
+		// As frr-k8s does: the imports hold for both IP families.
+		for _, v6 := range []bool{false, true} {
+			af := family(fr, v6)
+			af.ImportVRFs = slices.Compact(slices.Sorted(slices.Values(slices.Concat(af.ImportVRFs, r.Imports))))
+		}
+	}
 	for j := range r.Neighbors {
 		t.neighbor(fr, &r.Neighbors[j])
 	}
@@ -190,6 +197,45 @@ func (t *translator) router(r *Router) {
 	}
 	for j := range fr.AddressFamilies {
 		slices.SortFunc(fr.AddressFamilies[j].Neighbors, func(a, b frr.AFNeighbor) int { return cmp.Compare(order[a.Address], order[b.Address]) })
+	}
+}
+
+// withImportedVRFs returns the routers plus one, without neighbors or
+// prefixes, for each VRF imported that has none, with the AS of its first
+// importer: FRR makes that instance when it loads the import and shows
+// it in its running config, so frr.conf must have it too.
+func withImportedVRFs(routers []Router) []Router {
+	out := routers
+	for _, r := range routers {
+		for _, v := range r.Imports {
+			if v == "default" || slices.ContainsFunc(out, func(x Router) bool { return x.VRF == v }) {
+				continue
+			}
+			if len(out) == len(routers) {
+				out = slices.Clone(routers)
+			}
+			out = append(out, Router{ASN: r.ASN, VRF: v, Origins: r.Origins})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Router) int { return compareVRF(a.VRF, b.VRF) })
+	return out
+}
+
+// checkImports refuses an import FRR 8.4 cannot load in the order of the
+// file (the default VRF first, then by name): importing a VRF makes its
+// BGP instance, with the importer's AS, if it does not exist yet, so a
+// router written later for that VRF with another AS is refused ("BGP is
+// already running"). The default VRF's router always exists first.
+func (t *translator) checkImports(routers []Router) {
+	for i := range routers {
+		r := &routers[i]
+		for _, v := range r.Imports {
+			j := slices.IndexFunc(routers, func(x Router) bool { return x.VRF == v || x.VRF == "" && v == "default" })
+			if j > i && routers[j].ASN != r.ASN {
+				o := slices.IndexFunc(r.Origins, func(o Origin) bool { return o.Kind == KindFRRConfiguration })
+				t.fail(r.Origins[max(o, 0)], "imports", "the router of VRF %q (AS %d) imports VRF %q, whose router has AS %d and comes later in frr.conf: FRR would make that VRF's instance with AS %d first; not supported yet", r.VRF, r.ASN, v, routers[j].ASN, r.ASN)
+			}
+		}
 	}
 }
 

@@ -17,9 +17,9 @@ func TestToFRRRefusesWhatItCannotRender(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name:    "imports",
-			spec:    "bgp:\n  routers:\n  - {asn: 64512, imports: [{vrf: red}]}",
-			wantErr: `FRRConfiguration "metallb-system/x": spec.bgp.routers[0].imports: importing VRFs is not supported yet`,
+			name:    "import of a later VRF router with another AS",
+			spec:    "bgp:\n  routers:\n  - {asn: 64512, imports: [{vrf: red}]}\n  - {asn: 64600, vrf: red}",
+			wantErr: `FRRConfiguration "metallb-system/x": spec.bgp.routers[0].imports: the router of VRF "" (AS 64512) imports VRF "red", whose router has AS 64600 and comes later in frr.conf`,
 		},
 		{
 			name: "community on a prefix ironlb announces",
