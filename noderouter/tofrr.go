@@ -50,16 +50,8 @@ func ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
 	if own == nil {
 		return nil, errors.New("rendering the node router: no frr.Config of ironlb")
 	}
-	t := &translator{out: cloneConfig(own), ownOut: map[neighborKey]map[netip.Prefix]OutPrefix{}}
-	for _, r := range FromFRR(own).Routers {
-		for _, n := range r.Neighbors {
-			idx := map[netip.Prefix]OutPrefix{}
-			for _, o := range n.Outgoing {
-				idx[o.Prefix] = o
-			}
-			t.ownOut[neighborKey{r.VRF, n.Key()}] = idx
-		}
-	}
+	t := &translator{own: own, out: cloneConfig(own)}
+	t.tags, t.maps = routeMapIndex(own)
 	t.alwaysBlock(m.AlwaysBlock)
 	routers := withImportedVRFs(m.Routers)
 	t.checkImports(routers)
@@ -84,9 +76,10 @@ func ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
 
 // translator builds the frr.Config of ToFRR.
 type translator struct {
-	out *frr.Config
-	// ownOut are the prefixes ironlb announces to each of its neighbors.
-	ownOut map[neighborKey]map[netip.Prefix]OutPrefix
+	own, out *frr.Config
+	// tags and maps index own's route-maps (routeMapIndex).
+	tags map[string]uint32
+	maps map[string]*frr.RouteMap
 	// block4 and block6 name the always-block prefix-lists, "" if none.
 	block4, block6 string
 	// added are the route-maps ToFRR adds.
@@ -165,20 +158,38 @@ func (t *translator) router(r *Router) {
 	if fr.RouterID == "" {
 		fr.RouterID = r.ID
 	}
-	have := map[netip.Prefix]bool{}
-	for _, af := range fr.AddressFamilies {
-		for _, nw := range af.Networks {
-			have[nw.Prefix] = true
-		}
-	}
-	for _, p := range r.Prefixes {
-		if !have[p] {
-			af := family(fr, p.Addr().Is6())
-			af.Networks = append(af.Networks, frr.Network{Prefix: p})
-		}
-	}
+	// The router's prefixes and each family's networks are sorted: walk
+	// them together and add the missing ones at the end.
 	for j := range fr.AddressFamilies {
-		slices.SortFunc(fr.AddressFamilies[j].Networks, func(a, b frr.Network) int { return comparePrefix(a.Prefix, b.Prefix) })
+		af := &fr.AddressFamilies[j]
+		v6 := af.Name == "ipv6 unicast"
+		nws, k, added := af.Networks, 0, false
+		for _, p := range r.Prefixes {
+			if p.Addr().Is6() != v6 {
+				continue
+			}
+			for k < len(nws) && comparePrefix(nws[k].Prefix, p) < 0 {
+				k++
+			}
+			if k == len(nws) || nws[k].Prefix != p {
+				af.Networks, added = append(af.Networks, frr.Network{Prefix: p}), true
+			}
+		}
+		if added {
+			slices.SortFunc(af.Networks, func(a, b frr.Network) int { return comparePrefix(a.Prefix, b.Prefix) })
+		}
+	}
+	for _, v6 := range []bool{false, true} {
+		// A family the router lacks gets its prefixes.
+		var ps []frr.Network
+		for _, p := range r.Prefixes {
+			if p.Addr().Is6() == v6 {
+				ps = append(ps, frr.Network{Prefix: p})
+			}
+		}
+		if len(ps) > 0 && !hasFamily(fr, v6) {
+			family(fr, v6).Networks = ps
+		}
 	}
 	if len(r.Imports) > 0 {
 		// As frr-k8s does: the imports hold for both IP families.
@@ -247,6 +258,16 @@ func asNeighbor(n *frr.Neighbor) Neighbor {
 	return Neighbor{Interface: n.Address}
 }
 
+// hasFamily reports whether the router has the address family of that
+// IP family.
+func hasFamily(r *frr.Router, v6 bool) bool {
+	name := "ipv4 unicast"
+	if v6 {
+		name = "ipv6 unicast"
+	}
+	return slices.ContainsFunc(r.AddressFamilies, func(af frr.AddressFamily) bool { return af.Name == name })
+}
+
 // family returns the router's address family of that IP family, which it
 // adds (IPv4 first) if missing.
 func family(r *frr.Router, v6 bool) *frr.AddressFamily {
@@ -272,14 +293,28 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 	if fr.VRF != "" {
 		name = fr.VRF + "-" + key.key
 	}
-	own, isOwn := t.ownOut[key]
+	ownRouter, ownNeighbor := ownSession(t.own, fr.VRF, key.key)
+	isOwn := ownNeighbor != nil
+	var own []OutPrefix
+	if isOwn && len(n.Origins) > 1 && len(n.Outgoing) > 0 {
+		own = ownOutgoing(ownRouter, ownNeighbor, t.tags, t.maps)
+	}
+	outgoing := n.Outgoing
+	if isOwn && len(n.Origins) == 1 {
+		outgoing = nil // no FRRConfiguration adds to it
+	}
 	var extra []OutPrefix
-	for _, o := range n.Outgoing {
-		mine, ok := own[o.Prefix]
-		switch {
-		case !ok:
+	// Both lists are sorted by prefix: walk them together.
+	j := 0
+	for _, o := range outgoing {
+		for j < len(own) && comparePrefix(own[j].Prefix, o.Prefix) < 0 {
+			j++
+		}
+		if j == len(own) || own[j].Prefix != o.Prefix {
 			extra = append(extra, o)
-		case mine.SetLocalPref != o.SetLocalPref || mine.LocalPref != o.LocalPref || !slices.Equal(mine.Communities, o.Communities):
+			continue
+		}
+		if mine := own[j]; mine.SetLocalPref != o.SetLocalPref || mine.LocalPref != o.LocalPref || !slices.Equal(mine.Communities, o.Communities) {
 			t.fail(n.Origins[len(n.Origins)-1], "toAdvertise", "communities or a local preference on %s, which ironlb announces to neighbor %s itself, are not supported yet", o.Prefix, n.Key())
 		}
 	}
