@@ -180,6 +180,10 @@ type RouteMapEntry struct {
 	// SetLocalPref sets LOCAL_PREF to LocalPref (which may be 0).
 	SetLocalPref bool
 	LocalPref    uint32
+	// Call applies that route-map after this entry's sets (`call NAME`);
+	// the route is denied if it denies. Only the node router (package
+	// noderouter) sets it.
+	Call string
 }
 
 // PrefixList is an ip or ipv6 prefix-list with its entries in sequence

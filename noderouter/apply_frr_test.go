@@ -1,6 +1,7 @@
 package noderouter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"math/rand/v2"
@@ -38,25 +39,7 @@ func TestDeltaApplyKeepsSessions(t *testing.T) {
 		t.Skip("1,000 applies to a real FRR take minutes")
 	}
 	ctx := t.Context()
-	nsNode, nsRouter := frrproc.NewTestNetns(t), frrproc.NewTestNetns(t)
-	if err := frrproc.Veth(ctx, nsNode, "eth-r", "192.0.2.10/24", nsRouter, "eth-n", "192.0.2.1/24"); err != nil {
-		t.Fatal(err)
-	}
-	router := frrproc.StartTest(t, frrproc.Config{Netns: nsRouter, InitialConfig: []byte(`router bgp 64512
- bgp router-id 192.0.2.1
- neighbor 192.0.2.10 remote-as 64512
- neighbor 192.0.2.10 timers 30 90
-exit
-`)})
-	node := frrproc.StartTest(t, frrproc.Config{Netns: nsNode})
-	fb := &countingFallback{Vtysh: apply.Vtysh{Pathspace: node.Name()}}
-	sock := apply.NewVtySock(apply.VtySockConfig{Pathspace: node.Name(), Fallback: fb})
-	t.Cleanup(func() {
-		if err := sock.Close(); err != nil {
-			t.Errorf("closing the VtySock: %v", err)
-		}
-	})
-	applier := apply.New(sock, apply.Options{})
+	node, router, applier, fb := nodeAndRouter(t)
 	own := labOwn(t)
 	rd, err := frr.NewRenderer()
 	if err != nil {
@@ -92,6 +75,7 @@ exit
 	beforeRouter, beforeNode := counters(router, "192.0.2.10"), counters(node, "192.0.2.1")
 
 	paths := map[apply.Path]int{}
+	calls := 0 // renders where objects add to ironlb's own Service prefix
 	for step := range 1000 {
 		i := r.IntN(ids)
 		_, exists := live[i]
@@ -103,13 +87,17 @@ exit
 		default:
 			live[i] = genObjectFor(r, i)
 		}
-		res, err := applier.Apply(ctx, renderObjects(t, own, rd, current()))
+		conf := renderObjects(t, own, rd, current())
+		if bytes.Contains(conf, []byte(" call "+ownMapPrefix)) {
+			calls++
+		}
+		res, err := applier.Apply(ctx, conf)
 		if err != nil || res.Path == apply.PathFull {
 			t.Fatalf("step %d: %+v, %v; want the fast path", step, res, err)
 		}
 		paths[res.Path]++
 	}
-	t.Logf("applies by path: %v", paths)
+	t.Logf("applies by path: %v; %d renders add to ironlb's own prefix", paths, calls)
 	if fb.n > 0 {
 		t.Errorf("the VtySock sent %d scripts through vtysh, want none", fb.n)
 	}
@@ -128,6 +116,86 @@ exit
 	}
 	if diff := cmp.Diff(beforeNode, counters(node, "192.0.2.1")); diff != "" {
 		t.Errorf("the node's session was reset by the applies (-before +after):\n%s", diff)
+	}
+}
+
+// nodeAndRouter starts two FRRs in namespaces of their own linked by a
+// veth: the node (192.0.2.10, empty, with an Applier through a VtySock
+// whose vtysh fallback counts its scripts) and a router 192.0.2.1 in AS
+// 64512 that peers with it as labOwn's BGPPeer "router" does.
+func nodeAndRouter(t *testing.T) (node, router *frrproc.FRR, a *apply.Applier, fb *countingFallback) {
+	t.Helper()
+	ctx := t.Context()
+	nsNode, nsRouter := frrproc.NewTestNetns(t), frrproc.NewTestNetns(t)
+	if err := frrproc.Veth(ctx, nsNode, "eth-r", "192.0.2.10/24", nsRouter, "eth-n", "192.0.2.1/24"); err != nil {
+		t.Fatal(err)
+	}
+	router = frrproc.StartTest(t, frrproc.Config{Netns: nsRouter, InitialConfig: []byte(`router bgp 64512
+ bgp router-id 192.0.2.1
+ neighbor 192.0.2.10 remote-as 64512
+ neighbor 192.0.2.10 timers 30 90
+exit
+`)})
+	node = frrproc.StartTest(t, frrproc.Config{Netns: nsNode})
+	fb = &countingFallback{Vtysh: apply.Vtysh{Pathspace: node.Name()}}
+	sock := apply.NewVtySock(apply.VtySockConfig{Pathspace: node.Name(), Fallback: fb})
+	t.Cleanup(func() {
+		if err := sock.Close(); err != nil {
+			t.Errorf("closing the VtySock: %v", err)
+		}
+	})
+	return node, router, apply.New(sock, apply.Options{}), fb
+}
+
+// TestOwnPrefixAttributesReachRouter renders the golden case
+// attributes-on-own-prefixes into a real FRR and checks what the router
+// receives: ironlb's Service prefix with ironlb's community and the
+// FRRConfiguration's community and local preference added, the
+// FRRConfiguration's own prefix with its attributes.
+func TestOwnPrefixAttributesReachRouter(t *testing.T) {
+	frrproc.SkipUnlessRoot(t)
+	ctx := t.Context()
+	_, router, applier, _ := nodeAndRouter(t)
+	var objs []obj
+	for _, c := range renderCases() {
+		if c.name == "attributes-on-own-prefixes" {
+			objs = c.objs
+		}
+	}
+	if res, err := applier.Apply(ctx, renderCase(t, objs, Options{})); err != nil {
+		t.Fatalf("apply: %+v, %v", res, err)
+	}
+	type route struct {
+		Communities string
+		LocalPref   uint32
+	}
+	want := map[string]route{
+		"203.0.113.5/32":  {Communities: "65000:1 65000:9", LocalPref: 150},
+		"198.51.100.0/24": {Communities: "65000:9", LocalPref: 150},
+	}
+	got := map[string]route{}
+	waitUntil(t, "router has both prefixes", func() bool {
+		for p := range want {
+			var v struct {
+				Paths []struct {
+					LocalPref uint32 `json:"locPrf"`
+					Community struct {
+						String string `json:"string"`
+					} `json:"community"`
+				} `json:"paths"`
+			}
+			if err := router.VtyshJSON(ctx, "show bgp ipv4 unicast "+p+" json", &v); err != nil {
+				t.Fatal(err)
+			}
+			if len(v.Paths) == 0 {
+				return false
+			}
+			got[p] = route{Communities: v.Paths[0].Community.String, LocalPref: v.Paths[0].LocalPref}
+		}
+		return true
+	})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("routes at the router (-want +got):\n%s", diff)
 	}
 }
 

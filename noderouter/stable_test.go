@@ -30,7 +30,8 @@ type genObject struct {
 
 // genObjectFor makes FRRConfiguration number i from r. Objects share
 // ironlb's two sessions (192.0.2.1, 2001:db8::1 of labOwn), a collector
-// 192.0.2.7 and three /26 prefixes; the rest (prefixes, a neighbor of
+// 192.0.2.7, ironlb's Service prefix 203.0.113.5/32 and three /26
+// prefixes; the rest (prefixes, a neighbor of
 // its own, its BFD profile, received prefixes) is the object's alone.
 // The shared values are chosen so that no two objects conflict: only the
 // object's own prefixes get a local preference.
@@ -44,7 +45,8 @@ func genObjectFor(r *rand.Rand, i int) genObject {
 	if r.IntN(2) == 0 {
 		v6 = append(v6, pfx(fmt.Sprintf("2001:db8:%x:%x::/64", 0x100+i, r.IntN(4))).String())
 	}
-	for _, p := range []string{"203.0.113.64/26", "203.0.113.128/26", "203.0.113.192/26"} {
+	// 203.0.113.5/32 is a Service prefix ironlb announces to its peers.
+	for _, p := range []string{"203.0.113.5/32", "203.0.113.64/26", "203.0.113.128/26", "203.0.113.192/26"} {
 		if r.IntN(3) == 0 {
 			shared = append(shared, p)
 		}
@@ -192,6 +194,12 @@ func units(conf []byte) map[string]unit {
 			continue
 		}
 		if rm != nil {
+			if strings.HasPrefix(trimmed, "call ") {
+				// A call is a line of the map it calls.
+				text := rm[0] + " > " + trimmed
+				out[text] = unit{text: text, routeMap: strings.TrimPrefix(trimmed, "call ")}
+				continue
+			}
 			if trimmed == "exit" {
 				text := strings.Join(rm, "\n")
 				out[text] = unit{text: text, routeMap: strings.Fields(rm[0])[1]}
@@ -271,7 +279,7 @@ func (o *owner) accounts(u unit) bool {
 		if slices.ContainsFunc(words, func(w string) bool { return o.lists[w] }) {
 			return true
 		}
-		if strings.Contains(u.text, "prefix-list "+outMapPrefix) {
+		if strings.Contains(u.text, "prefix-list "+outMapPrefix) || strings.Contains(u.text, "prefix-list "+ownMapPrefix) {
 			return false // an advertising entry, of another object
 		}
 		for n := range o.neighbors {
@@ -322,6 +330,7 @@ func TestRenderStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	calls := 0 // renders where an object adds to ironlb's own prefixes
 	for seed := range uint64(40) {
 		r := rand.New(rand.NewPCG(seed, 14))
 		n := 4 + r.IntN(8)
@@ -330,6 +339,9 @@ func TestRenderStable(t *testing.T) {
 			objs[i] = genObjectFor(r, i)
 		}
 		full := renderObjects(t, own, rd, objs)
+		if strings.Contains(string(full), " call "+ownMapPrefix) {
+			calls++
+		}
 		check := func(what string, other []byte, changed ...genObject) {
 			t.Helper()
 			o := newOwner([][]byte{full, other}, changed...)
@@ -351,4 +363,8 @@ func TestRenderStable(t *testing.T) {
 			check("changing "+x.key, renderObjects(t, own, rd, changed), x, changed[i])
 		}
 	}
+	if calls == 0 {
+		t.Errorf("no generated set adds to ironlb's own prefixes")
+	}
+	t.Logf("%d of 40 sets add to ironlb's own prefixes", calls)
 }

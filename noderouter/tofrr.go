@@ -19,6 +19,10 @@ const (
 	// followed by its VRF (if any) and key.
 	inMapPrefix  = "ilb-nr-in-"
 	outMapPrefix = "ilb-nr-out-"
+	// ownMapPrefix starts the route-map that ironlb's outbound map of a
+	// neighbor calls to add what FRRConfigurations set on ironlb's own
+	// prefixes, and its prefix-lists.
+	ownMapPrefix = "ilb-nr-own-"
 	// blockList starts the always-block prefix-lists (-4 and -6).
 	blockList = "ilb-nr-block"
 	// seqOutBase is the first sequence number of the entries added to an
@@ -43,9 +47,9 @@ const (
 // of the router; an import that FRR cannot load in the order of the file
 // is an error (see checkImports).
 //
-// Not rendered yet, and reported as an error: communities or a local
-// preference that an FRRConfiguration adds to a prefix ironlb announces
-// itself to the same neighbor.
+// Communities and a local preference that FRRConfigurations add to a
+// prefix ironlb announces itself go into a route-map that ironlb's entry
+// of the prefix's class calls (addOnOwn).
 func ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
 	if own == nil {
 		return nil, errors.New("rendering the node router: no frr.Config of ironlb")
@@ -303,7 +307,9 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 	if isOwn && len(n.Origins) == 1 {
 		outgoing = nil // no FRRConfiguration adds to it
 	}
-	var extra []OutPrefix
+	// extra are the prefixes ironlb does not announce itself; onOwn are
+	// ironlb's own prefixes with what FRRConfigurations add to them.
+	var extra, onOwn []OutPrefix
 	// Both lists are sorted by prefix: walk them together.
 	j := 0
 	for _, o := range outgoing {
@@ -314,8 +320,13 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 			extra = append(extra, o)
 			continue
 		}
-		if mine := own[j]; mine.SetLocalPref != o.SetLocalPref || mine.LocalPref != o.LocalPref || !slices.Equal(mine.Communities, o.Communities) {
-			t.fail(n.Origins[len(n.Origins)-1], "toAdvertise", "communities or a local preference on %s, which ironlb announces to neighbor %s itself, are not supported yet", o.Prefix, n.Key())
+		d, ok := addedAttrs(own[j], o)
+		switch {
+		case !ok:
+			// The merge refuses two local preferences; this is a guard.
+			t.fail(n.Origins[len(n.Origins)-1], "toAdvertise", "local preference %d on %s, which ironlb announces to neighbor %s with local preference %d", o.LocalPref, o.Prefix, n.Key(), own[j].LocalPref)
+		case d.SetLocalPref || len(d.Communities) > 0:
+			onOwn = append(onOwn, d)
 		}
 	}
 	inMap := t.inMap(name, n.Incoming)
@@ -339,8 +350,9 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 			}
 		}
 		for _, om := range outMaps {
-			t.addOut(om, name, extra)
+			t.addOut(om, outMapPrefix+name, extra)
 		}
+		t.addOnOwn(ownRouter, outMaps, name, onOwn)
 		return
 	}
 	fn := frr.Neighbor{
@@ -369,7 +381,7 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 	fr.Neighbors = append(fr.Neighbors, fn)
 	outMap := outMapPrefix + name
 	t.added = append(t.added, frr.RouteMap{Name: outMap, Entries: []frr.RouteMapEntry{{Action: "deny", Seq: seqDenyAll}}})
-	t.addOut(outMap, name, extra)
+	t.addOut(outMap, outMapPrefix+name, extra)
 	v6 := n.Address.Is6()
 	for _, fam := range []bool{false, true} {
 		if fam == v6 || n.DualStack || !n.Address.IsValid() {
@@ -430,7 +442,7 @@ func (t *translator) inMap(name string, in Incoming) string {
 // sequence number is a hash of its family and attributes (see number),
 // and its prefix-list is named after it, so a new set of attributes
 // leaves the other entries as they are.
-func (t *translator) addOut(mapName, name string, extra []OutPrefix) {
+func (t *translator) addOut(mapName, listPrefix string, extra []OutPrefix) {
 	rm := t.routeMap(mapName)
 	if rm == nil || len(extra) == 0 {
 		return
@@ -460,7 +472,7 @@ func (t *translator) addOut(mapName, name string, extra []OutPrefix) {
 	var entries []frr.RouteMapEntry
 	for _, s := range number(slots, seqOutBase, seqDenyAll-1) {
 		g := s.val
-		pl := frr.PrefixList{Name: outMapPrefix + name + "-" + strconv.FormatUint(uint64(s.seq), 10), IPv6: g.v6}
+		pl := frr.PrefixList{Name: listPrefix + "-" + strconv.FormatUint(uint64(s.seq), 10), IPv6: g.v6}
 		sel := make([]PrefixSelector, len(g.prefixes))
 		for k, p := range g.prefixes {
 			sel[k] = PrefixSelector{Prefix: p}
@@ -485,6 +497,71 @@ func (t *translator) addOut(mapName, name string, extra []OutPrefix) {
 		}
 	}
 	rm.Entries = slices.Concat(rm.Entries[:last:last], entries, rm.Entries[last:])
+}
+
+// addOnOwn adds what FRRConfigurations set on ironlb's own prefixes
+// (onOwn) to ironlb's outbound maps of the neighbor: a route-map
+// ilb-nr-own-[VRF-]KEY with an entry per IP family and set of attributes,
+// as addOut makes them, and a last `permit 65535` that lets every other
+// route through unchanged; ironlb's entry of each class that has such a
+// prefix calls it after its own sets. ironlb's per-Service communities and
+// local preference thus stay, and the FRRConfigurations' communities are
+// added to them.
+func (t *translator) addOnOwn(own *frr.Router, outMaps []string, name string, onOwn []OutPrefix) {
+	if len(onOwn) == 0 {
+		return
+	}
+	called := ownMapPrefix + name
+	t.added = append(t.added, frr.RouteMap{Name: called, Entries: []frr.RouteMapEntry{{Action: "permit", Seq: seqDenyAll}}})
+	t.addOut(called, called, onOwn)
+	tags := map[uint32]bool{}
+	for _, o := range onOwn {
+		tags[t.tags[ownNetwork(own, o.Prefix).RouteMap]] = true
+	}
+	for _, om := range outMaps {
+		rm := t.routeMap(om)
+		if rm == nil {
+			continue
+		}
+		for i := range rm.Entries {
+			if e := &rm.Entries[i]; e.Action == "permit" && e.MatchTag != 0 && tags[e.MatchTag] {
+				e.Call = called
+			}
+		}
+	}
+}
+
+// ownNetwork returns ironlb's network statement of the prefix (the zero
+// Network if there is none).
+func ownNetwork(r *frr.Router, p netip.Prefix) frr.Network {
+	for _, af := range r.AddressFamilies {
+		if i, ok := slices.BinarySearchFunc(af.Networks, p, func(nw frr.Network, p netip.Prefix) int { return comparePrefix(nw.Prefix, p) }); ok {
+			return af.Networks[i]
+		}
+	}
+	return frr.Network{}
+}
+
+// addedAttrs returns what merged sets on its prefix beyond what ironlb
+// sets itself (mine): the communities ironlb does not add, and the local
+// preference if ironlb sets none. It reports false when both set
+// different local preferences.
+func addedAttrs(mine, merged OutPrefix) (OutPrefix, bool) {
+	d := OutPrefix{Prefix: merged.Prefix}
+	if merged.SetLocalPref {
+		switch {
+		case !mine.SetLocalPref:
+			d.SetLocalPref, d.LocalPref = true, merged.LocalPref
+		case mine.LocalPref != merged.LocalPref:
+			return d, false
+		}
+	}
+	for _, c := range merged.Communities {
+		if !slices.Contains(mine.Communities, c) {
+			d.Communities = append(d.Communities, c)
+		}
+	}
+	return d, true
 }
 
 // attrsKey is the canonical form of the attributes an outbound entry

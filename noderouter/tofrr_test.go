@@ -22,24 +22,6 @@ func TestToFRRRefusesWhatItCannotRender(t *testing.T) {
 			wantErr: `FRRConfiguration "metallb-system/x": spec.bgp.routers[0].imports: the router of VRF "" (AS 64512) imports VRF "red", whose router has AS 64600 and comes later in frr.conf`,
 		},
 		{
-			name: "community on a prefix ironlb announces",
-			spec: `
-bgp:
-  routers:
-  - asn: 64512
-    prefixes: [203.0.113.5/32]
-    neighbors:
-    - address: 192.0.2.1
-      asn: 64512
-      holdTime: 90s
-      keepaliveTime: 30s
-      toAdvertise:
-        allowed: {mode: all}
-        withCommunity: [{prefixes: [203.0.113.5/32], community: "65000:9"}]
-`,
-			wantErr: `spec.bgp.routers[0].neighbors[0].toAdvertise: communities or a local preference on 203.0.113.5/32, which ironlb announces to neighbor 192.0.2.1 itself, are not supported yet`,
-		},
-		{
 			name: "graceful restart on ironlb's own session",
 			spec: `
 bgp:
