@@ -350,9 +350,9 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 			}
 		}
 		for _, om := range outMaps {
-			t.addOut(om, outMapPrefix+name, extra)
+			t.outErr(n, t.addOut(om, outMapPrefix+name, extra))
 		}
-		t.addOnOwn(ownRouter, outMaps, name, onOwn)
+		t.outErr(n, t.addOnOwn(ownRouter, outMaps, name, onOwn))
 		return
 	}
 	fn := frr.Neighbor{
@@ -381,7 +381,7 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 	fr.Neighbors = append(fr.Neighbors, fn)
 	outMap := outMapPrefix + name
 	t.added = append(t.added, frr.RouteMap{Name: outMap, Entries: []frr.RouteMapEntry{{Action: "deny", Seq: seqDenyAll}}})
-	t.addOut(outMap, outMapPrefix+name, extra)
+	t.outErr(n, t.addOut(outMap, outMapPrefix+name, extra))
 	v6 := n.Address.Is6()
 	for _, fam := range []bool{false, true} {
 		if fam == v6 || n.DualStack || !n.Address.IsValid() {
@@ -442,10 +442,10 @@ func (t *translator) inMap(name string, in Incoming) string {
 // sequence number is a hash of its family and attributes (see number),
 // and its prefix-list is named after it, so a new set of attributes
 // leaves the other entries as they are.
-func (t *translator) addOut(mapName, listPrefix string, extra []OutPrefix) {
+func (t *translator) addOut(mapName, listPrefix string, extra []OutPrefix) error {
 	rm := t.routeMap(mapName)
 	if rm == nil || len(extra) == 0 {
-		return
+		return nil
 	}
 	type group struct {
 		attrs    OutPrefix
@@ -468,6 +468,9 @@ func (t *translator) addOut(mapName, listPrefix string, extra []OutPrefix) {
 			slots = append(slots, slot[*group]{key: k, val: g})
 		}
 		g.prefixes = append(g.prefixes, o.Prefix)
+	}
+	if len(slots) > seqDenyAll-seqOutBase {
+		return fmt.Errorf("%d sets of IP family, communities and local preference, more than route-map %s can hold (%d)", len(slots), mapName, seqDenyAll-seqOutBase)
 	}
 	var entries []frr.RouteMapEntry
 	for _, s := range number(slots, seqOutBase, seqDenyAll-1) {
@@ -492,11 +495,11 @@ func (t *translator) addOut(mapName, listPrefix string, extra []OutPrefix) {
 	}
 	for _, e := range rm.Entries[:last] {
 		if e.Seq >= seqOutBase {
-			t.errs = append(t.errs, fmt.Errorf("route-map %s: entry %d collides with the node router's entries", mapName, e.Seq))
-			return
+			return fmt.Errorf("route-map %s: entry %d collides with the node router's entries", mapName, e.Seq)
 		}
 	}
 	rm.Entries = slices.Concat(rm.Entries[:last:last], entries, rm.Entries[last:])
+	return nil
 }
 
 // addOnOwn adds what FRRConfigurations set on ironlb's own prefixes
@@ -507,13 +510,15 @@ func (t *translator) addOut(mapName, listPrefix string, extra []OutPrefix) {
 // prefix calls it after its own sets. ironlb's per-Service communities and
 // local preference thus stay, and the FRRConfigurations' communities are
 // added to them.
-func (t *translator) addOnOwn(own *frr.Router, outMaps []string, name string, onOwn []OutPrefix) {
+func (t *translator) addOnOwn(own *frr.Router, outMaps []string, name string, onOwn []OutPrefix) error {
 	if len(onOwn) == 0 {
-		return
+		return nil
 	}
 	called := ownMapPrefix + name
 	t.added = append(t.added, frr.RouteMap{Name: called, Entries: []frr.RouteMapEntry{{Action: "permit", Seq: seqDenyAll}}})
-	t.addOut(called, called, onOwn)
+	if err := t.addOut(called, called, onOwn); err != nil {
+		return err
+	}
 	tags := map[uint32]bool{}
 	for _, o := range onOwn {
 		tags[t.tags[ownNetwork(own, o.Prefix).RouteMap]] = true
@@ -528,6 +533,15 @@ func (t *translator) addOnOwn(own *frr.Router, outMaps []string, name string, on
 				e.Call = called
 			}
 		}
+	}
+	return nil
+}
+
+// outErr reports an error of the outbound entries of neighbor n against
+// the last piece that adds to it.
+func (t *translator) outErr(n *Neighbor, err error) {
+	if err != nil {
+		t.fail(n.Origins[len(n.Origins)-1], "toAdvertise", "neighbor %s: %v", n.Key(), err)
 	}
 }
 
