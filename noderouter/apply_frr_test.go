@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,65 @@ func TestDeltaApplyKeepsSessions(t *testing.T) {
 	}
 	if diff := cmp.Diff(beforeNode, counters(node, "192.0.2.1")); diff != "" {
 		t.Errorf("the node's session was reset by the applies (-before +after):\n%s", diff)
+	}
+}
+
+// TestImportsApplyKeepSession adds and removes VRF imports (with a VRF
+// router of another AS, and an imported VRF without one) 20 times
+// through the delta applier to a real FRR, and checks each apply takes
+// the fast path, leaves the running config as rendered, and never resets
+// the session to the router. Before the delta removed the imports ahead
+// of the routers, every removal failed its verification (the imported
+// VRF's instance stayed) and went through frr-reload.py.
+func TestImportsApplyKeepSession(t *testing.T) {
+	frrproc.SkipUnlessRoot(t)
+	ctx := t.Context()
+	node, router, applier, fb := nodeAndRouter(t)
+	own := labOwn(t)
+	rd, err := frr.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := []genObject{
+		{key: "metallb-system/leak", spec: "bgp:\n  routers:\n  - {asn: 64512, imports: [{vrf: blue}]}\n  - {asn: 64600, vrf: red, imports: [{vrf: default}, {vrf: blue}]}"},
+		{key: "metallb-system/prefix", spec: "bgp:\n  routers:\n  - asn: 64512\n    prefixes: [198.51.100.0/24]\n    neighbors:\n    - {address: 192.0.2.1, asn: 64512, holdTime: 90s, keepaliveTime: 30s, toAdvertise: {allowed: {mode: all}}}"},
+	}
+	without := with[1:]
+	if res, err := applier.Apply(ctx, renderObjects(t, own, rd, without)); err != nil {
+		t.Fatalf("first apply: %+v, %v", res, err)
+	}
+	counters := func() sessionCounters {
+		var m map[string]sessionCounters
+		if err := router.VtyshJSON(ctx, "show bgp neighbors 192.0.2.10 json", &m); err != nil {
+			t.Fatal(err)
+		}
+		return m["192.0.2.10"]
+	}
+	waitUntil(t, "session established", func() bool { return counters().State == "Established" })
+	before := counters()
+	for i := range 20 {
+		objs := with
+		if i%2 == 1 {
+			objs = without
+		}
+		conf := renderObjects(t, own, rd, objs)
+		res, err := applier.Apply(ctx, conf)
+		if err != nil || res.Path != apply.PathFast {
+			t.Fatalf("apply %d: %+v (fast failure %+v), %v; want the fast path", i, res, res.FastFailure, err)
+		}
+		running, err := node.Vtysh(ctx, "show running-config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if missing := frrproc.MissingLines(string(conf), string(running)); len(missing) > 0 {
+			t.Fatalf("apply %d: running config lacks:\n%s", i, strings.Join(missing, "\n"))
+		}
+	}
+	// VtySock does not dispatch the `vrf NAME` block itself: those deltas
+	// go through vtysh.
+	t.Logf("%d of 20 deltas went through vtysh", fb.n)
+	if diff := cmp.Diff(before, counters()); diff != "" {
+		t.Errorf("the session was reset by the applies (-before +after):\n%s", diff)
 	}
 }
 
