@@ -34,7 +34,8 @@ type genObject struct {
 // prefixes; the rest (prefixes, a neighbor of
 // its own, its BFD profile, received prefixes) is the object's alone.
 // The shared values are chosen so that no two objects conflict: only the
-// object's own prefixes get a local preference.
+// object's own prefixes get a local preference. Some objects import a VRF
+// of their own into the default VRF.
 func genObjectFor(r *rand.Rand, i int) genObject {
 	g := genObject{key: fmt.Sprintf("metallb-system/obj-%02d", i)}
 	g.names = []string{g.key}
@@ -60,7 +61,15 @@ func genObjectFor(r *rand.Rand, i int) genObject {
 	bfd := fmt.Sprintf("bfd-%02d", i)
 	fmt.Fprintf(&b, "  bfdProfiles: [{name: %s, receiveInterval: %d}]\n", bfd, 100+10*r.IntN(20))
 	g.names = append(g.names, bfd)
-	fmt.Fprintf(&b, "  routers:\n  - asn: 64512\n    prefixes: [%s]\n    neighbors:\n", quoteAll(all))
+	fmt.Fprintf(&b, "  routers:\n  - asn: 64512\n    prefixes: [%s]\n", quoteAll(all))
+	if r.IntN(4) == 0 {
+		// A VRF of its own that the default VRF imports (FRR makes its
+		// instance, so ToFRR writes a router block for it).
+		vrf := fmt.Sprintf("vrf-%02d", i)
+		g.names = append(g.names, vrf)
+		fmt.Fprintf(&b, "    imports: [{vrf: %s}]\n", vrf)
+	}
+	b.WriteString("    neighbors:\n")
 
 	// advertise writes a toAdvertise of a random part of ps, with
 	// communities on some and a local preference on some own ones.
@@ -330,7 +339,8 @@ func TestRenderStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := 0 // renders where an object adds to ironlb's own prefixes
+	calls := 0   // renders where an object adds to ironlb's own prefixes
+	imports := 0 // renders with a VRF import
 	for seed := range uint64(40) {
 		r := rand.New(rand.NewPCG(seed, 14))
 		n := 4 + r.IntN(8)
@@ -341,6 +351,9 @@ func TestRenderStable(t *testing.T) {
 		full := renderObjects(t, own, rd, objs)
 		if strings.Contains(string(full), " call "+ownMapPrefix) {
 			calls++
+		}
+		if strings.Contains(string(full), " import vrf ") {
+			imports++
 		}
 		check := func(what string, other []byte, changed ...genObject) {
 			t.Helper()
@@ -363,8 +376,8 @@ func TestRenderStable(t *testing.T) {
 			check("changing "+x.key, renderObjects(t, own, rd, changed), x, changed[i])
 		}
 	}
-	if calls == 0 {
-		t.Errorf("no generated set adds to ironlb's own prefixes")
+	if calls == 0 || imports == 0 {
+		t.Errorf("of the generated sets, %d add to ironlb's own prefixes and %d import a VRF; want some of each", calls, imports)
 	}
-	t.Logf("%d of 40 sets add to ironlb's own prefixes", calls)
+	t.Logf("%d of 40 sets add to ironlb's own prefixes, %d import a VRF", calls, imports)
 }
