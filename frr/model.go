@@ -62,7 +62,8 @@ type Router struct {
 	// interface, come before the others.
 	Neighbors []Neighbor
 	// AddressFamilies are "ipv4 unicast" then "ipv6 unicast", each only
-	// when some neighbor is activated in it.
+	// when some neighbor is activated in it or, for the node router
+	// (package noderouter), it imports a VRF.
 	AddressFamilies []AddressFamily
 }
 
@@ -130,6 +131,10 @@ type AddressFamily struct {
 	// Neighbors are the neighbors activated in the family, in the order
 	// of Router.Neighbors.
 	Neighbors []AFNeighbor
+	// ImportVRFs are the VRFs whose routes the family imports, `import
+	// vrf NAME`, sorted. Only the node router (package noderouter) sets
+	// them (FRRConfiguration imports).
+	ImportVRFs []string
 }
 
 // Network is a network statement: a prefix the router originates, with
@@ -175,6 +180,10 @@ type RouteMapEntry struct {
 	// SetLocalPref sets LOCAL_PREF to LocalPref (which may be 0).
 	SetLocalPref bool
 	LocalPref    uint32
+	// Call applies that route-map after this entry's sets (`call NAME`);
+	// the route is denied if it denies. Only the node router (package
+	// noderouter) sets it.
+	Call string
 }
 
 // PrefixList is an ip or ipv6 prefix-list with its entries in sequence

@@ -1,9 +1,12 @@
 package noderouter
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"testing"
+	"time"
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/frr"
@@ -54,11 +57,13 @@ bgp:
 func BenchmarkForNode(b *testing.B) {
 	own, cfgs := benchInputs(b, 10000, 100)
 	b.ReportAllocs()
+	cpu := cpuTime(b)
 	for b.Loop() {
 		if _, err := ForNode(own, cfgs, nil, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkForNodeRender merges as BenchmarkForNode does, then renders
@@ -70,17 +75,107 @@ func BenchmarkForNodeRender(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu := cpuTime(b)
 	for b.Loop() {
-		m, err := ForNode(own, cfgs, nil, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		cfg, err := ToFRR(own, m)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := r.Render(cfg); err != nil {
-			b.Fatal(err)
-		}
+		renderBench(b, r, own, cfgs)
 	}
+	reportCPU(b, cpu)
+}
+
+// BenchmarkForNodeRenderOneChange re-renders the inputs of
+// BenchmarkForNodeRender after one FRRConfiguration changed (its
+// community and one more prefix, back and forth): the whole merge and
+// render run again; the changed-lines metric counts the lines of frr.conf
+// that differ between the two versions.
+func BenchmarkForNodeRenderOneChange(b *testing.B) {
+	own, cfgs := benchInputs(b, 10000, 100)
+	r, err := frr.NewRenderer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	versions := [2]frrk8s.FRRConfiguration{cfgs[50], frrConfig(b, "ns/cfg-050", `
+bgp:
+  bfdProfiles: [{name: fast, receiveInterval: 50, transmitInterval: 50}]
+  routers:
+  - asn: 64512
+    prefixes: [172.16.50.0/24, 172.17.50.0/24]
+    neighbors:
+    - address: 192.0.2.1
+      asn: 64512
+      bfdProfile: fast
+      holdTime: 90s
+      keepaliveTime: 30s
+      toAdvertise:
+        allowed: {mode: all}
+        withCommunity: [{prefixes: [172.16.50.0/24, 172.17.50.0/24], community: "65001:50"}]
+      toReceive: {allowed: {prefixes: [{prefix: 198.51.50.0/24, le: 32}]}}
+    - address: 198.18.50.1
+      asn: 65000
+`)}
+	before := renderBench(b, r, own, cfgs)
+	cfgs[50] = versions[1]
+	after := renderBench(b, r, own, cfgs)
+	b.ReportAllocs()
+	cpu := cpuTime(b)
+	i := 0
+	for b.Loop() {
+		i++
+		cfgs[50] = versions[i%2]
+		renderBench(b, r, own, cfgs)
+	}
+	reportCPU(b, cpu)
+	b.ReportMetric(float64(changedLines(before, after)), "changed-lines")
+}
+
+// renderBench merges, translates and renders.
+func renderBench(b *testing.B, r *frr.Renderer, own *frr.Config, cfgs []frrk8s.FRRConfiguration) []byte {
+	m, err := ForNode(own, cfgs, nil, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := ToFRR(own, m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := r.Render(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// changedLines counts the lines of a and b that the other lacks.
+func changedLines(a, b []byte) int {
+	count := func(x []byte) map[string]int {
+		m := map[string]int{}
+		for _, l := range bytes.Split(x, []byte("\n")) {
+			m[string(l)]++
+		}
+		return m
+	}
+	ca, cb := count(a), count(b)
+	n := 0
+	for l, k := range ca {
+		n += max(k-cb[l], 0)
+	}
+	for l, k := range cb {
+		n += max(k-ca[l], 0)
+	}
+	return n
+}
+
+// cpuTime returns the CPU time the process has used so far (all threads:
+// the benchmark and the garbage collector).
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per iteration since start as cpu-ms/op:
+// on a machine shared with other work it varies less than the wall time.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime(b)-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }

@@ -15,6 +15,8 @@
 // configuration is kept in priority order.
 //
 // ToFRR turns a merged Model into the frr.Config that package frr renders:
-// ironlb's own configuration, unchanged, plus what the FRRConfigurations
-// add.
+// ironlb's own configuration plus what the FRRConfigurations add (on
+// ironlb's own lines only a `call` where they add attributes to its
+// Service prefixes). What it numbers is numbered by a hash of the
+// content, so one changed object changes only its own lines.
 package noderouter

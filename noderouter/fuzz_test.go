@@ -21,6 +21,9 @@ func FuzzForNode(f *testing.F) {
 		"bgp:\n  routers:\n  - asn: 64512\n    neighbors:\n    - {interface: \"eth0\\nrouter bgp 1\", asn: 1}",
 		"bgp:\n  routers:\n  - {asn: 1, vrf: red, prefixes: [\"192.0.2.1/24\"]}",
 		"raw: {priority: 3, rawConfig: \"x\"}",
+		"bgp:\n  routers:\n  - {asn: 64512, imports: [{vrf: red}]}\n  - {asn: 64512, vrf: red, imports: [{vrf: default}, {vrf: blue}]}",
+		// Attributes on ironlb's own prefix 203.0.113.1/32 (ownConfig).
+		"bgp:\n  routers:\n  - asn: 64512\n    prefixes: [203.0.113.1/32]\n    neighbors:\n    - address: 192.0.2.1\n      asn: 64512\n      bfdProfile: fast\n      holdTime: 90s\n      keepaliveTime: 30s\n      toAdvertise: {allowed: {mode: all}, withLocalPref: [{prefixes: [203.0.113.1/32], localPref: 7}], withCommunity: [{prefixes: [203.0.113.1/32], community: no-export}]}",
 	} {
 		f.Add(seed)
 	}

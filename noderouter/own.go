@@ -2,6 +2,7 @@ package noderouter
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/ironlb/ironlb/config"
@@ -22,17 +23,7 @@ func FromFRR(cfg *frr.Config) *Model {
 	for _, b := range cfg.BFDProfiles {
 		m.BFDProfiles = append(m.BFDProfiles, BFDProfile{BFDProfile: b, Origins: []Origin{{Kind: "BFDProfile", Name: b.Name}}})
 	}
-	// The origin route-map of a network tags it; a peer's outbound map
-	// has one permit entry per tag it receives.
-	tags := map[string]uint32{}
-	maps := map[string]*frr.RouteMap{}
-	for i := range cfg.RouteMaps {
-		rm := &cfg.RouteMaps[i]
-		maps[rm.Name] = rm
-		if len(rm.Entries) == 1 && rm.Entries[0].SetTag != 0 {
-			tags[rm.Name] = rm.Entries[0].SetTag
-		}
-	}
+	tags, maps := routeMapIndex(cfg)
 	for _, r := range cfg.Routers {
 		out := Router{ASN: r.ASN, VRF: r.VRF, ID: r.RouterID}
 		for _, af := range r.AddressFamilies {
@@ -50,6 +41,53 @@ func FromFRR(cfg *frr.Config) *Model {
 	}
 	normalize(m)
 	return m
+}
+
+// routeMapIndex returns the route-maps of cfg by name, and the tag the
+// origin map of each class sets: the origin route-map of a network tags
+// it; a peer's outbound map has one permit entry per tag it receives.
+func routeMapIndex(cfg *frr.Config) (tags map[string]uint32, maps map[string]*frr.RouteMap) {
+	tags, maps = map[string]uint32{}, map[string]*frr.RouteMap{}
+	for i := range cfg.RouteMaps {
+		rm := &cfg.RouteMaps[i]
+		maps[rm.Name] = rm
+		if len(rm.Entries) == 1 && rm.Entries[0].SetTag != 0 {
+			tags[rm.Name] = rm.Entries[0].SetTag
+		}
+	}
+	return tags, maps
+}
+
+// ownSession returns ironlb's router of the VRF and its neighbor of that
+// key (an address in its canonical form, or an interface), or nils.
+func ownSession(cfg *frr.Config, vrf, key string) (*frr.Router, *frr.Neighbor) {
+	for i := range cfg.Routers {
+		r := &cfg.Routers[i]
+		if r.VRF != vrf {
+			continue
+		}
+		for j := range r.Neighbors {
+			n := &r.Neighbors[j]
+			k := n.Address
+			if a, err := netip.ParseAddr(n.Address); err == nil && !n.Unnumbered {
+				k = a.String()
+			} else if n.Unnumbered {
+				k = n.Interface
+			}
+			if k == key {
+				return r, n
+			}
+		}
+	}
+	return nil, nil
+}
+
+// ownOutgoing returns what ironlb announces to one of its neighbors, as
+// FromFRR reads it, sorted by prefix.
+func ownOutgoing(r *frr.Router, n *frr.Neighbor, tags map[string]uint32, maps map[string]*frr.RouteMap) []OutPrefix {
+	out := ownNeighbor(r, n, tags, maps).Outgoing
+	slices.SortStableFunc(out, func(a, b OutPrefix) int { return comparePrefix(a.Prefix, b.Prefix) })
+	return out
 }
 
 // ownNeighbor converts one of ironlb's neighbors.
@@ -101,25 +139,20 @@ func ownNeighbor(r *frr.Router, n *frr.Neighbor, tags map[string]uint32, maps ma
 }
 
 // announced returns the networks that an outbound route-map lets out,
-// with the attributes its entry sets.
+// with the attributes its entry sets. The attributes of an entry are
+// read once; the prefixes of one entry share its community list, which
+// nothing writes to.
 func announced(networks []frr.Network, out *frr.RouteMap, tags map[string]uint32) []OutPrefix {
 	if out == nil {
 		return nil
 	}
-	byTag := map[uint32]*frr.RouteMapEntry{}
+	byTag := map[uint32]OutPrefix{}
 	for i := range out.Entries {
 		e := &out.Entries[i]
-		if e.Action == "permit" && e.MatchTag != 0 {
-			byTag[e.MatchTag] = e
-		}
-	}
-	var res []OutPrefix
-	for _, nw := range networks {
-		e := byTag[tags[nw.RouteMap]]
-		if e == nil {
+		if e.Action != "permit" || e.MatchTag == 0 {
 			continue
 		}
-		o := OutPrefix{Prefix: nw.Prefix, SetLocalPref: e.SetLocalPref, LocalPref: e.LocalPref}
+		o := OutPrefix{SetLocalPref: e.SetLocalPref, LocalPref: e.LocalPref}
 		for _, s := range e.Communities {
 			if c, err := parseCommunity(s); err == nil {
 				o.Communities = append(o.Communities, c)
@@ -130,6 +163,25 @@ func announced(networks []frr.Network, out *frr.RouteMap, tags map[string]uint32
 				o.Communities = append(o.Communities, c)
 			}
 		}
+		o.Communities = sortCommunities(o.Communities)
+		o.Communities = o.Communities[:len(o.Communities):len(o.Communities)]
+		byTag[e.MatchTag] = o
+	}
+	// A network's origin map names its tag; look each map up once.
+	var lastMap string
+	var last OutPrefix
+	var lastOK bool
+	res := make([]OutPrefix, 0, len(networks))
+	for i, nw := range networks {
+		if i == 0 || nw.RouteMap != lastMap {
+			lastMap = nw.RouteMap
+			last, lastOK = byTag[tags[nw.RouteMap]]
+		}
+		if !lastOK {
+			continue
+		}
+		o := last
+		o.Prefix = nw.Prefix
 		res = append(res, o)
 	}
 	return res

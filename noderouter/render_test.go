@@ -169,6 +169,51 @@ bgp:
       toReceive: {allowed: {prefixes: [{prefix: 0.0.0.0/0}, {prefix: "::/0"}]}}
 `}},
 		},
+		{
+			name: "attributes-on-own-prefixes",
+			objs: []obj{
+				{"metallb-system/tag-services", `
+bgp:
+  routers:
+  - asn: 64512
+    prefixes: [203.0.113.5/32, 198.51.100.0/24, "2001:db8:5::5/128"]
+    neighbors:
+    - address: 192.0.2.1
+      asn: 64512
+      holdTime: 90s
+      keepaliveTime: 30s
+      toAdvertise:
+        allowed: {prefixes: [203.0.113.5/32, 198.51.100.0/24]}
+        withLocalPref: [{prefixes: [203.0.113.5/32, 198.51.100.0/24], localPref: 150}]
+        withCommunity:
+        - {prefixes: [203.0.113.5/32, 198.51.100.0/24], community: "65000:9"}
+        - {prefixes: [203.0.113.5/32], community: "65000:1"}
+    - address: "2001:db8::1"
+      asn: 64500
+      toAdvertise:
+        allowed: {prefixes: ["2001:db8:5::5/128"]}
+        withCommunity: [{prefixes: ["2001:db8:5::5/128"], community: "large:64512:7:7"}]
+`},
+			},
+		},
+		{
+			name: "vrf-imports",
+			objs: []obj{
+				{"metallb-system/leak", `
+bgp:
+  routers:
+  - asn: 64512
+    imports: [{vrf: red}]
+  - asn: 64512
+    vrf: red
+    imports: [{vrf: default}, {vrf: blue}]
+  - asn: 64600
+    vrf: green
+    imports: [{vrf: default}, {vrf: blue}]
+`},
+				{"metallb-system/leak-blue", "bgp:\n  routers:\n  - {asn: 64512, imports: [{vrf: blue}, {vrf: red}]}"},
+			},
+		},
 	}
 }
 

@@ -19,12 +19,17 @@ const (
 	// followed by its VRF (if any) and key.
 	inMapPrefix  = "ilb-nr-in-"
 	outMapPrefix = "ilb-nr-out-"
+	// ownMapPrefix starts the route-map that ironlb's outbound map of a
+	// neighbor calls to add what FRRConfigurations set on ironlb's own
+	// prefixes, and its prefix-lists.
+	ownMapPrefix = "ilb-nr-own-"
 	// blockList starts the always-block prefix-lists (-4 and -6).
 	blockList = "ilb-nr-block"
 	// seqOutBase is the first sequence number of the entries added to an
 	// outbound map, above ironlb's class entries (numbered by tag) and
-	// below its last entry, which denies the rest.
-	seqOutBase = 60000
+	// below its last entry, which denies the rest. The entries take
+	// numbers from the hash of their content in [seqOutBase, 65534].
+	seqOutBase = 32768
 	seqDenyAll = 65535
 	// ownDenyIn is the inbound map of ironlb's own neighbors.
 	ownDenyIn = "ironlb-in"
@@ -38,26 +43,24 @@ const (
 // always-block list), outbound entries for the prefixes the
 // FRRConfigurations advertise, their BFD profiles and raw snippets.
 //
-// Not rendered yet, and reported as an error: imports of other VRFs, and
-// communities or a local preference that an FRRConfiguration adds to a
-// prefix ironlb announces itself to the same neighbor.
+// Imports of other VRFs become `import vrf NAME` in both address families
+// of the router; an import that FRR cannot load in the order of the file
+// is an error (see checkImports).
+//
+// Communities and a local preference that FRRConfigurations add to a
+// prefix ironlb announces itself go into a route-map that ironlb's entry
+// of the prefix's class calls (addOnOwn).
 func ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
 	if own == nil {
 		return nil, errors.New("rendering the node router: no frr.Config of ironlb")
 	}
-	t := &translator{out: cloneConfig(own), ownOut: map[neighborKey]map[netip.Prefix]OutPrefix{}}
-	for _, r := range FromFRR(own).Routers {
-		for _, n := range r.Neighbors {
-			idx := map[netip.Prefix]OutPrefix{}
-			for _, o := range n.Outgoing {
-				idx[o.Prefix] = o
-			}
-			t.ownOut[neighborKey{r.VRF, n.Key()}] = idx
-		}
-	}
+	t := &translator{own: own, out: cloneConfig(own)}
+	t.tags, t.maps = routeMapIndex(own)
 	t.alwaysBlock(m.AlwaysBlock)
-	for i := range m.Routers {
-		t.router(&m.Routers[i])
+	routers := withImportedVRFs(m.Routers)
+	t.checkImports(routers)
+	for i := range routers {
+		t.router(&routers[i])
 	}
 	if len(t.errs) > 0 {
 		return nil, fmt.Errorf("rendering the node router: %w", errors.Join(t.errs...))
@@ -77,9 +80,10 @@ func ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
 
 // translator builds the frr.Config of ToFRR.
 type translator struct {
-	out *frr.Config
-	// ownOut are the prefixes ironlb announces to each of its neighbors.
-	ownOut map[neighborKey]map[netip.Prefix]OutPrefix
+	own, out *frr.Config
+	// tags and maps index own's route-maps (routeMapIndex).
+	tags map[string]uint32
+	maps map[string]*frr.RouteMap
 	// block4 and block6 name the always-block prefix-lists, "" if none.
 	block4, block6 string
 	// added are the route-maps ToFRR adds.
@@ -118,18 +122,19 @@ func cloneConfig(own *frr.Config) *frr.Config {
 // alwaysBlock makes the prefix-lists of the prefixes never accepted: each
 // prefix and everything inside it.
 func (t *translator) alwaysBlock(prefixes []netip.Prefix) {
-	var v4, v6 frr.PrefixList
+	var sel4, sel6 []PrefixSelector
 	for _, p := range prefixes {
-		l := &v4
-		if p.Addr().Is6() {
-			l = &v6
-		}
-		e := frr.PrefixListEntry{Seq: uint32(5 * (len(l.Entries) + 1)), Action: "permit", Prefix: p}
+		s := PrefixSelector{Prefix: p}
 		if maxLen := uint32(p.Addr().BitLen()); uint32(p.Bits()) < maxLen {
-			e.LE = maxLen
+			s.LE = maxLen
 		}
-		l.Entries = append(l.Entries, e)
+		if p.Addr().Is6() {
+			sel6 = append(sel6, s)
+		} else {
+			sel4 = append(sel4, s)
+		}
 	}
+	v4, v6 := frr.PrefixList{Entries: permitEntries(sel4)}, frr.PrefixList{Entries: permitEntries(sel6)}
 	if len(v4.Entries) > 0 {
 		v4.Name, t.block4 = blockList+"-4", blockList+"-4"
 		t.out.PrefixLists = append(t.out.PrefixLists, v4)
@@ -143,12 +148,6 @@ func (t *translator) alwaysBlock(prefixes []netip.Prefix) {
 // router adds a merged router's prefixes and neighbors to the frr.Router
 // of its VRF, which it makes if ironlb has none.
 func (t *translator) router(r *Router) {
-	if len(r.Imports) > 0 {
-		// ironlb's own routers import nothing: name the first
-		// FRRConfiguration of the router.
-		i := slices.IndexFunc(r.Origins, func(o Origin) bool { return o.Kind == KindFRRConfiguration })
-		t.fail(r.Origins[max(i, 0)], "imports", "importing VRFs is not supported yet")
-	}
 	i := slices.IndexFunc(t.out.Routers, func(x frr.Router) bool { return x.VRF == r.VRF })
 	if i < 0 {
 		t.out.Routers = append(t.out.Routers, frr.Router{ASN: r.ASN, VRF: r.VRF})
@@ -163,20 +162,45 @@ func (t *translator) router(r *Router) {
 	if fr.RouterID == "" {
 		fr.RouterID = r.ID
 	}
-	have := map[netip.Prefix]bool{}
-	for _, af := range fr.AddressFamilies {
-		for _, nw := range af.Networks {
-			have[nw.Prefix] = true
-		}
-	}
-	for _, p := range r.Prefixes {
-		if !have[p] {
-			af := family(fr, p.Addr().Is6())
-			af.Networks = append(af.Networks, frr.Network{Prefix: p})
-		}
-	}
+	// The router's prefixes and each family's networks are sorted: walk
+	// them together and add the missing ones at the end.
 	for j := range fr.AddressFamilies {
-		slices.SortFunc(fr.AddressFamilies[j].Networks, func(a, b frr.Network) int { return comparePrefix(a.Prefix, b.Prefix) })
+		af := &fr.AddressFamilies[j]
+		v6 := af.Name == "ipv6 unicast"
+		nws, k, added := af.Networks, 0, false
+		for _, p := range r.Prefixes {
+			if p.Addr().Is6() != v6 {
+				continue
+			}
+			for k < len(nws) && comparePrefix(nws[k].Prefix, p) < 0 {
+				k++
+			}
+			if k == len(nws) || nws[k].Prefix != p {
+				af.Networks, added = append(af.Networks, frr.Network{Prefix: p}), true
+			}
+		}
+		if added {
+			slices.SortFunc(af.Networks, func(a, b frr.Network) int { return comparePrefix(a.Prefix, b.Prefix) })
+		}
+	}
+	for _, v6 := range []bool{false, true} {
+		// A family the router lacks gets its prefixes.
+		var ps []frr.Network
+		for _, p := range r.Prefixes {
+			if p.Addr().Is6() == v6 {
+				ps = append(ps, frr.Network{Prefix: p})
+			}
+		}
+		if len(ps) > 0 && !hasFamily(fr, v6) {
+			family(fr, v6).Networks = ps
+		}
+	}
+	if len(r.Imports) > 0 {
+		// As frr-k8s does: the imports hold for both IP families.
+		for _, v6 := range []bool{false, true} {
+			af := family(fr, v6)
+			af.ImportVRFs = slices.Compact(slices.Sorted(slices.Values(slices.Concat(af.ImportVRFs, r.Imports))))
+		}
 	}
 	for j := range r.Neighbors {
 		t.neighbor(fr, &r.Neighbors[j])
@@ -197,6 +221,16 @@ func asNeighbor(n *frr.Neighbor) Neighbor {
 		return Neighbor{Address: a}
 	}
 	return Neighbor{Interface: n.Address}
+}
+
+// hasFamily reports whether the router has the address family of that
+// IP family.
+func hasFamily(r *frr.Router, v6 bool) bool {
+	name := "ipv4 unicast"
+	if v6 {
+		name = "ipv6 unicast"
+	}
+	return slices.ContainsFunc(r.AddressFamilies, func(af frr.AddressFamily) bool { return af.Name == name })
 }
 
 // family returns the router's address family of that IP family, which it
@@ -224,15 +258,36 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 	if fr.VRF != "" {
 		name = fr.VRF + "-" + key.key
 	}
-	own, isOwn := t.ownOut[key]
-	var extra []OutPrefix
-	for _, o := range n.Outgoing {
-		mine, ok := own[o.Prefix]
+	ownRouter, ownNeighbor := ownSession(t.own, fr.VRF, key.key)
+	isOwn := ownNeighbor != nil
+	var own []OutPrefix
+	if isOwn && len(n.Origins) > 1 && len(n.Outgoing) > 0 {
+		own = ownOutgoing(ownRouter, ownNeighbor, t.tags, t.maps)
+	}
+	outgoing := n.Outgoing
+	if isOwn && len(n.Origins) == 1 {
+		outgoing = nil // no FRRConfiguration adds to it
+	}
+	// extra are the prefixes ironlb does not announce itself; onOwn are
+	// ironlb's own prefixes with what FRRConfigurations add to them.
+	var extra, onOwn []OutPrefix
+	// Both lists are sorted by prefix: walk them together.
+	j := 0
+	for _, o := range outgoing {
+		for j < len(own) && comparePrefix(own[j].Prefix, o.Prefix) < 0 {
+			j++
+		}
+		if j == len(own) || own[j].Prefix != o.Prefix {
+			extra = append(extra, o)
+			continue
+		}
+		d, ok := addedAttrs(own[j], o)
 		switch {
 		case !ok:
-			extra = append(extra, o)
-		case mine.SetLocalPref != o.SetLocalPref || mine.LocalPref != o.LocalPref || !slices.Equal(mine.Communities, o.Communities):
-			t.fail(n.Origins[len(n.Origins)-1], "toAdvertise", "communities or a local preference on %s, which ironlb announces to neighbor %s itself, are not supported yet", o.Prefix, n.Key())
+			// The merge refuses two local preferences; this is a guard.
+			t.fail(n.Origins[len(n.Origins)-1], "toAdvertise", "local preference %d on %s, which ironlb announces to neighbor %s with local preference %d", o.LocalPref, o.Prefix, n.Key(), own[j].LocalPref)
+		case d.SetLocalPref || len(d.Communities) > 0:
+			onOwn = append(onOwn, d)
 		}
 	}
 	inMap := t.inMap(name, n.Incoming)
@@ -256,8 +311,9 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 			}
 		}
 		for _, om := range outMaps {
-			t.addOut(om, name, extra)
+			t.outErr(n, t.addOut(om, outMapPrefix+name, extra))
 		}
+		t.outErr(n, t.addOnOwn(ownRouter, outMaps, name, onOwn))
 		return
 	}
 	fn := frr.Neighbor{
@@ -286,7 +342,7 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 	fr.Neighbors = append(fr.Neighbors, fn)
 	outMap := outMapPrefix + name
 	t.added = append(t.added, frr.RouteMap{Name: outMap, Entries: []frr.RouteMapEntry{{Action: "deny", Seq: seqDenyAll}}})
-	t.addOut(outMap, name, extra)
+	t.outErr(n, t.addOut(outMap, outMapPrefix+name, extra))
 	v6 := n.Address.Is6()
 	for _, fam := range []bool{false, true} {
 		if fam == v6 || n.DualStack || !n.Address.IsValid() {
@@ -315,18 +371,18 @@ func (t *translator) inMap(name string, in Incoming) string {
 		t.added = append(t.added, rm)
 		return rm.Name
 	}
-	var v4, v6 frr.PrefixList
+	var sel4, sel6 []PrefixSelector
 	for _, s := range in.Prefixes {
-		l := &v4
+		if s.GE == 0 && s.LE == uint32(s.Prefix.Bits()) {
+			s.LE = 0 // the same match, as FRR shows it
+		}
 		if s.Prefix.Addr().Is6() {
-			l = &v6
+			sel6 = append(sel6, s)
+		} else {
+			sel4 = append(sel4, s)
 		}
-		e := frr.PrefixListEntry{Seq: uint32(5 * (len(l.Entries) + 1)), Action: "permit", Prefix: s.Prefix, GE: s.GE, LE: s.LE}
-		if e.GE == 0 && e.LE == uint32(s.Prefix.Bits()) {
-			e.LE = 0 // the same match, as FRR shows it
-		}
-		l.Entries = append(l.Entries, e)
 	}
+	v4, v6 := frr.PrefixList{Entries: permitEntries(sel4)}, frr.PrefixList{Entries: permitEntries(sel6)}
 	if len(v4.Entries) > 0 {
 		v4.Name = rm.Name + "-4"
 		t.out.PrefixLists = append(t.out.PrefixLists, v4)
@@ -339,64 +395,6 @@ func (t *translator) inMap(name string, in Incoming) string {
 	}
 	t.added = append(t.added, rm)
 	return rm.Name
-}
-
-// addOut adds to the outbound route-map mapName one permit entry per IP
-// family and set of attributes of the extra prefixes, each matching a
-// prefix-list of those prefixes, before the map's last entry.
-func (t *translator) addOut(mapName, name string, extra []OutPrefix) {
-	rm := t.routeMap(mapName)
-	if rm == nil || len(extra) == 0 {
-		return
-	}
-	type group struct {
-		attrs OutPrefix
-		v4    []netip.Prefix
-		v6    []netip.Prefix
-	}
-	var groups []*group
-	for _, o := range extra {
-		i := slices.IndexFunc(groups, func(g *group) bool {
-			return g.attrs.SetLocalPref == o.SetLocalPref && g.attrs.LocalPref == o.LocalPref && slices.Equal(g.attrs.Communities, o.Communities)
-		})
-		if i < 0 {
-			groups = append(groups, &group{attrs: o})
-			i = len(groups) - 1
-		}
-		if o.Prefix.Addr().Is6() {
-			groups[i].v6 = append(groups[i].v6, o.Prefix)
-		} else {
-			groups[i].v4 = append(groups[i].v4, o.Prefix)
-		}
-	}
-	var entries []frr.RouteMapEntry
-	for gi, g := range groups {
-		for fi, list := range [][]netip.Prefix{g.v4, g.v6} {
-			if len(list) == 0 {
-				continue
-			}
-			pl := frr.PrefixList{Name: fmt.Sprintf("%s%s-%d-%d", outMapPrefix, name, gi+1, 4+2*fi), IPv6: fi == 1}
-			for k, p := range list {
-				pl.Entries = append(pl.Entries, frr.PrefixListEntry{Seq: uint32(5 * (k + 1)), Action: "permit", Prefix: p})
-			}
-			t.out.PrefixLists = append(t.out.PrefixLists, pl)
-			e := frr.RouteMapEntry{Action: "permit", Seq: uint32(seqOutBase + 2*gi + fi), MatchPrefixList: pl.Name, MatchIPv6: fi == 1,
-				SetLocalPref: g.attrs.SetLocalPref, LocalPref: g.attrs.LocalPref}
-			e.Communities, e.LargeCommunities = communityNames(g.attrs.Communities)
-			entries = append(entries, e)
-		}
-	}
-	last := len(rm.Entries)
-	if last > 0 && rm.Entries[last-1].Seq == seqDenyAll {
-		last--
-	}
-	for _, e := range rm.Entries[:last] {
-		if e.Seq >= seqOutBase {
-			t.errs = append(t.errs, fmt.Errorf("route-map %s: entry %d collides with the node router's entries", mapName, e.Seq))
-			return
-		}
-	}
-	rm.Entries = slices.Concat(rm.Entries[:last:last], entries, rm.Entries[last:])
 }
 
 // routeMap returns the route-map of that name, ironlb's (copied before
@@ -415,34 +413,6 @@ func (t *translator) routeMap(name string) *frr.RouteMap {
 		}
 	}
 	return nil
-}
-
-// communityNames returns communities as FRR writes them in a route-map:
-// standard ones (well-known ones by name), then large ones, each in
-// numeric order.
-func communityNames(cs []config.Community) (standard, large []string) {
-	for _, c := range cs {
-		switch {
-		case c.Large:
-			large = append(large, c.Value())
-		default:
-			standard = append(standard, wellKnownName(c))
-		}
-	}
-	return standard, large
-}
-
-// wellKnownName returns FRR's name of a well-known community, or a:b.
-func wellKnownName(c config.Community) string {
-	for name, v := range wellKnown {
-		if v == c {
-			if name == "local-as" {
-				return "local-AS"
-			}
-			return name
-		}
-	}
-	return c.Value()
 }
 
 // ownGracefulRestart reports whether ironlb's own session to addr has

@@ -34,9 +34,11 @@ type Check struct {
 //  1. additions to everything but router contexts: prefix-lists,
 //     community-lists, route-map entries, bfd peers and profiles, so what
 //     a router references exists before the reference;
-//  2. router contexts: removed ones first, then per changed router the
-//     removals (nested contexts first) and then the additions (lines
-//     first, then nested contexts), each in the desired order;
+//  2. router contexts: first the removals inside the routers that stay
+//     (nested contexts first; an `import vrf` that goes lets the VRF's
+//     instance go), then the removed routers, then the new routers and
+//     the additions to the others (lines first, then nested contexts),
+//     each in the desired order;
 //  3. removals from everything but router contexts, in reverse order, so
 //     referenced objects go after their references.
 func Diff(old, desired *Config) Delta {
@@ -55,7 +57,18 @@ func Diff(old, desired *Config) Delta {
 		}
 		out = append(out, d.addNode(nil, oldRoot, n)...)
 	}
-	// 2a. removed routers
+	// 2a. removals inside the routers that stay, before any router goes:
+	// FRR keeps the BGP instance of a VRF that another router still
+	// imports (`import vrf NAME`), so `no router bgp ... vrf NAME` would
+	// not take effect before the import is gone.
+	if oldRoot != nil {
+		for _, n := range newRoot.Children {
+			if o := oldRoot.child(n.Line); isRouter(n.kind) && o != nil {
+				out = append(out, wrap(n, d.removals([]string{n.Line}, o, n, nil))...)
+			}
+		}
+	}
+	// 2b. removed routers
 	if oldRoot != nil {
 		for i := len(oldRoot.Children) - 1; i >= 0; i-- {
 			o := oldRoot.Children[i]
@@ -64,7 +77,7 @@ func Diff(old, desired *Config) Delta {
 			}
 		}
 	}
-	// 2b. new and changed routers
+	// 2c. new routers and additions to the others
 	for _, n := range newRoot.Children {
 		if !isRouter(n.kind) {
 			continue
@@ -74,10 +87,7 @@ func Diff(old, desired *Config) Delta {
 			out = append(out, d.addNode(nil, nil, n)...)
 			continue
 		}
-		path := []string{n.Line}
-		inner := d.removals(path, o, n, nil)
-		inner = append(inner, d.additions(path, o, n)...)
-		out = append(out, wrap(n, inner)...)
+		out = append(out, wrap(n, d.additions([]string{n.Line}, o, n))...)
 	}
 	// 3. removals outside routers
 	if oldRoot != nil {

@@ -185,6 +185,12 @@ func TestDiff(t *testing.T) {
 		{name: "flags_back_to_default", old: base, desired: edit(t,
 			"  no bgp ebgp-requires-policy\n", "",
 			"  no bgp default ipv4-unicast\n", "")},
+		// The import goes before the router of the VRF it imports: FRR
+		// keeps an imported VRF's instance.
+		{name: "import_removed_with_its_vrf_router", old: edit(t,
+			"    network 198.51.100.10/32\n  exit-address-family\n", "    network 198.51.100.10/32\n    import vrf blue\n  exit-address-family\n") +
+			"router bgp 64512 vrf blue\n no bgp default ipv4-unicast\nexit\n",
+			desired: base},
 		{name: "router_replaced", old: base + "router bgp 64512 vrf red\n bgp router-id 192.0.2.1\nexit\n",
 			desired: strings.ReplaceAll(base, "router bgp 64512\n", "router bgp 64600\n")},
 		{name: "local_as_added", old: base, desired: edit(t,
