@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ironlb/ironlb/config"
+	"github.com/ironlb/ironlb/frr"
 )
 
 // Options are the node-side settings of a merge.
@@ -90,11 +93,23 @@ func (m *merger) profile(b *BFDProfile) {
 		m.profiles[b.Name] = &c
 		return
 	}
-	if cur.BFDProfile != b.BFDProfile {
+	if withBFDDefaults(cur.BFDProfile) != withBFDDefaults(b.BFDProfile) {
 		m.conflict(cur.Origins[0], b.Origins[0], "name", fmt.Sprintf("BFD profile %q", b.Name), "defined twice with different settings (%+v and %+v)", cur.BFDProfile, b.BFDProfile)
 		return
 	}
 	cur.Origins = append(cur.Origins, b.Origins...)
+}
+
+// withBFDDefaults returns p with FRR's default for every value left
+// unset, so that a profile written out in full and one that leaves the
+// defaults out (as ironlb's own BFDProfiles do) compare equal.
+func withBFDDefaults(p frr.BFDProfile) frr.BFDProfile {
+	p.DetectMultiplier = cmp.Or(p.DetectMultiplier, config.DefaultBFDDetectMultiplier)
+	p.TransmitInterval = cmp.Or(p.TransmitInterval, config.DefaultBFDTransmitInterval)
+	p.ReceiveInterval = cmp.Or(p.ReceiveInterval, config.DefaultBFDReceiveInterval)
+	p.EchoInterval = cmp.Or(p.EchoInterval, config.DefaultBFDEchoInterval)
+	p.MinimumTTL = cmp.Or(p.MinimumTTL, config.DefaultBFDMinimumTTL)
+	return p
 }
 
 func (m *merger) router(r *Router) {

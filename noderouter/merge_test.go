@@ -216,6 +216,14 @@ bgp:
 			},
 		},
 		{
+			name: "a BFD profile that differs from a default still conflicts",
+			objs: []obj{
+				{"ns/a", "bgp:\n  bfdProfiles: [{name: lab}]\n" + strings.TrimPrefix(routerWith("bfdProfile: lab"), "bgp:\n")},
+				{"ns/b", "bgp:\n  bfdProfiles: [{name: lab, detectMultiplier: 4}]\n" + strings.TrimPrefix(routerWith("bfdProfile: lab"), "bgp:\n")},
+			},
+			wantErr: []string{`FRRConfiguration "ns/a" spec.bgp.bfdProfiles[0].name and FRRConfiguration "ns/b" spec.bgp.bfdProfiles[0].name conflict: BFD profile "lab": defined twice with different settings`},
+		},
+		{
 			name: "local preference conflict on one prefix",
 			own:  ownConfig(),
 			objs: []obj{{"ns/a", `
@@ -364,4 +372,22 @@ func advertising(community string, localPref int) string {
 		s += fmt.Sprintf("        withLocalPref: [{prefixes: [198.51.100.0/24], localPref: %d}]\n", localPref)
 	}
 	return s
+}
+
+// TestBFDProfileDefaultsCompareEqual: a BFD profile written out with
+// FRR's defaults (as a user restating ironlb's profile in an
+// FRRConfiguration would) is the same profile as one that leaves them
+// out, and is merged, not refused; the lab saw the conflict.
+func TestBFDProfileDefaultsCompareEqual(t *testing.T) {
+	cfgs := []frrk8s.FRRConfiguration{
+		frrConfig(t, "ns/a", "bgp:\n  bfdProfiles: [{name: lab}]\n"+strings.TrimPrefix(routerWith("bfdProfile: lab"), "bgp:\n")),
+		frrConfig(t, "ns/b", "bgp:\n  bfdProfiles: [{name: lab, receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3, echoInterval: 50, minimumTtl: 254}]\n"+strings.TrimPrefix(routerWith("bfdProfile: lab"), "bgp:\n")),
+	}
+	m, err := ForNode(nil, cfgs, map[string]string{"kubernetes.io/hostname": "node-1"}, Options{})
+	if err != nil {
+		t.Fatalf("ForNode: %v", err)
+	}
+	if len(m.BFDProfiles) != 1 || len(m.BFDProfiles[0].Origins) != 2 {
+		t.Errorf("BFD profiles = %+v, want one, defined by both objects", m.BFDProfiles)
+	}
 }
