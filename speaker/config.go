@@ -41,6 +41,10 @@ type Config struct {
 	DrainDelay time.Duration
 	// FRR applies the node's BGP configuration; nil disables BGP.
 	FRR FRR
+	// NodeRouter serves the frr-k8s FRRConfiguration API on FRR (the
+	// FRRConfigurations of Namespace that select the node are merged
+	// into its frr.conf); nil disables it. It needs FRR.
+	NodeRouter *NodeRouterConfig
 	// Sessions reads FRR's session state for the node's SpeakerStatus;
 	// nil disables it.
 	Sessions StatusSource
@@ -74,6 +78,9 @@ func (c *Config) Validate() error {
 	if c.Sessions != nil && c.SessionInterval <= 0 {
 		errs = append(errs, errors.New("session interval must be positive"))
 	}
+	if c.NodeRouter != nil && c.FRR == nil {
+		errs = append(errs, errors.New("the node router needs FRR"))
+	}
 	if c.Registerer == nil {
 		errs = append(errs, errors.New("a metrics registerer must be set"))
 	}
@@ -87,4 +94,12 @@ func (c *Config) Validate() error {
 		c.Now = time.Now
 	}
 	return errors.Join(errs...)
+}
+
+// NodeRouterConfig configures the node router.
+type NodeRouterConfig struct {
+	// AlwaysBlock are prefixes never accepted from any neighbor, whatever
+	// the FRRConfigurations say (frr-k8s's --always-block): the Service,
+	// ClusterIP and pod ranges.
+	AlwaysBlock []netip.Prefix
 }

@@ -46,7 +46,15 @@ type reconciler struct {
 	// 10,000 Services a config is about a megabyte, and a new one per
 	// reconcile was a good part of the garbage the speaker made.
 	text bytes.Buffer
-	log  *slog.Logger
+	// lastValid holds the last frr.conf FRR took, which a conversion
+	// error of the node router keeps in force.
+	lastValid bytes.Buffer
+	log       *slog.Logger
+	// router merges the node's FRRConfigurations (noderouter.go);
+	// routerState is what its FRRNodeState is to say.
+	router      *nodeRouter
+	routerState routerState
+	nodeState   *nodeStateWriter
 
 	// l2 is the Layer 2 side; nil when disabled.
 	l2 *l2Runtime
@@ -56,7 +64,9 @@ type reconciler struct {
 	// configErr is the error of the last configuration seen, and
 	// nodeConfigErr that of building this node's frr.conf from it.
 	configErr, nodeConfigErr error
-	drain                    drainClock
+	// routerErr is the conversion error of the node's FRRConfigurations.
+	routerErr error
+	drain     drainClock
 	// stopping is set when the speaker was told to stop: a planned
 	// departure like a drain.
 	stopping atomic.Bool
@@ -114,6 +124,10 @@ func (r *reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 			errs = append(errs, err)
 		}
 		status.bgp = want
+		if r.router != nil {
+			rs := r.routerState
+			status.router = &rs
+		}
 	}
 	r.statuses.submit(status)
 	if len(errs) == 1 && errors.Is(errs[0], errAgentNotListening) {
@@ -169,12 +183,17 @@ func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, p
 		r.log.Error("building frr.conf", "node", r.cfg.NodeName, "error", err)
 		return nil, reconcile.TerminalError(err)
 	}
+	fc, err = r.route(ctx, cluster, fc)
+	if err != nil {
+		return nil, r.keepLastValid(ctx, err)
+	}
 	r.text.Reset()
 	if err := r.renderer.Write(&r.text, fc); err != nil {
 		return nil, reconcile.TerminalError(err) // names the operation
 	}
 	res, applyErr := r.cfg.FRR.Apply(ctx, r.text.Bytes())
 	r.recordApply(res, applyErr)
+	r.recordRouterApply(res, applyErr)
 	if errors.Is(applyErr, agent.ErrNotListening) {
 		// The FRR container is still starting: not an error yet.
 		r.log.Info("waiting for the frr agent", "node", r.cfg.NodeName)
@@ -185,6 +204,9 @@ func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, p
 		return nil, fmt.Errorf("applying frr.conf: %w", applyErr)
 	}
 	r.log.Debug("frr.conf applied", "node", r.cfg.NodeName, "path", res.Path, "commands", res.Commands, "duration", res.Duration)
+	// The text applied is the last valid configuration; the old one's
+	// buffer takes the next render.
+	r.text, r.lastValid = r.lastValid, r.text
 	if ph == frr.PhaseWithdrawn && r.stopping.Load() {
 		r.closeWithdraw.Do(func() { close(r.withdrawn) })
 	}
@@ -231,6 +253,9 @@ func (r *reconciler) writeStatuses(ctx context.Context, s statusState) error {
 	var errs []error
 	if s.bgp != nil {
 		errs = append(errs, r.bgpStatuses.write(ctx, s.bgp))
+	}
+	if s.router != nil {
+		errs = append(errs, r.nodeState.write(ctx, *s.router))
 	}
 	errs = append(errs, r.writeSpeakerStatus(ctx, s.phase))
 	return errors.Join(errs...)
@@ -287,7 +312,7 @@ func updateSpeakerStatus(ctx context.Context, c client.Client, ns, node string, 
 // that meet on this node.
 func (r *reconciler) reportConfigState(ctx context.Context) {
 	ref := k8sconfig.StateRef{Namespace: r.cfg.Namespace, Name: "speaker-" + r.cfg.NodeName, Component: "speaker", Node: r.cfg.NodeName, Owner: r.cfg.Owner, Reader: r.apiReader}
-	if err := k8sconfig.ReportState(ctx, r.client, ref, errors.Join(r.configErr, r.nodeConfigErr)); err != nil {
+	if err := k8sconfig.ReportState(ctx, r.client, ref, errors.Join(r.configErr, r.nodeConfigErr, r.routerErr)); err != nil {
 		r.log.Error("reporting configuration state", "error", err)
 	}
 }

@@ -37,6 +37,9 @@ type sessionPoller struct {
 	// started: a restarted agent (with its FRR container) lost the
 	// config the speaker gave it, and nothing else tells the speaker.
 	agentFresh func()
+	// states writes the BGPSessionState objects; nil when the node
+	// router is off.
+	states *sessionStates
 }
 
 // Start polls until ctx ends.
@@ -68,6 +71,12 @@ func (p *sessionPoller) poll(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		p.log.Warn("writing session state", "node", p.node, "error", err)
 	}
+	// Sessions that could not be read are not gone: their objects stay.
+	if p.states != nil && (len(st.Errors) == 0 || len(st.Sessions) > 0) {
+		if err := p.states.write(ctx, sessionStatesFrom(st, p.node)); err != nil && ctx.Err() == nil {
+			p.log.Warn("writing BGPSessionStates", "node", p.node, "error", err)
+		}
+	}
 }
 
 // sessionsFrom turns FRR's neighbors into the status' sessions. FRR's
@@ -92,6 +101,7 @@ func sessionsFrom(st agent.Status, now time.Time) []v1beta1.BGPSession {
 			State:                  n.State,
 			EstablishedTransitions: n.ConnectionsEstablished,
 			PrefixesSent:           sent(n),
+			PrefixesReceived:       accepted(n),
 			BFD:                    bfd[vrfName(n.VRF)+"|"+n.Address],
 			LastError:              lastError(n),
 		}
@@ -127,6 +137,14 @@ func sent(n vtyshjson.BGPNeighbor) int64 {
 	var total int64
 	for _, af := range n.AddressFamilies {
 		total += af.Sent
+	}
+	return total
+}
+
+func accepted(n vtyshjson.BGPNeighbor) int64 {
+	var total int64
+	for _, af := range n.AddressFamilies {
+		total += af.Accepted
 	}
 	return total
 }

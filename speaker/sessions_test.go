@@ -17,7 +17,7 @@ func TestSessionsFrom(t *testing.T) {
 	st := agent.Status{
 		Sessions: []vtyshjson.BGPNeighbor{
 			{Address: "192.0.2.1", Description: "router-v4", State: "Established", Uptime: 90 * time.Second, ConnectionsEstablished: 2,
-				AddressFamilies: map[string]vtyshjson.AddressFamily{"ipv4Unicast": {Sent: 3}}},
+				AddressFamilies: map[string]vtyshjson.AddressFamily{"ipv4Unicast": {Sent: 3, Accepted: 2}, "ipv6Unicast": {Accepted: 1}}},
 			{Address: "2001:db8:0:1::1", Description: "router-v6", State: "Active", LastResetReason: "Waiting for peer OPEN"},
 			{Address: "198.51.100.9", State: "Connect", LastNotification: "Cease/Administrative Shutdown"},
 			{Address: "203.0.113.2", VRF: "red", Description: "router-red", State: "Established", AddressFamilies: map[string]vtyshjson.AddressFamily{"ipv4Unicast": {Sent: 1}}},
@@ -36,7 +36,7 @@ func TestSessionsFrom(t *testing.T) {
 	want := []v1beta1.BGPSession{
 		{Peer: "198.51.100.9", Address: "198.51.100.9", State: "Connect", LastError: "Cease/Administrative Shutdown"},
 		{Peer: "router-unnumbered", Address: "ul-rtr", State: "Established", Since: &since, EstablishedTransitions: 1, PrefixesSent: 2, BFD: "up"},
-		{Peer: "router-v4", Address: "192.0.2.1", State: "Established", Since: &since, EstablishedTransitions: 2, PrefixesSent: 3, BFD: "up"},
+		{Peer: "router-v4", Address: "192.0.2.1", State: "Established", Since: &since, EstablishedTransitions: 2, PrefixesSent: 3, PrefixesReceived: 3, BFD: "up"},
 		{Peer: "router-v6", Address: "2001:db8:0:1::1", State: "Active", BFD: "down", LastError: "Waiting for peer OPEN"},
 		{Peer: "router-red", Address: "203.0.113.2", VRF: "red", State: "Established", PrefixesSent: 1, BFD: "up"},
 	}

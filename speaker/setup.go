@@ -18,10 +18,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
+	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/frr"
 	"github.com/ironlb/ironlb/internal/requeue"
+	"github.com/ironlb/ironlb/noderouter"
 	"github.com/ironlb/ironlb/state"
 )
 
@@ -59,6 +61,10 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	}
 	s.r.statuses = newStatusWriter(s.r.writeStatuses, cfg.Log)
 	s.r.bgpStatuses = &bgpStatuses{client: mgr.GetClient(), ns: cfg.Namespace, node: cfg.NodeName, fullEvery: 5 * time.Minute, now: cfg.Now}
+	if cfg.NodeRouter != nil {
+		s.r.router = &nodeRouter{reader: mgr.GetClient(), namespace: cfg.Namespace, opts: noderouter.Options{AlwaysBlock: cfg.NodeRouter.AlwaysBlock}}
+		s.r.nodeState = &nodeStateWriter{client: mgr.GetClient(), reader: mgr.GetAPIReader(), node: cfg.NodeName}
+	}
 	if err := mgr.Add(s.r.statuses); err != nil {
 		return nil, fmt.Errorf("adding the status writer: %w", err)
 	}
@@ -81,6 +87,9 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	for _, o := range []client.Object{&v1beta1.IPAddressPool{}, &v1beta2.BGPPeer{}, &v1beta1.BGPAdvertisement{}, &v1beta1.L2Advertisement{}, &v1beta1.BFDProfile{}, &v1beta1.Community{}} {
 		b = b.Watches(o, inNamespace, specOrLabels)
 	}
+	if cfg.NodeRouter != nil {
+		b = b.Watches(&frrk8s.FRRConfiguration{}, inNamespace, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	}
 	if cfg.L2 != nil {
 		b = watchOwnL2Statuses(b, cfg)
 	}
@@ -96,6 +105,9 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 		p := &sessionPoller{
 			client: mgr.GetClient(), source: cfg.Sessions, ns: cfg.Namespace, node: cfg.NodeName, interval: cfg.SessionInterval, metrics: m, log: cfg.Log, now: cfg.Now,
 			agentFresh: s.reapplyIfApplied,
+		}
+		if cfg.NodeRouter != nil {
+			p.states = &sessionStates{client: mgr.GetClient(), reader: mgr.GetAPIReader(), ns: cfg.Namespace, node: cfg.NodeName, owner: cfg.Owner}
 		}
 		if err := mgr.Add(p); err != nil {
 			return nil, fmt.Errorf("adding session poller: %w", err)

@@ -41,6 +41,9 @@ type statusState struct {
 	// off or the reconcile did not get as far as an apply: the
 	// ServiceBGPStatus objects are then left as they are.
 	bgp []frr.ServicePeers
+	// router is what the node's FRRNodeState is to say; nil when the
+	// node router is off.
+	router *routerState
 }
 
 func newStatusWriter(write func(context.Context, statusState) error, log *slog.Logger) *statusWriter {
@@ -53,6 +56,9 @@ func (w *statusWriter) submit(s statusState) {
 	w.mu.Lock()
 	if s.bgp == nil && w.pending != nil {
 		s.bgp = w.pending.bgp
+	}
+	if s.router == nil && w.pending != nil {
+		s.router = w.pending.router
 	}
 	w.pending = &s
 	w.mu.Unlock()
@@ -92,8 +98,13 @@ func (w *statusWriter) Start(ctx context.Context) error {
 			w.mu.Lock()
 			if w.pending == nil {
 				w.pending = s
-			} else if w.pending.bgp == nil {
-				w.pending.bgp = s.bgp
+			} else {
+				if w.pending.bgp == nil {
+					w.pending.bgp = s.bgp
+				}
+				if w.pending.router == nil {
+					w.pending.router = s.router
+				}
 			}
 			w.mu.Unlock()
 			retry = time.After(w.retry)

@@ -60,6 +60,11 @@ type BGPSession struct {
 	// PrefixesSent counts the prefixes advertised to the peer.
 	// +optional
 	PrefixesSent int64 `json:"prefixesSent,omitempty"`
+	// PrefixesReceived counts the prefixes received from the peer and
+	// accepted by its inbound filter (what FRRConfigurations let in with
+	// toReceive; ironlb's own peers accept none).
+	// +optional
+	PrefixesReceived int64 `json:"prefixesReceived,omitempty"`
 	// BFD is the state of the session's BFD peer, when BFD is on.
 	// +optional
 	BFD string `json:"bfd,omitempty"`

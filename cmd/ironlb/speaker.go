@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	frrk8sv1beta1 "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/frr/agent"
 	"github.com/ironlb/ironlb/internal/scheme"
@@ -49,6 +50,8 @@ type speakerConfig struct {
 	pprofAddr       string
 	logLevel        slog.Level
 	l2              l2Flags
+	// alwaysBlock is --always-block.
+	alwaysBlock []netip.Prefix
 }
 
 // l2Flags are the Layer 2 flags of `ironlb speaker`.
@@ -197,6 +200,7 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	fs.StringVar(&c.healthAddr, "health-addr", ":7475", "address of the /healthz and /readyz endpoints (0 disables)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address of Go's /debug/pprof endpoints, for profiling (empty disables)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	alwaysBlock := fs.String("always-block", "", "CIDRs, comma-separated, never accepted from a BGP neighbor whatever the FRRConfigurations allow, as frr-k8s's flag (the Service, ClusterIP and pod ranges)")
 	finishL2 := c.l2.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -214,6 +218,11 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 			errs = append(errs, fmt.Errorf("-router-id %q is not an IPv4 address", *routerID))
 		}
 		c.routerID = ip
+	}
+	if p, err := speaker.ParseAlwaysBlock(*alwaysBlock); err != nil {
+		errs = append(errs, fmt.Errorf("-always-block: %w", err))
+	} else {
+		c.alwaysBlock = p
 	}
 	if c.drainDelay < 0 {
 		errs = append(errs, errors.New("-drain-delay must not be negative"))
@@ -274,6 +283,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if c.frrSocket != "" {
 		client := agent.NewClient(c.frrSocket)
 		cfg.FRR, cfg.Sessions, cfg.SessionInterval = client, client, c.sessionInterval
+		cfg.NodeRouter = &speaker.NodeRouterConfig{AlwaysBlock: c.alwaysBlock}
 	}
 	sp, err := speaker.Setup(mgr, cfg)
 	if err != nil {
@@ -301,6 +311,8 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 // new Service.
 func speakerCache(namespace, node string) cache.Options {
 	opts := namespacedCache(namespace)
+	// The node router reads the FRRConfigurations of the namespace only.
+	opts.ByObject[&frrk8sv1beta1.FRRConfiguration{}] = cache.ByObject{Namespaces: map[string]cache.Config{namespace: {}}}
 	for o := range opts.ByObject {
 		if _, ok := o.(*v1beta1.ServiceBGPStatus); ok {
 			own := labels.SelectorFromSet(labels.Set{speaker.NodeLabel: node})

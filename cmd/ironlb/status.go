@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	frrk8sv1beta1 "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/config"
@@ -65,7 +66,7 @@ func statusFlags(args []string, stderr io.Writer) (statusConfig, error) {
 	fs.StringVar(&cfg.LBClass, "lb-class", "", "the loadBalancerClass ironlb serves (default: only Services without one)")
 	head := "usage: ironlb status [-n SERVICE_NAMESPACE] [-o text|json] [--namespace NS] [--kubeconfig FILE] [--lb-class CLASS]\n" +
 		"       kubectl ironlb status ... (with kubectl-ironlb on PATH, a link to ironlb)\n\n" +
-		"Shows, from the API: each LoadBalancer Service's IPs, pool, mode and\nannouncing nodes; each node's BGP sessions and last FRR apply; the pools;\nand the configuration errors ironlb's components report.\n"
+		"Shows, from the API: each LoadBalancer Service's IPs, pool, mode and\nannouncing nodes; each node's BGP sessions (prefixes sent and received),\nlast FRR apply and FRRConfigurations; the pools; and the configuration\nerrors ironlb's components report.\n"
 	if err := parseFlags(fs, args, head, stderr, func() error { return cfg.validate() }); err != nil {
 		return statusConfig{}, err
 	}
@@ -160,7 +161,33 @@ func (c statusConfig) load(ctx context.Context, r client.Reader, stderr io.Write
 		}
 		fmt.Fprintf(stderr, "ironlb status: warning: listing %s events%s: %v\n", status.ReasonAllocationFailed, inNamespace(c.ServiceNamespace), err)
 	}
+	// The node router's objects only add a section: when the frr-k8s
+	// CRDs are missing or Nodes may not be read, a warning goes to stderr.
+	var (
+		frrCfgs    frrk8sv1beta1.FRRConfigurationList
+		nodeStates frrk8sv1beta1.FRRNodeStateList
+		nodes      corev1.NodeList
+	)
+	for _, l := range []struct {
+		what string
+		list client.ObjectList
+		ns   string
+	}{
+		{"FRRConfigurations", &frrCfgs, c.Namespace},
+		{"FRRNodeStates", &nodeStates, ""},
+		{"Nodes", &nodes, ""},
+	} {
+		if err := r.List(ctx, l.list, client.InNamespace(l.ns)); err != nil {
+			if ctx.Err() != nil {
+				return status.Objects{}, ctx.Err()
+			}
+			fmt.Fprintf(stderr, "ironlb status: warning: listing %s%s: %v\n", l.what, inNamespace(l.ns), err)
+		}
+	}
 	return status.Objects{
+		FRRConfigurations: frrCfgs.Items,
+		FRRNodeStates:     nodeStates.Items,
+		Nodes:             nodes.Items,
 		Config: config.Objects{
 			Namespace:         c.Namespace,
 			Pools:             pools.Items,

@@ -20,6 +20,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	frrk8sv1beta1 "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/internal/status"
@@ -334,7 +335,7 @@ func createStatusObjects(t *testing.T, c client.Client) {
 			Node: "node-a", Phase: "normal",
 			LastApply: &v1beta1.ApplyResult{Time: metav1.NewTime(statusNow.Add(-5 * time.Minute)), Path: "fast", Succeeded: true, DurationMilliseconds: 12},
 			Sessions: []v1beta1.BGPSession{
-				{Peer: "tor-a", Address: "203.0.113.1", State: "Established", Since: &since, PrefixesSent: 1, BFD: "up"},
+				{Peer: "tor-a", Address: "203.0.113.1", State: "Established", Since: &since, PrefixesSent: 1, PrefixesReceived: 1, BFD: "up"},
 				{Peer: "tor-b", Address: "203.0.113.2", State: "Established", Since: &since, PrefixesSent: 1},
 			},
 		}
@@ -349,6 +350,18 @@ func createStatusObjects(t *testing.T, c client.Client) {
 			},
 			Sessions: []v1beta1.BGPSession{{Peer: "tor-a", Address: "203.0.113.1", State: "Active", LastError: "Hold Timer Expired"}},
 		}
+	})
+
+	// The node router on node-a: an FRRConfiguration selects it, its
+	// FRRNodeState says it is in force.
+	create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-a", Labels: map[string]string{"rack": "a"}}})
+	create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-b", Labels: map[string]string{"rack": "b"}}})
+	create(&frrk8sv1beta1.FRRConfiguration{ObjectMeta: meta(ns, "receive-default"), Spec: frrk8sv1beta1.FRRConfigurationSpec{
+		NodeSelector: metav1.LabelSelector{MatchLabels: map[string]string{"rack": "a"}},
+	}})
+	ns1 := &frrk8sv1beta1.FRRNodeState{ObjectMeta: metav1.ObjectMeta{Name: "node-a"}}
+	withStatus(ns1, func() {
+		ns1.Status = frrk8sv1beta1.FRRNodeStateStatus{LastConversionResult: "success", LastReloadResult: "success"}
 	})
 
 	state := func(name, component, node string, result v1beta1.ConfigurationStateResult, errorSummary string) {

@@ -210,6 +210,20 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{who: "speaker", verb: "create", group: metallb, resource: "speakerstatuses", namespace: ns, allowed: true},
 		{who: "speaker", verb: "update", group: metallb, resource: "configurationstates", subresource: "status", namespace: ns, allowed: true},
 		{who: "speaker", verb: "create", group: "events.k8s.io", resource: "events", namespace: "team-a", allowed: true},
+		// The node router: it reads the FRRConfigurations of its
+		// namespace, writes its node's FRRNodeState and the
+		// BGPSessionStates of its sessions, and changes no
+		// FRRConfiguration.
+		{who: "speaker", verb: "watch", group: "frrk8s.metallb.io", resource: "frrconfigurations", namespace: ns, allowed: true},
+		{who: "speaker", verb: "list", group: "frrk8s.metallb.io", resource: "frrconfigurations", namespace: "team-a"},
+		{who: "speaker", verb: "update", group: "frrk8s.metallb.io", resource: "frrconfigurations", namespace: ns},
+		{who: "speaker", verb: "create", group: "frrk8s.metallb.io", resource: "frrnodestates", allowed: true},
+		{who: "speaker", verb: "update", group: "frrk8s.metallb.io", resource: "frrnodestates", subresource: "status", name: "node-1", allowed: true},
+		{who: "speaker", verb: "delete", group: "frrk8s.metallb.io", resource: "frrnodestates", name: "node-1"},
+		{who: "speaker", verb: "create", group: "frrk8s.metallb.io", resource: "bgpsessionstates", namespace: ns, allowed: true},
+		{who: "speaker", verb: "delete", group: "frrk8s.metallb.io", resource: "bgpsessionstates", namespace: ns, allowed: true},
+		{who: "speaker", verb: "update", group: "frrk8s.metallb.io", resource: "bgpsessionstates", subresource: "status", namespace: ns, allowed: true},
+		{who: "speaker", verb: "create", group: "frrk8s.metallb.io", resource: "bgpsessionstates", namespace: "team-a"},
 		// memberlist joins the speaker pods it lists in its namespace.
 		{who: "speaker", verb: "list", resource: "pods", namespace: ns, allowed: true},
 		{who: "speaker", verb: "get", resource: "pods", namespace: ns, name: "ironlb-speaker-x", allowed: true},

@@ -44,7 +44,7 @@ func Build(o Objects) Report {
 
 	r := Report{
 		Services:      services(o, model, modeOf),
-		Nodes:         nodes(o.Speakers, o.Now),
+		Nodes:         nodes(o.Speakers, o.Now, nodeRouters(o.FRRConfigurations, o.FRRNodeStates, o.Nodes)),
 		Pools:         pools(o.Config.Pools, modeOf),
 		Configuration: configStates(o.ConfigurationStates),
 	}
@@ -242,12 +242,14 @@ func eventTime(e *eventsv1.Event) time.Time {
 	return t
 }
 
-// nodes reports the speakers, one per SpeakerStatus.
-func nodes(speakers []v1beta1.SpeakerStatus, now time.Time) []Node {
+// nodes reports the speakers, one per SpeakerStatus, with their node
+// router's state.
+func nodes(speakers []v1beta1.SpeakerStatus, now time.Time, routers map[string]*NodeRouter) []Node {
 	out := []Node{}
 	for _, sp := range speakers {
 		st := sp.Status
 		n := Node{Name: cmp.Or(st.Node, sp.Name), Phase: st.Phase, Sessions: []Session{}}
+		n.Router = routers[n.Name]
 		if a := st.LastApply; a != nil {
 			n.LastApply = &Apply{
 				Time:                 a.Time.UTC(),
@@ -267,6 +269,7 @@ func nodes(speakers []v1beta1.SpeakerStatus, now time.Time) []Node {
 				State:                  s.State,
 				EstablishedTransitions: s.EstablishedTransitions,
 				PrefixesSent:           s.PrefixesSent,
+				PrefixesReceived:       s.PrefixesReceived,
 				BFD:                    s.BFD,
 				LastError:              s.LastError,
 			}

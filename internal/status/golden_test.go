@@ -15,6 +15,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/config"
@@ -92,7 +93,7 @@ func goldenObjects() Objects {
 					Node: "node-a", Phase: "normal",
 					LastApply: &v1beta1.ApplyResult{Time: metav1.NewTime(now.Add(-5 * time.Minute)), Path: "fast", Succeeded: true, DurationMilliseconds: 12},
 					Sessions: []v1beta1.BGPSession{
-						{Peer: "tor-a", Address: "192.0.2.254", State: "Established", Since: before(26 * time.Hour), PrefixesSent: 3, BFD: "up", EstablishedTransitions: 1},
+						{Peer: "tor-a", Address: "192.0.2.254", State: "Established", Since: before(26 * time.Hour), PrefixesSent: 3, PrefixesReceived: 2, BFD: "up", EstablishedTransitions: 1},
 						{Peer: "tor-b", Address: "192.0.2.253", State: "Established", Since: before(90 * time.Minute), PrefixesSent: 3, EstablishedTransitions: 3},
 					},
 				},
@@ -124,6 +125,25 @@ func goldenObjects() Objects {
 			configState("speaker-node-a", "speaker", "node-a", v1beta1.ConfigurationStateResultValid, ""),
 			configState("speaker-node-b", "speaker", "node-b", v1beta1.ConfigurationStateResultInvalid,
 				`BGPPeer "tor-b": spec.bfdProfile: no BFDProfile is named "fast"`),
+		},
+		// The node router: node-a receives routes, node-b has a
+		// conflict, node-c has nothing of it.
+		Nodes: []corev1.Node{
+			{ObjectMeta: metav1.ObjectMeta{Name: "node-a", Labels: map[string]string{"rack": "a"}}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "node-b", Labels: map[string]string{"rack": "b"}}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "node-c", Labels: map[string]string{"rack": "c"}}},
+		},
+		FRRConfigurations: []frrk8s.FRRConfiguration{
+			frrConfiguration("receive-default", map[string]string{"rack": "a"}),
+			frrConfiguration("pods", map[string]string{"rack": "a"}),
+			frrConfiguration("rival", map[string]string{"rack": "b"}),
+		},
+		FRRNodeStates: []frrk8s.FRRNodeState{
+			{ObjectMeta: metav1.ObjectMeta{Name: "node-a"}, Status: frrk8s.FRRNodeStateStatus{LastConversionResult: "success", LastReloadResult: "success"}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "node-b"}, Status: frrk8s.FRRNodeStateStatus{
+				LastConversionResult: `failed: converting the FRRConfigurations: merging the router configuration: BGPPeer "tor-a" spec.peerASN and FRRConfiguration "metallb-system/rival" spec.bgp.routers[0].neighbors[0].asn conflict: neighbor 192.0.2.254 in VRF "": remote AS 64500 and 64501 differ`,
+				LastReloadResult:     "success",
+			}},
 		},
 		Events: []eventsv1.Event{
 			failedEvent("db.1", "shop", "db", `Failed to allocate IP for "shop/db": no available IPs in pool "public"`, now.Add(-time.Minute)),
@@ -157,5 +177,14 @@ func TestGolden(t *testing.T) {
 			}
 			golden(t, append(b, '\n'))
 		})
+	}
+}
+
+// frrConfiguration is an FRRConfiguration of ironlb's namespace that
+// selects the nodes with labels.
+func frrConfiguration(name string, labels map[string]string) frrk8s.FRRConfiguration {
+	return frrk8s.FRRConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       frrk8s.FRRConfigurationSpec{NodeSelector: metav1.LabelSelector{MatchLabels: labels}},
 	}
 }

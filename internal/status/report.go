@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 
+	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/config"
 )
@@ -31,6 +32,11 @@ type Objects struct {
 	// Events may hold the controller's events; the newest AllocationFailed
 	// event of a Service without IPs explains why it has none.
 	Events []eventsv1.Event
+	// FRRConfigurations, FRRNodeStates and Nodes (for their labels) say
+	// what the node router does on each node; all may be empty.
+	FRRConfigurations []frrk8s.FRRConfiguration
+	FRRNodeStates     []frrk8s.FRRNodeState
+	Nodes             []corev1.Node
 	// LBClass is the loadBalancerClass ironlb serves; empty for Services
 	// without a class only.
 	LBClass string
@@ -117,6 +123,9 @@ type Node struct {
 	// Sessions are the node's BGP sessions, sorted by VRF, peer and
 	// address.
 	Sessions []Session `json:"sessions"`
+	// Router is the node router's state; nil when no FRRConfiguration
+	// selects the node and it has no FRRNodeState.
+	Router *NodeRouter `json:"nodeRouter,omitempty"`
 }
 
 // Established counts the node's sessions in state Established.
@@ -154,11 +163,13 @@ type Session struct {
 	// Since is when the session was established, when FRR says.
 	Since *time.Time `json:"since,omitempty"`
 	// UptimeSeconds is how long it has been up, when known.
-	UptimeSeconds          int64  `json:"uptimeSeconds,omitempty"`
-	EstablishedTransitions int64  `json:"establishedTransitions,omitempty"`
-	PrefixesSent           int64  `json:"prefixesSent,omitempty"`
-	BFD                    string `json:"bfd,omitempty"`
-	LastError              string `json:"lastError,omitempty"`
+	UptimeSeconds          int64 `json:"uptimeSeconds,omitempty"`
+	EstablishedTransitions int64 `json:"establishedTransitions,omitempty"`
+	PrefixesSent           int64 `json:"prefixesSent,omitempty"`
+	// PrefixesReceived counts the prefixes received and accepted.
+	PrefixesReceived int64  `json:"prefixesReceived,omitempty"`
+	BFD              string `json:"bfd,omitempty"`
+	LastError        string `json:"lastError,omitempty"`
 }
 
 // Pool is one IPAddressPool with its use.

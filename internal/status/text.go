@@ -16,12 +16,12 @@ import (
 const none = "<none>"
 
 // WriteText writes the report as kubectl-like tables, one section per
-// heading: SERVICES (with NOTES), NODES, SESSIONS, POOLS, CONFIGURATION
-// and CONFIGURATION ERRORS. Sections with nothing to show say so in one
+// heading: SERVICES (with NOTES), NODES, SESSIONS, NODE ROUTER, POOLS,
+// CONFIGURATION and CONFIGURATION ERRORS. Sections with nothing to show say so in one
 // line, or are left out when their absence says enough.
 func WriteText(w io.Writer, r Report) error {
 	var out bytes.Buffer
-	for _, section := range []func(*bytes.Buffer, Report){writeServices, writeNodes, writeSessions, writePools, writeConfiguration} {
+	for _, section := range []func(*bytes.Buffer, Report){writeServices, writeNodes, writeSessions, writeNodeRouter, writePools, writeConfiguration} {
 		var buf bytes.Buffer
 		section(&buf, r)
 		if buf.Len() == 0 {
@@ -176,7 +176,7 @@ func writeSessions(buf *bytes.Buffer, r Report) {
 			}
 			rows = append(rows, []string{
 				n.Name, s.Peer, orNone(s.Address), cmp.Or(s.VRF, "default"), orNone(s.State), uptime,
-				fmt.Sprint(s.PrefixesSent), orNone(s.BFD), oneLine(s.LastError),
+				fmt.Sprint(s.PrefixesSent), fmt.Sprint(s.PrefixesReceived), orNone(s.BFD), oneLine(s.LastError),
 			})
 		}
 	}
@@ -184,7 +184,51 @@ func writeSessions(buf *bytes.Buffer, r Report) {
 		return // no BGP session anywhere: the NODES table shows 0/0
 	}
 	buf.WriteString("SESSIONS\n")
-	table(buf, "NODE\tPEER\tADDRESS\tVRF\tSTATE\tUPTIME\tSENT\tBFD\tLAST ERROR", rows)
+	table(buf, "NODE\tPEER\tADDRESS\tVRF\tSTATE\tUPTIME\tSENT\tRECEIVED\tBFD\tLAST ERROR", rows)
+}
+
+// writeNodeRouter shows, per node, the FRRConfigurations that select it
+// and its FRRNodeState's results; nothing when no node has any.
+func writeNodeRouter(buf *bytes.Buffer, r Report) {
+	var rows [][]string
+	var failures []string
+	for _, n := range r.Nodes {
+		nr := n.Router
+		if nr == nil {
+			continue
+		}
+		cfgs := none
+		if len(nr.FRRConfigurations) > 0 {
+			cfgs = strings.Join(nr.FRRConfigurations, ",")
+		}
+		conv, reload := result(nr.ConversionResult), result(nr.ReloadResult)
+		if conv == "failed" {
+			failures = append(failures, n.Name+": "+nr.ConversionResult+"\n  (the node keeps its last valid configuration)")
+		}
+		if reload == "failed" {
+			failures = append(failures, n.Name+": reload "+nr.ReloadResult)
+		}
+		rows = append(rows, []string{n.Name, cfgs, conv, reload})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	buf.WriteString("NODE ROUTER\n")
+	table(buf, "NODE\tFRRCONFIGURATIONS SELECTING\tCONVERSION\tRELOAD", rows)
+	if len(failures) > 0 {
+		buf.WriteString("\nNODE ROUTER ERRORS\n" + strings.Join(failures, "\n") + "\n")
+	}
+}
+
+// result shortens an FRRNodeState result for a table cell.
+func result(s string) string {
+	switch {
+	case s == "":
+		return none
+	case s == "success":
+		return "ok"
+	}
+	return "failed"
 }
 
 func writePools(buf *bytes.Buffer, r Report) {

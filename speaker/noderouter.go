@@ -1,0 +1,285 @@
+package speaker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
+	"github.com/ironlb/ironlb/config"
+	"github.com/ironlb/ironlb/frr"
+	"github.com/ironlb/ironlb/frr/agent"
+	"github.com/ironlb/ironlb/frr/apply"
+	"github.com/ironlb/ironlb/noderouter"
+	"github.com/ironlb/ironlb/state"
+)
+
+// The node router: the speaker serves the frr-k8s FRRConfiguration API
+// on its node's FRR. Each reconcile merges ironlb's own frr.Config with
+// the FRRConfigurations in the namespace that select the node
+// (noderouter.ForNode), resolves the passwordSecrets of the neighbors
+// they add, and translates the merge into the frr.Config to render
+// (noderouter.ToFRR). With no FRRConfiguration selecting the node,
+// ironlb's own frr.Config is used as it is: the frr.conf stays byte for
+// byte what it was before, and the Service path pays one cache list.
+//
+// A conversion error (an invalid object, a conflict, a Secret missing,
+// something ToFRR cannot render) keeps the node on its last valid
+// configuration, as frr-k8s documents: the whole frr.conf last applied,
+// ironlb's own announcements included, stays in force until the error is
+// fixed, and the error is reported in the node's FRRNodeState
+// (lastConversionResult) and ConfigurationState.
+
+// BasicAuthPasswordKey is the key of the password in a passwordSecret (a
+// Secret of type kubernetes.io/basic-auth), as in frr-k8s.
+const BasicAuthPasswordKey = corev1.BasicAuthPasswordKey
+
+// conversionSuccess is FRRNodeState's lastConversionResult and
+// lastReloadResult when all went well, as frr-k8s writes them.
+const conversionSuccess = "success"
+
+// nodeRouter holds the speaker's side of the node router.
+type nodeRouter struct {
+	// reader reads FRRConfigurations and Secrets (the manager's cache).
+	reader    client.Reader
+	namespace string
+	opts      noderouter.Options
+}
+
+// routed is the outcome of merging the node's FRRConfigurations.
+type routed struct {
+	// cfg is the frr.Config to render.
+	cfg *frr.Config
+	// applied names the FRRConfigurations merged in ("namespace/name"),
+	// sorted; nil when none selects the node.
+	applied []string
+}
+
+// merge returns the frr.Config that serves own (ironlb's announcements
+// for the node) and the FRRConfigurations selecting a node with
+// nodeLabels. The error is a conversion error for the user to fix,
+// wrapped, or a failure to read the cache.
+func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map[string]string) (routed, error) {
+	var list frrk8s.FRRConfigurationList
+	// The cache's objects themselves: the merge only reads them.
+	if err := nr.reader.List(ctx, &list, client.InNamespace(nr.namespace), client.UnsafeDisableDeepCopy); err != nil {
+		return routed{}, fmt.Errorf("listing FRRConfigurations: %w", err)
+	}
+	selected, selErr := noderouter.Selecting(list.Items, nodeLabels)
+	if len(selected) == 0 && selErr == nil {
+		return routed{cfg: own}, nil
+	}
+	res := routed{}
+	for _, c := range selected {
+		res.applied = append(res.applied, c.Namespace+"/"+c.Name)
+	}
+	m, err := noderouter.ForNode(own, list.Items, nodeLabels, nr.opts)
+	if err != nil {
+		return res, conversionError{err}
+	}
+	if err := nr.resolvePasswords(ctx, m); err != nil {
+		return res, conversionError{err}
+	}
+	fc, err := noderouter.ToFRR(own, m)
+	if err != nil {
+		return res, conversionError{err}
+	}
+	res.cfg = fc
+	return res, nil
+}
+
+// conversionError is an error of the configuration the user wrote:
+// retrying does not fix it, a change of the objects may.
+type conversionError struct{ err error }
+
+func (e conversionError) Error() string { return "converting the FRRConfigurations: " + e.err.Error() }
+func (e conversionError) Unwrap() error { return e.err }
+
+// resolvePasswords replaces the passwordSecret of every merged neighbor
+// by the password its Secret holds. A Secret that is missing, of another
+// type or without the key is a config.FieldError naming the object that
+// asks for it.
+func (nr *nodeRouter) resolvePasswords(ctx context.Context, m *noderouter.Model) error {
+	var errs []error
+	for i := range m.Routers {
+		for j := range m.Routers[i].Neighbors {
+			n := &m.Routers[i].Neighbors[j]
+			if n.PasswordSecret == "" {
+				continue
+			}
+			pw, err := nr.secretPassword(ctx, n.PasswordSecret)
+			if err != nil {
+				o := n.Origins[0]
+				for _, cand := range n.Origins {
+					if cand.Kind == noderouter.KindFRRConfiguration {
+						o = cand
+						break
+					}
+				}
+				field := "passwordSecret"
+				if o.Path != "" {
+					field = o.Path + ".passwordSecret"
+				}
+				errs = append(errs, config.FieldError{Kind: o.Kind, Name: o.Name, Field: field, Reason: err.Error()})
+				continue
+			}
+			n.Password, n.PasswordSecret = config.NewPassword(pw), ""
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// secretPassword reads the password of the Secret "namespace/name".
+// Only Secrets in the speaker's namespace are read (its cache holds no
+// others), as frr-k8s reads only its own namespace's.
+func (nr *nodeRouter) secretPassword(ctx context.Context, key string) (string, error) {
+	ns, name, _ := strings.Cut(key, "/")
+	if ns != nr.namespace {
+		return "", fmt.Errorf("Secret %q: only Secrets in namespace %q are read", key, nr.namespace)
+	}
+	var sec corev1.Secret
+	if err := nr.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sec); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", fmt.Errorf("Secret %q not found", key)
+		}
+		return "", fmt.Errorf("reading Secret %q: %w", key, err)
+	}
+	if sec.Type != corev1.SecretTypeBasicAuth {
+		return "", fmt.Errorf("Secret %q is of type %q, want %q", key, sec.Type, corev1.SecretTypeBasicAuth)
+	}
+	pw, ok := sec.Data[BasicAuthPasswordKey]
+	if !ok {
+		return "", fmt.Errorf("Secret %q has no %q key", key, BasicAuthPasswordKey)
+	}
+	return string(pw), nil
+}
+
+// ParseAlwaysBlock parses frr-k8s's --always-block value: CIDRs,
+// comma-separated (empty: none). A prefix with host bits set stands for
+// its network.
+func ParseAlwaysBlock(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	var errs []error
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%q is not a CIDR", f))
+			continue
+		}
+		out = append(out, p.Masked())
+	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int {
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c
+		}
+		return a.Bits() - b.Bits()
+	})
+	return slices.Compact(out), errors.Join(errs...)
+}
+
+// routerState is what the node's FRRNodeState is to say after a
+// reconcile.
+type routerState struct {
+	// desired is the frr.conf last rendered, passwords redacted, cut at
+	// maxStateConfig.
+	desired string
+	// conversion is conversionSuccess or "failed: " and the error of the
+	// last merge, as frr-k8s writes lastConversionResult.
+	conversion string
+	// reload is conversionSuccess or the failure of the last apply.
+	reload string
+}
+
+// maxStateConfig bounds the configs an FRRNodeState holds: with 10,000
+// Services an frr.conf is about a megabyte, and the API server refuses
+// objects above 1.5 MB. The text is cut at a line and a last line says
+// how much is left out.
+const maxStateConfig = 256 << 10
+
+// stateConfig returns text as an FRRNodeState holds it: passwords
+// redacted, cut at maxStateConfig.
+func stateConfig(text []byte) string {
+	if len(text) > maxStateConfig {
+		cut := bytes.LastIndexByte(text[:maxStateConfig], '\n') + 1
+		return apply.Redact(string(text[:cut])) + fmt.Sprintf("! ... %d more bytes not shown\n", len(text)-cut)
+	}
+	return apply.Redact(string(text))
+}
+
+// route merges the node's FRRConfigurations into fc. A conversion error
+// is recorded for the status objects and returned; a failure to read the
+// cache is returned alone.
+func (r *reconciler) route(ctx context.Context, cluster *state.Cluster, fc *frr.Config) (*frr.Config, error) {
+	if r.router == nil {
+		return fc, nil
+	}
+	node, _ := cluster.Node(r.cfg.NodeName)
+	out, err := r.router.merge(ctx, fc, node.Labels)
+	var ce conversionError
+	switch {
+	case errors.As(err, &ce):
+		r.routerErr = err
+		r.routerState.conversion = "failed: " + err.Error()
+		r.log.Error("FRRConfigurations not applied, keeping the last valid configuration", "node", r.cfg.NodeName, "error", err)
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	r.routerErr = nil
+	r.routerState.conversion = conversionSuccess
+	if len(out.applied) > 0 {
+		r.log.Debug("FRRConfigurations merged", "node", r.cfg.NodeName, "applied", out.applied)
+	}
+	return out.cfg, nil
+}
+
+// keepLastValid handles an error of route: a conversion error keeps the
+// last valid frr.conf in force (applied again, which changes nothing in
+// a running FRR but gives it back to one that restarted) and ends the
+// reconcile until the objects change; anything else is retried.
+func (r *reconciler) keepLastValid(ctx context.Context, err error) error {
+	var ce conversionError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	if r.lastValid.Len() > 0 {
+		res, applyErr := r.cfg.FRR.Apply(ctx, r.lastValid.Bytes())
+		r.recordApply(res, applyErr)
+		if errors.Is(applyErr, agent.ErrNotListening) {
+			return errAgentNotListening
+		}
+		if applyErr != nil {
+			r.log.Error("applying the last valid frr.conf", "node", r.cfg.NodeName, "path", res.Path, "error", applyErr)
+		}
+	}
+	return reconcile.TerminalError(err)
+}
+
+// recordRouterApply records the frr.conf just sent and FRR's answer for
+// the FRRNodeState.
+func (r *reconciler) recordRouterApply(res apply.Result, err error) {
+	if r.router == nil {
+		return
+	}
+	r.routerState.desired = stateConfig(r.text.Bytes())
+	switch {
+	case res.Failure != nil:
+		r.routerState.reload = "failed: " + string(res.Failure.Stage) + ": " + apply.Redact(res.Failure.Message)
+	case err != nil:
+		r.routerState.reload = "failed: " + apply.Redact(err.Error())
+	default:
+		r.routerState.reload = conversionSuccess
+	}
+}
