@@ -81,13 +81,15 @@ const (
 )
 
 // The router's own prefixes. It holds the first address of each on
-// RouterPrefixLink, a dummy interface, and advertises them to every node
+// RouterPrefixLink, one end of a veth pair whose other end
+// (routerPrefixPeer) is up in the same namespace, and advertises them to every node
 // (`network`), with a default route of each family (`default-originate`).
 // The nodes' ironlb-in route-map denies them, so they reach a node's
 // routing table only when an FRRConfiguration lets them in (toReceive).
 // No pool, Service range or test address lies in them.
 const (
 	RouterPrefixLink = "nets0"
+	routerPrefixPeer = "nets1"
 	RouterPrefixAv4  = "198.51.100.128/27"
 	RouterPrefixBv4  = "198.51.100.160/27"
 	RouterPrefixAv6  = "2001:db8:0:200::/64"
@@ -261,7 +263,9 @@ func setupPlan() [][]string {
 	add("ip", "-n", RemoteClientNetns, "route", "add", "default", "via", RouterRemoteIPv4)
 	add("ip", "-n", RemoteClientNetns, "-6", "route", "add", "default", "via", RouterRemoteIPv6)
 	// The router's own prefixes.
-	add("ip", "-n", RouterNetns, "link", "add", RouterPrefixLink, "type", "dummy")
+	// A veth pair inside the router's namespace, not a dummy link: the
+	// kernels the lab runs on may lack the dummy module.
+	add("ip", "-n", RouterNetns, "link", "add", RouterPrefixLink, "type", "veth", "peer", "name", routerPrefixPeer)
 	for _, pfx := range RouterPrefixes() {
 		a := netip.PrefixFrom(RouterPrefixAddr(pfx), pfx.Bits()).String()
 		if pfx.Addr().Is4() {
@@ -270,6 +274,7 @@ func setupPlan() [][]string {
 			add("ip", "-n", RouterNetns, "addr", "add", a, "dev", RouterPrefixLink, "nodad")
 		}
 	}
+	add("ip", "-n", RouterNetns, "link", "set", routerPrefixPeer, "up")
 	add("ip", "-n", RouterNetns, "link", "set", RouterPrefixLink, "up")
 	// The unnumbered link: no address is added, the kernel gives each end
 	// its EUI-64 link-local address when the link comes up.
