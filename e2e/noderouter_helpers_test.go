@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
+	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/e2e/lab"
 	"github.com/ironlb/ironlb/frr/vtyshjson"
 )
@@ -441,4 +442,28 @@ func contains(subs ...string) func(string) bool {
 		}
 		return true
 	}
+}
+
+// waitPrefixesReceived waits until every node's SpeakerStatus (what
+// `ironlb status` shows) counts want prefixes accepted from the router
+// on each of its two sessions.
+func waitPrefixesReceived(t testing.TB, l *lab.Lab, want int64) {
+	t.Helper()
+	waitCond(t, fmt.Sprintf("every node's SpeakerStatus: %d prefixes received from the router on each session", want), func(ctx context.Context) (bool, string) {
+		var list v1beta1.SpeakerStatusList
+		if err := l.Kube().List(ctx, &list, client.InNamespace(lab.MetalLBNamespace)); err != nil {
+			return false, err.Error()
+		}
+		good := 0
+		var seen []string
+		for _, st := range list.Items {
+			for _, s := range st.Status.Sessions {
+				seen = append(seen, fmt.Sprintf("%s:%s=%d", st.Status.Node, s.Address, s.PrefixesReceived))
+				if (s.Address == lab.RouterIPv4 || s.Address == lab.RouterIPv6) && s.PrefixesReceived == want {
+					good++
+				}
+			}
+		}
+		return good == 2*len(lab.Nodes()), strings.Join(seen, " ")
+	})
 }

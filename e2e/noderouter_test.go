@@ -77,7 +77,9 @@ func testRouterOffers(t *testing.T, l *lab.Lab) {
 // testReceiveRoutes: an FRRConfiguration that lets prefix A of each
 // family in puts exactly A into every node's kernel, and packets to A
 // take that route to the router; mode all brings the default routes and
-// B too; deleting the object takes them away. No session is reset.
+// B too; deleting the object takes them away. Every node's
+// SpeakerStatus counts the prefixes accepted from the router. No
+// session is reset.
 func testReceiveRoutes(t *testing.T, l *lab.Lab) {
 	before := snapshotSessions(t, l)
 	v4, v6 := routerAsNeighbor(false), routerAsNeighbor(true)
@@ -85,6 +87,7 @@ func testReceiveRoutes(t *testing.T, l *lab.Lab) {
 	createFRRConfiguration(t, l, frrConfiguration("receive", frrk8s.Router{Neighbors: []frrk8s.Neighbor{v4, v6}}))
 
 	waitNodeRoutes(t, routerA4, routerA6)
+	waitPrefixesReceived(t, l, 1)
 	ctx := t.Context()
 	for _, n := range lab.Nodes() {
 		got, err := routesFrom(ctx, l, n.Name, lab.RouterIPv4, lab.RouterIPv6)
@@ -118,6 +121,7 @@ func testReceiveRoutes(t *testing.T, l *lab.Lab) {
 	// keeps the lab's static default routes, which zebra prefers
 	// (distance 0 against BGP's 20), so they are checked in zebra.
 	waitNodeRoutes(t, routerA4, routerB4, routerA6, routerB6)
+	waitPrefixesReceived(t, l, 3)
 	for _, n := range lab.Nodes() {
 		want := []netip.Prefix{default4, routerA4, routerB4, default6, routerA6, routerB6}
 		slices.SortFunc(want, comparePrefixes)
@@ -142,6 +146,7 @@ func testReceiveRoutes(t *testing.T, l *lab.Lab) {
 
 	deleteFRRConfiguration(t, l, "receive")
 	waitNodeRoutes(t)
+	waitPrefixesReceived(t, l, 0)
 	for _, n := range lab.Nodes() {
 		waitCond(t, n.Name+"'s BGP table has nothing from the router", func(ctx context.Context) (bool, string) {
 			got, err := routesFrom(ctx, l, n.Name, lab.RouterIPv4, lab.RouterIPv6)
