@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -73,13 +75,17 @@ type sessionStates struct {
 	// daemon Pod owns its objects).
 	owner *metav1.OwnerReference
 	// objs are the objects after the last write that went through; nil
-	// when unknown, and then listed again.
-	objs map[sessionKey]*frrk8s.BGPSessionState
+	// when unknown, and then listed again. They are also listed again
+	// every fullEvery (by now), which repairs objects others deleted.
+	objs      map[sessionKey]*frrk8s.BGPSessionState
+	fullEvery time.Duration
+	now       func() time.Time
+	loadedAt  time.Time
 }
 
 // write makes the objects say want.
 func (s *sessionStates) write(ctx context.Context, want map[sessionKey]frrk8s.BGPSessionStateStatus) error {
-	if s.objs == nil {
+	if s.objs == nil || s.now().Sub(s.loadedAt) >= s.fullEvery {
 		if err := s.load(ctx); err != nil {
 			return err
 		}
@@ -127,7 +133,9 @@ func (s *sessionStates) write(ctx context.Context, want map[sessionKey]frrk8s.BG
 }
 
 // load reads the node's objects; of two for one session, the second is
-// deleted.
+// deleted. An object of a speaker Pod before this one gets this one as
+// an owner too, or the garbage collector would delete it once that Pod
+// is gone.
 func (s *sessionStates) load(ctx context.Context) error {
 	var list frrk8s.BGPSessionStateList
 	if err := s.reader.List(ctx, &list, client.InNamespace(s.ns), client.MatchingLabels{frrk8s.LabelNode: s.node}); err != nil {
@@ -143,8 +151,14 @@ func (s *sessionStates) load(ctx context.Context) error {
 			}
 			continue
 		}
+		if s.owner != nil && !slices.ContainsFunc(o.OwnerReferences, func(r metav1.OwnerReference) bool { return r.UID == s.owner.UID }) {
+			o.OwnerReferences = append(o.OwnerReferences, *s.owner)
+			if err := s.client.Update(ctx, o); err != nil {
+				return fmt.Errorf("adding the owner of BGPSessionState %s: %w", o.Name, err)
+			}
+		}
 		objs[k] = o
 	}
-	s.objs = objs
+	s.objs, s.loadedAt = objs, s.now()
 	return nil
 }

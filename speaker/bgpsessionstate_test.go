@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -76,7 +77,11 @@ func TestSessionStatesWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	counting := &countingClient{Client: c}
-	w := &sessionStates{client: counting, reader: c, ns: ns, node: "n1"}
+	clock := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	podA := &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: "speaker-a", UID: "uid-a"}
+	podB := &metav1.OwnerReference{APIVersion: "v1", Kind: "Pod", Name: "speaker-b", UID: "uid-b"}
+	w := &sessionStates{client: counting, reader: c, ns: ns, node: "n1", owner: podA, fullEvery: time.Minute, now: now}
 	list := func() map[sessionKey]frrk8s.BGPSessionStateStatus {
 		t.Helper()
 		var l frrk8s.BGPSessionStateList
@@ -119,13 +124,34 @@ func TestSessionStatesWrite(t *testing.T) {
 	}
 	check(map[sessionKey]frrk8s.BGPSessionStateStatus{v4: st(v4, "Established")})
 
-	// A restarted speaker finds its object and a duplicate of it.
+	// Someone deletes the object: the next full pass makes it again.
+	if err := c.DeleteAllOf(ctx, &frrk8s.BGPSessionState{}, client.InNamespace(ns), client.MatchingLabels{frrk8s.LabelNode: "n1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.write(ctx, map[sessionKey]frrk8s.BGPSessionStateStatus{v4: st(v4, "Established")}); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(time.Minute)
+	check(map[sessionKey]frrk8s.BGPSessionStateStatus{v4: st(v4, "Established")})
+
+	// A restarted speaker (another Pod) finds its object and a duplicate
+	// of it, keeps one and owns it too (the garbage collector would
+	// delete it with the old Pod otherwise).
 	dup := &frrk8s.BGPSessionState{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "n1-", Labels: map[string]string{frrk8s.LabelNode: "n1", frrk8s.LabelPeer: "192.0.2.1", frrk8s.LabelVRF: ""}}}
 	if err := c.Create(ctx, dup); err != nil {
 		t.Fatal(err)
 	}
-	w = &sessionStates{client: c, reader: c, ns: ns, node: "n1"}
+	w = &sessionStates{client: c, reader: c, ns: ns, node: "n1", owner: podB, fullEvery: time.Minute, now: now}
 	check(map[sessionKey]frrk8s.BGPSessionStateStatus{v4: st(v4, "Idle")})
+	var owned frrk8s.BGPSessionStateList
+	if err := c.List(ctx, &owned, client.InNamespace(ns), client.MatchingLabels{frrk8s.LabelNode: "n1"}); err != nil {
+		t.Fatal(err)
+	}
+	// Which of the two is kept depends on the generated names; the one
+	// the first speaker made has both owners.
+	if len(owned.Items) != 1 || !slices.ContainsFunc(owned.Items[0].OwnerReferences, func(r metav1.OwnerReference) bool { return r.UID == "uid-b" }) {
+		t.Errorf("objects %+v, want one, owned by the new speaker Pod", owned.Items)
+	}
 	check(map[sessionKey]frrk8s.BGPSessionStateStatus{})
 	var all frrk8s.BGPSessionStateList
 	if err := c.List(ctx, &all, client.InNamespace(ns)); err != nil {

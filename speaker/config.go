@@ -96,8 +96,17 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// RunningConfigSource reads FRR's running configuration, passwords
+// redacted: the frr-agent client.
+type RunningConfigSource interface {
+	RunningConfig(ctx context.Context) (string, error)
+}
+
 // NodeRouterConfig configures the node router.
 type NodeRouterConfig struct {
+	// Running, when set, is read with the sessions (Config.Sessions,
+	// every SessionInterval) for the FRRNodeState's runningConfig.
+	Running RunningConfigSource
 	// AlwaysBlock are prefixes never accepted from any neighbor, whatever
 	// the FRRConfigurations say (frr-k8s's --always-block): the Service,
 	// ClusterIP and pod ranges.

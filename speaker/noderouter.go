@@ -211,11 +211,17 @@ const maxStateConfig = 256 << 10
 // stateConfig returns text as an FRRNodeState holds it: passwords
 // redacted, cut at maxStateConfig.
 func stateConfig(text []byte) string {
-	if len(text) > maxStateConfig {
-		cut := bytes.LastIndexByte(text[:maxStateConfig], '\n') + 1
-		return apply.Redact(string(text[:cut])) + fmt.Sprintf("! ... %d more bytes not shown\n", len(text)-cut)
+	// One copy: this runs on every reconcile of the Service path.
+	if len(text) <= maxStateConfig {
+		return apply.Redact(string(text))
 	}
-	return apply.Redact(string(text))
+	cut := bytes.LastIndexByte(text[:maxStateConfig], '\n') + 1
+	note := fmt.Sprintf("! ... %d more bytes not shown\n", len(text)-cut)
+	var b strings.Builder
+	b.Grow(cut + len(note))
+	b.Write(text[:cut])
+	b.WriteString(note)
+	return apply.Redact(b.String())
 }
 
 // route merges the node's FRRConfigurations into fc. A conversion error
@@ -232,12 +238,13 @@ func (r *reconciler) route(ctx context.Context, cluster *state.Cluster, fc *frr.
 	case errors.As(err, &ce):
 		r.routerErr = err
 		r.routerState.conversion = "failed: " + err.Error()
-		r.log.Error("FRRConfigurations not applied, keeping the last valid configuration", "node", r.cfg.NodeName, "error", err)
+		r.reportConversion(ctx, err)
 		return nil, err
 	case err != nil:
 		return nil, err
 	}
 	r.routerErr = nil
+	r.reportConversion(ctx, nil)
 	r.routerState.conversion = conversionSuccess
 	if len(out.applied) > 0 {
 		r.log.Debug("FRRConfigurations merged", "node", r.cfg.NodeName, "applied", out.applied)

@@ -12,6 +12,7 @@ import (
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/frr"
+	"github.com/ironlb/ironlb/frr/apply"
 	"github.com/ironlb/ironlb/internal/frrproc"
 	"github.com/ironlb/ironlb/noderouter"
 )
@@ -77,4 +78,88 @@ bgp:
 		}
 	}
 	frrproc.CheckReload(t, buf.Bytes())
+}
+
+// TestNodeRouterAppliesAsDelta applies, to a real FRR through the frr
+// apply path the agent uses, ironlb's own frr.conf, then the merge with
+// an FRRConfiguration that receives routes on ironlb's session and adds
+// a neighbor, then ironlb's own again: both changes go as deltas (the
+// fast path, no reload) that do not remove ironlb's neighbor, and
+// FRR ends up running ironlb's own configuration as before. It runs as
+// root only.
+func TestNodeRouterAppliesAsDelta(t *testing.T) {
+	f := frrproc.StartTest(t, frrproc.Config{})
+	ctx := t.Context()
+	applier := apply.New(apply.Vtysh{Pathspace: f.Name()}, apply.Options{})
+	renderer, err := frr.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := benchOwn(3)
+	text := func(c *frr.Config) []byte {
+		t.Helper()
+		var b bytes.Buffer
+		if err := renderer.Write(&b, c); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	var cfg frrk8s.FRRConfiguration
+	cfg.ObjectMeta = metav1.ObjectMeta{Namespace: "ns", Name: "receive"}
+	spec := `
+bgp:
+  routers:
+  - asn: 64512
+    neighbors:
+    - address: 192.0.2.1
+      asn: 64500
+      toReceive: {allowed: {prefixes: [{prefix: 203.0.113.0/24, le: 28}]}}
+    - address: 192.0.2.7
+      asn: 64512
+`
+	if err := yaml.UnmarshalStrict([]byte(spec), &cfg.Spec); err != nil {
+		t.Fatal(err)
+	}
+	nr := &nodeRouter{reader: listReader{items: []frrk8s.FRRConfiguration{cfg}}, namespace: "ns"}
+	merged, err := nr.merge(ctx, own, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := func() string {
+		t.Helper()
+		out, err := f.Vtysh(ctx, "show running-config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+
+	if res, err := applier.Apply(ctx, text(own)); err != nil {
+		t.Fatalf("applying ironlb's own frr.conf: %+v, %v", res, err)
+	}
+	before := running()
+	steps := []struct {
+		name string
+		conf []byte
+	}{
+		{"with the FRRConfiguration", text(merged.cfg)},
+		{"without it again", text(own)},
+	}
+	prev := text(own)
+	for _, s := range steps {
+		// ironlb's session is changed in place, never removed.
+		d := apply.Diff(apply.Parse(prev), apply.Parse(s.conf))
+		if regexp.MustCompile(`(?m)^\s*no neighbor 192\.0\.2\.1( remote-as .*)?$`).Match(d.Script) {
+			t.Errorf("%s: the delta removes ironlb's neighbor:\n%s", s.name, d.Script)
+		}
+		t.Logf("%s: delta\n%s", s.name, d.Script)
+		prev = s.conf
+		res, err := applier.Apply(ctx, s.conf)
+		if err != nil || res.Path != apply.PathFast {
+			t.Fatalf("%s: %+v, %v; want the fast path", s.name, res, err)
+		}
+	}
+	if after := running(); after != before {
+		t.Errorf("FRR's running config differs after the FRRConfiguration came and went:\n--- before\n%s\n--- after\n%s", before, after)
+	}
 }

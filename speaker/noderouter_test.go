@@ -13,7 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -211,6 +215,19 @@ bgp:
 		st := nodeState()
 		return strings.HasPrefix(st.LastConversionResult, "failed: ") && strings.Contains(st.LastConversionResult, `FRRConfiguration "metallb-system/rival"`), st.LastConversionResult
 	})
+	testenv.Eventually(t, "a warning event on the FRRConfiguration", func() (bool, string) {
+		var evs eventsv1.EventList
+		if err := c.List(ctx, &evs, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range evs.Items {
+			if e.Regarding.Kind == "FRRConfiguration" && e.Regarding.Name == "rival" && e.Reason == "InvalidConfiguration" &&
+				strings.Contains(e.Note, "node n1 keeps its last valid configuration") {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d events", len(evs.Items))
+	})
 	testenv.Eventually(t, "ConfigurationState invalid", func() (bool, string) {
 		var cs v1beta1.ConfigurationState
 		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: "speaker-n1"}, &cs); err != nil {
@@ -279,8 +296,14 @@ type fixedSessions struct{ st agent.Status }
 
 func (f fixedSessions) Status(context.Context) (agent.Status, error) { return f.st, nil }
 
+// RunningConfig answers as the agent does, passwords redacted.
+func (f fixedSessions) RunningConfig(context.Context) (string, error) {
+	return "router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\n", nil
+}
+
 // TestNodeRouterWritesBGPSessionStates checks that the speaker's session
-// poller writes a BGPSessionState per session FRR reports.
+// poller writes a BGPSessionState per session FRR reports, and FRR's
+// running config into the FRRNodeState.
 func TestNodeRouterWritesBGPSessionStates(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
 	seedBGP(t, env.Client, nil)
@@ -289,7 +312,17 @@ func TestNodeRouterWritesBGPSessionStates(t *testing.T) {
 		Sessions:  []vtyshjson.BGPNeighbor{{Address: "192.0.2.1", VRF: "default", State: "Established"}},
 		BFDPeers:  []vtyshjson.BFDPeer{{Peer: "192.0.2.1", VRF: "default", Status: "up"}},
 	}}
-	runSpeaker(t, env, withNodeRouter, func(c *speaker.Config) { c.Sessions, c.SessionInterval = src, 50*time.Millisecond })
+	runSpeaker(t, env, func(c *speaker.Config) {
+		c.Sessions, c.SessionInterval = src, 50*time.Millisecond
+		c.NodeRouter = &speaker.NodeRouterConfig{Running: src}
+	})
+	testenv.Eventually(t, "the running config in FRRNodeState", func() (bool, string) {
+		var st frrk8s.FRRNodeState
+		if err := env.Client.Get(t.Context(), types.NamespacedName{Name: "n1"}, &st); err != nil {
+			return false, err.Error()
+		}
+		return st.Status.RunningConfig == "router bgp 64512\n neighbor 192.0.2.1 remote-as 64500\n" && st.Status.LastConversionResult == "success", fmt.Sprintf("%+v", st.Status)
+	})
 	testenv.Eventually(t, "the BGPSessionState", func() (bool, string) {
 		var l frrk8s.BGPSessionStateList
 		if err := env.Client.List(t.Context(), &l, client.InNamespace(ns), client.MatchingLabels{frrk8s.LabelNode: "n1", frrk8s.LabelPeer: "192.0.2.1", frrk8s.LabelVRF: ""}); err != nil {
@@ -297,5 +330,36 @@ func TestNodeRouterWritesBGPSessionStates(t *testing.T) {
 		}
 		want := frrk8s.BGPSessionStateStatus{BGPStatus: "Established", BFDStatus: "up", Node: "n1", Peer: "192.0.2.1"}
 		return len(l.Items) == 1 && l.Items[0].Status == want, fmt.Sprintf("%+v", l.Items)
+	})
+}
+
+// TestNodeRouterOffWithoutCRD runs a speaker with the node router in a
+// cluster without the FRRConfiguration CRD (an upgrade that did not
+// apply the chart's crds/): it must still announce, with the node router
+// off, instead of failing to start its watches.
+func TestNodeRouterOffWithoutCRD(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	ctx := t.Context()
+	sch := runtime.NewScheme()
+	if err := apiextensionsv1.AddToScheme(sch); err != nil {
+		t.Fatal(err)
+	}
+	crds, err := client.New(env.Config, client.Options{Scheme: sch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crd := &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: "frrconfigurations.frrk8s.metallb.io"}}
+	if err := crds.Delete(ctx, crd); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the CRD gone", func() (bool, string) {
+		err := crds.Get(ctx, client.ObjectKeyFromObject(crd), crd)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	seedBGP(t, env.Client, nil)
+	announceService(t, env.Client, "web", "203.0.113.5")
+	frr, _ := runSpeaker(t, env, withNodeRouter)
+	testenv.Eventually(t, "the service announced", func() (bool, string) {
+		return strings.Contains(frr.last(), "network 203.0.113.5/32"), frr.last()
 	})
 }

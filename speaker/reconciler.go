@@ -55,6 +55,10 @@ type reconciler struct {
 	router      *nodeRouter
 	routerState routerState
 	nodeState   *nodeStateWriter
+	// events records the warnings of conversion errors on the
+	// FRRConfigurations; reportedConversion is the error last reported.
+	events             eventRecorder
+	reportedConversion string
 
 	// l2 is the Layer 2 side; nil when disabled.
 	l2 *l2Runtime

@@ -40,6 +40,10 @@ type sessionPoller struct {
 	// states writes the BGPSessionState objects; nil when the node
 	// router is off.
 	states *sessionStates
+	// running reads FRR's running config for nodeState; nil when the
+	// node router is off or has no source.
+	running   RunningConfigSource
+	nodeState *nodeStateWriter
 }
 
 // Start polls until ctx ends.
@@ -70,6 +74,13 @@ func (p *sessionPoller) poll(ctx context.Context) {
 	err = updateSpeakerStatus(ctx, p.client, p.ns, p.node, func(s *v1beta1.SpeakerStatusStatus) { s.Sessions = sessions })
 	if err != nil && ctx.Err() == nil {
 		p.log.Warn("writing session state", "node", p.node, "error", err)
+	}
+	if p.running != nil {
+		if text, err := p.running.RunningConfig(ctx); err != nil {
+			p.log.Warn("reading FRR's running config", "node", p.node, "error", err)
+		} else if err := p.nodeState.setRunning(ctx, text); err != nil && ctx.Err() == nil {
+			p.log.Warn("writing FRRNodeState", "node", p.node, "error", err)
+		}
 	}
 	// Sessions that could not be read are not gone: their objects stay.
 	if p.states != nil && (len(st.Errors) == 0 || len(st.Sessions) > 0) {

@@ -283,7 +283,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if c.frrSocket != "" {
 		client := agent.NewClient(c.frrSocket)
 		cfg.FRR, cfg.Sessions, cfg.SessionInterval = client, client, c.sessionInterval
-		cfg.NodeRouter = &speaker.NodeRouterConfig{AlwaysBlock: c.alwaysBlock}
+		cfg.NodeRouter = &speaker.NodeRouterConfig{AlwaysBlock: c.alwaysBlock, Running: client}
 	}
 	sp, err := speaker.Setup(mgr, cfg)
 	if err != nil {

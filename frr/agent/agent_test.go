@@ -75,6 +75,8 @@ func (f *fakeShower) Show(_ context.Context, cmd string) ([]byte, error) {
 		return os.ReadFile("../vtyshjson/testdata/bfd_peers_speaker.json")
 	case "show bfd peers counters json":
 		return os.ReadFile("../vtyshjson/testdata/bfd_counters_speaker.json")
+	case "show running-config":
+		return []byte("router bgp 64512\n neighbor 192.0.2.1 password s3cret\n"), nil
 	}
 	return []byte("FRRouting 8.4.4"), nil
 }
@@ -162,6 +164,11 @@ func TestAgentWithFakes(t *testing.T) {
 	}
 	if st.LastApply == nil || st.LastApply.Result.Failure == nil {
 		t.Errorf("status last apply = %+v, want the failed one", st.LastApply)
+	}
+	// FRR's running config, with passwords redacted.
+	running, err := c.RunningConfig(ctx)
+	if err != nil || running != "router bgp 64512\n neighbor 192.0.2.1 password <redacted>\n" {
+		t.Errorf("RunningConfig = %q, %v; want the fake's, redacted", running, err)
 	}
 	if diff := cmp.Diff([]string{"router bgp 64512\n", "bogus\n"}, fa.applied); diff != "" {
 		t.Errorf("applied (-want +got):\n%s", diff)

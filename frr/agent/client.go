@@ -67,6 +67,15 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	return st, nil
 }
 
+// RunningConfig returns FRR's running configuration, passwords redacted.
+func (c *Client) RunningConfig(ctx context.Context) (string, error) {
+	var rc RunningConfig
+	if err := c.do(ctx, http.MethodGet, "/running-config", nil, &rc); err != nil {
+		return "", fmt.Errorf("reading FRR's running config through the agent: %w", err)
+	}
+	return rc.Config, nil
+}
+
 // Healthz returns nil when the agent answers and its vtysh works.
 func (c *Client) Healthz(ctx context.Context) error {
 	var v struct{}

@@ -48,6 +48,11 @@ func TestAgentRealFRR(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "network 198.51.100.11/32") {
 		t.Fatalf("running config lacks the new network (%v):\n%s", err, out)
 	}
+	// The running config as the agent serves it (FRRNodeState's).
+	running, err := c.RunningConfig(ctx)
+	if err != nil || !strings.Contains(running, "network 198.51.100.11/32") || !strings.Contains(running, "router bgp") {
+		t.Fatalf("RunningConfig = %v:\n%s", err, running)
+	}
 
 	var st Status
 	deadline := time.Now().Add(30 * time.Second)

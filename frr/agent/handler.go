@@ -52,6 +52,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /apply", s.handleApply)
 	mux.HandleFunc("GET /status", s.handleStatus)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /running-config", s.handleRunningConfig)
 	return mux
 }
 
@@ -114,6 +115,23 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	st.LastApply, st.LastResync = s.lastApply, s.lastResync
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, st)
+}
+
+// RunningConfig is the answer to GET /running-config.
+type RunningConfig struct {
+	// Config is FRR's `show running-config`, passwords redacted.
+	Config string `json:"config"`
+}
+
+func (s *Server) handleRunningConfig(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	out, err := s.shower.Show(ctx, "show running-config")
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: apply.Redact(err.Error())})
+		return
+	}
+	writeJSON(w, http.StatusOK, RunningConfig{Config: apply.Redact(string(out))})
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
