@@ -340,17 +340,24 @@ func checkNoReset(t testing.TB, l *lab.Lab, before sessionCounters) {
 // routes from BGP.
 func waitNodeRoutes(t testing.TB, want ...netip.Prefix) {
 	t.Helper()
+	for _, node := range lab.Nodes() {
+		waitNodeRoutesOn(t, node.Name, want...)
+	}
+}
+
+// waitNodeRoutesOn waits until one node's kernel has exactly the want
+// routes from BGP.
+func waitNodeRoutesOn(t testing.TB, node string, want ...netip.Prefix) {
+	t.Helper()
 	want = slices.Clone(want)
 	slices.SortFunc(want, comparePrefixes)
-	for _, node := range lab.Nodes() {
-		waitCond(t, fmt.Sprintf("BGP routes %v in %s's kernel", want, node.Name), func(ctx context.Context) (bool, string) {
-			got, err := bgpKernelPrefixes(ctx, node.Name)
-			if err != nil {
-				return false, err.Error()
-			}
-			return slices.Equal(got, want), fmt.Sprint(got)
-		})
-	}
+	waitCond(t, fmt.Sprintf("BGP routes %v in %s's kernel", want, node), func(ctx context.Context) (bool, string) {
+		got, err := bgpKernelPrefixes(ctx, node)
+		if err != nil {
+			return false, err.Error()
+		}
+		return slices.Equal(got, want), fmt.Sprint(got)
+	})
 }
 
 // prefixPaths returns the paths of the router's (or another FRR's) BGP

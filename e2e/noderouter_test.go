@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/e2e/lab"
 	"github.com/ironlb/ironlb/frr/vtyshjson"
@@ -25,6 +27,7 @@ func TestNodeRouter(t *testing.T) {
 	waitSessions(t, l)
 	t.Run("the router offers its routes and ironlb-in takes none", func(t *testing.T) { testRouterOffers(t, l) })
 	t.Run("receiving routes: filtered, all, removed, no session reset", func(t *testing.T) { testReceiveRoutes(t, l) })
+	t.Run("nodeSelector: only the selected node receives", func(t *testing.T) { testReceiveOnSelectedNode(t, l) })
 	t.Run("sharing the sessions: extra prefixes, another component's neighbor", func(t *testing.T) { testShareSessions(t, l) })
 	t.Run("a conflicting or invalid object keeps the last valid configuration", func(t *testing.T) { testLastValidKept(t, l) })
 }
@@ -153,6 +156,34 @@ func testReceiveRoutes(t *testing.T, l *lab.Lab) {
 			return err == nil && len(got) == 0, fmt.Sprint(got, err)
 		})
 	}
+	checkNoReset(t, l, before)
+}
+
+// testReceiveOnSelectedNode: an FRRConfiguration whose nodeSelector
+// names one node by its hostname label changes that node only.
+func testReceiveOnSelectedNode(t *testing.T, l *lab.Lab) {
+	const selected = "ilb-n2"
+	before := snapshotSessions(t, l)
+	v4, v6 := routerAsNeighbor(false), routerAsNeighbor(true)
+	v4.ToReceive, v6.ToReceive = receiveFrom(), receiveFrom()
+	c := frrConfiguration("receive-on-n2", frrk8s.Router{Neighbors: []frrk8s.Neighbor{v4, v6}})
+	c.Spec.NodeSelector = metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/hostname": selected}}
+	createFRRConfiguration(t, l, c)
+	waitNodeRoutesOn(t, selected, routerA4, routerB4, routerA6, routerB6)
+	for _, n := range lab.Nodes() {
+		if n.Name == selected {
+			continue
+		}
+		got, err := bgpKernelPrefixes(t.Context(), n.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) > 0 {
+			t.Errorf("%s has BGP routes %v; the object selects %s only", n.Name, got, selected)
+		}
+	}
+	deleteFRRConfiguration(t, l, c.Name)
+	waitNodeRoutesOn(t, selected)
 	checkNoReset(t, l, before)
 }
 
