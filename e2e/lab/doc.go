@@ -3,8 +3,12 @@
 //
 //	ilb-sw    a bridge: the LAN 192.0.2.0/24, 2001:db8:0:1::/64
 //	ilb-rtr   the router (.1): FRR, AS 64500, a BGP neighbor of every
-//	          node, and a second link to ilb-cli (198.51.100.0/24,
-//	          2001:db8:0:2::/64)
+//	          node, and a second link to ilb-cli (198.51.100.0/25,
+//	          2001:db8:0:2::/64); it sends every node a default route
+//	          and its own prefixes 198.51.100.128/27, 198.51.100.160/27,
+//	          2001:db8:0:200::/64 and 2001:db8:0:201::/64 (on a link of
+//	          its own, nets0), which the nodes' ironlb-in route-map denies
+//	          unless an FRRConfiguration lets them in (RouterPrefixes)
 //	ilb-n1..3 the nodes (.11-.13): a kube-proxy stand-in and, with
 //	          Config.Speakers, FRR, the FRR agent and the speaker
 //	ilb-lcli  a client on the LAN (.100)

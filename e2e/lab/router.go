@@ -14,6 +14,8 @@ import (
 // restart helper, FRR's default), both address families
 // on every session, and ECMP over the nodes. UnnumberedNode is also an
 // unnumbered neighbor on UnnumberedRouterLink, in the same peer group.
+// Every node is sent a default route of each family and the router's
+// own prefixes (RouterPrefixes).
 func routerConfig() []byte {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -40,7 +42,13 @@ func routerConfig() []byte {
 	for _, af := range []string{"ipv4", "ipv6"} {
 		line(" !")
 		line(" address-family %s unicast", af)
+		for _, p := range RouterPrefixes() {
+			if p.Addr().Is4() == (af == "ipv4") {
+				line("  network %s", p)
+			}
+		}
 		line("  neighbor nodes activate")
+		line("  neighbor nodes default-originate")
 		line("  maximum-paths 8")
 		line(" exit-address-family")
 	}
@@ -105,4 +113,13 @@ func (l *Lab) RouterNeighbors(ctx context.Context) (map[netip.Addr]Neighbor, err
 		out[a] = n
 	}
 	return out, nil
+}
+
+// NodeVtysh runs commands in a node's FRR (its pathspace is the node's
+// name) and returns the output.
+func (l *Lab) NodeVtysh(ctx context.Context, node string, cmds ...string) ([]byte, error) {
+	if !isNode(node) {
+		return nil, fmt.Errorf("node vtysh: %q is not a lab node", node)
+	}
+	return vtysh(ctx, node, cmds...)
 }

@@ -60,6 +60,8 @@ const (
 	LANClientIPv6    = "2001:db8:0:1::100"
 	ControlPlaneIPv4 = "192.0.2.254"
 	ControlPlaneIPv6 = "2001:db8:0:1::254"
+	// The remote link is 198.51.100.0/25 (RemoteLinkBits): the upper half
+	// holds the router's own prefixes (RouterPrefixes).
 	RouterRemoteIPv4 = "198.51.100.1"
 	RouterRemoteIPv6 = "2001:db8:0:2::1"
 	RemoteClientIPv4 = "198.51.100.2"
@@ -77,6 +79,40 @@ const (
 	RouterAS = 64500
 	NodeAS   = 64512
 )
+
+// The router's own prefixes. It holds the first address of each on
+// RouterPrefixLink, one end of a veth pair whose other end
+// (routerPrefixPeer) is up in the same namespace, and advertises them to every node
+// (`network`), with a default route of each family (`default-originate`).
+// The nodes' ironlb-in route-map denies them, so they reach a node's
+// routing table only when an FRRConfiguration lets them in (toReceive).
+// No pool, Service range or test address lies in them.
+const (
+	RouterPrefixLink = "nets0"
+	routerPrefixPeer = "nets1"
+	RouterPrefixAv4  = "198.51.100.128/27"
+	RouterPrefixBv4  = "198.51.100.160/27"
+	RouterPrefixAv6  = "2001:db8:0:200::/64"
+	RouterPrefixBv6  = "2001:db8:0:201::/64"
+	// remoteLinkBits is the length of the remote link's IPv4 prefix, the
+	// lower half of 198.51.100.0/24.
+	remoteLinkBits = 25
+)
+
+// RouterPrefixes returns the router's own prefixes, IPv4 then IPv6, A
+// before B.
+func RouterPrefixes() []netip.Prefix {
+	return []netip.Prefix{
+		netip.MustParsePrefix(RouterPrefixAv4), netip.MustParsePrefix(RouterPrefixBv4),
+		netip.MustParsePrefix(RouterPrefixAv6), netip.MustParsePrefix(RouterPrefixBv6),
+	}
+}
+
+// RouterPrefixAddr returns the router's address in one of its prefixes:
+// the first after the network address.
+func RouterPrefixAddr(p netip.Prefix) netip.Addr {
+	return p.Masked().Addr().Next()
+}
 
 // Ports the control-plane host listens on, all on ControlPlaneIPv4.
 const (
@@ -218,14 +254,28 @@ func setupPlan() [][]string {
 	}
 	add("ip", "-n", RouterNetns, "link", "add", RemoteLink, "type", "veth",
 		"peer", "name", LANLink, "netns", RemoteClientNetns)
-	add("ip", "-n", RouterNetns, "addr", "add", RouterRemoteIPv4+"/24", "dev", RemoteLink)
+	add("ip", "-n", RouterNetns, "addr", "add", fmt.Sprintf("%s/%d", RouterRemoteIPv4, remoteLinkBits), "dev", RemoteLink)
 	add("ip", "-n", RouterNetns, "addr", "add", RouterRemoteIPv6+"/64", "dev", RemoteLink, "nodad")
 	add("ip", "-n", RouterNetns, "link", "set", RemoteLink, "up")
-	add("ip", "-n", RemoteClientNetns, "addr", "add", RemoteClientIPv4+"/24", "dev", LANLink)
+	add("ip", "-n", RemoteClientNetns, "addr", "add", fmt.Sprintf("%s/%d", RemoteClientIPv4, remoteLinkBits), "dev", LANLink)
 	add("ip", "-n", RemoteClientNetns, "addr", "add", RemoteClientIPv6+"/64", "dev", LANLink, "nodad")
 	add("ip", "-n", RemoteClientNetns, "link", "set", LANLink, "up")
 	add("ip", "-n", RemoteClientNetns, "route", "add", "default", "via", RouterRemoteIPv4)
 	add("ip", "-n", RemoteClientNetns, "-6", "route", "add", "default", "via", RouterRemoteIPv6)
+	// The router's own prefixes.
+	// A veth pair inside the router's namespace, not a dummy link: the
+	// kernels the lab runs on may lack the dummy module.
+	add("ip", "-n", RouterNetns, "link", "add", RouterPrefixLink, "type", "veth", "peer", "name", routerPrefixPeer)
+	for _, pfx := range RouterPrefixes() {
+		a := netip.PrefixFrom(RouterPrefixAddr(pfx), pfx.Bits()).String()
+		if pfx.Addr().Is4() {
+			add("ip", "-n", RouterNetns, "addr", "add", a, "dev", RouterPrefixLink)
+		} else {
+			add("ip", "-n", RouterNetns, "addr", "add", a, "dev", RouterPrefixLink, "nodad")
+		}
+	}
+	add("ip", "-n", RouterNetns, "link", "set", routerPrefixPeer, "up")
+	add("ip", "-n", RouterNetns, "link", "set", RouterPrefixLink, "up")
 	// The unnumbered link: no address is added, the kernel gives each end
 	// its EUI-64 link-local address when the link comes up.
 	add("ip", "-n", RouterNetns, "link", "add", UnnumberedRouterLink, "address", unnumberedRouterMAC, "type", "veth",
