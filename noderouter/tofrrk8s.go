@@ -115,6 +115,9 @@ func apiNeighbor(n *Neighbor) frrk8s.Neighbor {
 		out.ConnectTime = seconds(n.ConnectTime)
 	}
 	out.ToAdvertise = apiAdvertise(n.Outgoing)
+	// ironlb receives nothing; the mode is explicit, as the CRD's default
+	// would make it, so that the object read back equals the one written.
+	out.ToReceive.Allowed.Mode = frrk8s.AllowRestricted
 	return out
 }
 

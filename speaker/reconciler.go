@@ -50,6 +50,9 @@ type reconciler struct {
 
 	// l2 is the Layer 2 side; nil when disabled.
 	l2 *l2Runtime
+	// frrk8s writes the node's FRRConfiguration in frr-k8s mode; nil
+	// otherwise.
+	frrk8s *frrk8sWriter
 
 	// model is the last valid configuration model.
 	model *config.Model
@@ -110,6 +113,13 @@ func (r *reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	status := statusState{phase: ph}
 	if r.cfg.FRR != nil {
 		want, err := r.reconcileBGP(ctx, cluster, ph)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		status.bgp = want
+	}
+	if r.cfg.FRRK8s != nil {
+		want, err := r.reconcileFRRK8s(ctx, cluster, ph)
 		if err != nil {
 			errs = append(errs, err)
 		}
