@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -19,6 +18,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
@@ -94,7 +94,7 @@ func TestFRRK8sMode(t *testing.T) {
 			}
 		})
 		procs = append(procs, startFRRK8s(t, l, binDir, n, f))
-		procs = append(procs, startNodeProc(t, n.Name+"-speaker", n.Name, cfg.Binary, "speaker",
+		procs = append(procs, startNodeProc(t, n.Name+"-speaker", n.Name, nil, cfg.Binary, "speaker",
 			"--node-name="+n.Name,
 			"--kubeconfig="+l.KubeconfigPath(),
 			"--namespace="+lab.MetalLBNamespace,
@@ -143,7 +143,8 @@ func TestFRRK8sMode(t *testing.T) {
 	waitECMP("the Service's route from the three nodes", v4)
 
 	// A user's FRRConfiguration shares the sessions: it announces a
-	// prefix of its own to the same router from every node. (A part of
+	// prefix of its own to the same router from every node, its neighbor
+	// written as MetalLB writes one (port 179 spelled out). (A part of
 	// the remote network the router has connected: the lab's other
 	// documentation prefixes are its LAN, pool and Service CIDRs.)
 	before := sessionCounters(t, l)
@@ -154,7 +155,7 @@ func TestFRRK8sMode(t *testing.T) {
 				ASN:      64512,
 				Prefixes: []string{"198.51.100.192/26"},
 				Neighbors: []frrk8s.Neighbor{{
-					Address: "192.0.2.1", ASN: 64500, BFDProfile: "lab", EnableGracefulRestart: true,
+					Address: "192.0.2.1", ASN: 64500, Port: ptr.To[uint16](179), BFDProfile: "lab", EnableGracefulRestart: true,
 					ToAdvertise: frrk8s.Advertise{Allowed: frrk8s.AllowedOutPrefixes{Prefixes: []string{"198.51.100.192/26"}}},
 				}},
 			}},
@@ -236,12 +237,8 @@ func startFRRK8s(t *testing.T, l *lab.Lab, binDir string, n lab.Node, f *frrproc
 		fmt.Sprintf("exec %q --node-name=%s --namespace=%s --kubeconfig=%q --metrics-bind-address=0 --log-level=info",
 			filepath.Join(binDir, "frr-k8s-controller"), n.Name, frrk8sNamespace, l.KubeconfigPath()),
 	}, "\n")
-	p := startNodeProc(t, n.Name+"-frr-k8s", n.Name, "unshare", "--mount", "--propagation", "private", "--", "/bin/bash", "-c", script)
-	p.cmd.Env = append(os.Environ(),
-		"FRR_CONFIG_FILE="+filepath.Join(shared, "frr.conf"),
-		"FRR_RELOADER_PID_FILE="+filepath.Join(shared, "reloader.pid"))
-	p.start(t)
-	return p
+	env := []string{"FRR_CONFIG_FILE=" + filepath.Join(shared, "frr.conf"), "FRR_RELOADER_PID_FILE=" + filepath.Join(shared, "reloader.pid")}
+	return startNodeProc(t, n.Name+"-frr-k8s", n.Name, env, "unshare", "--mount", "--propagation", "private", "--", "/bin/bash", "-c", script)
 }
 
 // nodeProc is a process the test runs in a node's network namespace, in
@@ -253,30 +250,23 @@ type nodeProc struct {
 	done chan struct{}
 }
 
-// startNodeProc starts `nsenter --net=/run/netns/NETNS ARGV...`, unless
-// argv[0] is "unshare": then the caller adjusts the command and calls
-// start itself.
-func startNodeProc(t *testing.T, name, netns string, argv ...string) *nodeProc {
+// startNodeProc starts `nsenter --net=/run/netns/NETNS ARGV...` with
+// env added to the test's environment.
+func startNodeProc(t *testing.T, name, netns string, env []string, argv ...string) *nodeProc {
 	t.Helper()
 	cmd := exec.Command("nsenter", append([]string{"--net=/run/netns/" + netns}, argv...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Env = append(os.Environ(), env...)
 	p := &nodeProc{name: name, cmd: cmd, out: &lockedOutput{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if argv[0] != "unshare" {
-		p.start(t)
-	}
-	return p
-}
-
-func (p *nodeProc) start(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", p.name, err)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
 	}
 	go func() {
-		_ = p.cmd.Wait()
+		_ = cmd.Wait()
 		close(p.done)
 	}()
+	return p
 }
 
 // stop ends the process group: SIGTERM, then SIGKILL after 15s.
@@ -293,9 +283,7 @@ func (p *nodeProc) stop() {
 		<-p.done
 	}
 	// The reloader's `sleep infinity` children may outlive their shell.
-	if err := syscall.Kill(pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return
-	}
+	_ = syscall.Kill(pgid, syscall.SIGKILL)
 }
 
 // tail returns the end of the process's output.
