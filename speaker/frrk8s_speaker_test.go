@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +17,7 @@ import (
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/internal/testenv"
 	"github.com/ironlb/ironlb/speaker"
 )
@@ -110,6 +112,30 @@ func TestSpeakerFRRK8sMode(t *testing.T) {
 	testenv.Eventually(t, "the FRRConfiguration made again", func() (bool, string) {
 		o, n, s := neighbor()
 		return n != nil && o.UID != "" && len(n.ToAdvertise.Allowed.Prefixes) == 1, s
+	})
+
+	// A peer with a local AS, which an FRRConfiguration cannot hold: the
+	// node's ConfigurationState names it, and the object stays as it was.
+	create(&v1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "local"}, Spec: v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64501, Address: "192.0.2.9", LocalASN: 64999}})
+	testenv.Eventually(t, "ConfigurationState naming the local AS", func() (bool, string) {
+		var cs v1beta1.ConfigurationState
+		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: "speaker-n1"}, &cs); err != nil {
+			return false, err.Error()
+		}
+		return cs.Status.Result != v1beta1.ConfigurationStateResultValid && strings.Contains(cs.Status.ErrorSummary, `BGPPeer "local": spec.localASN`), fmt.Sprintf("%+v", cs.Status)
+	})
+	if _, n, s := neighbor(); n == nil || n.Address != "192.0.2.1" {
+		t.Errorf("the FRRConfiguration changed after a configuration it cannot hold: %s", s)
+	}
+	if err := c.Delete(ctx, &v1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "local"}}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "ConfigurationState valid again", func() (bool, string) {
+		var cs v1beta1.ConfigurationState
+		if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: "speaker-n1"}, &cs); err != nil {
+			return false, err.Error()
+		}
+		return cs.Status.Result == v1beta1.ConfigurationStateResultValid, fmt.Sprintf("%+v", cs.Status)
 	})
 
 	// Cordoned (cordons drain): GRACEFUL_SHUTDOWN, then withdrawn, the
