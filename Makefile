@@ -51,12 +51,14 @@ lab-down: build
 	$(BIN)/ironlb lab down
 
 ## tools: installs FRR and iproute2 when missing, and builds kube-apiserver
-## and etcd for the integration tests into bin/k8s.
+## and etcd for the integration tests into bin/k8s (and frr-k8s, for the
+## frr-k8s mode e2e test, into bin/frr-k8s).
 tools:
 	hack/install-deps.sh
 	hack/build-etcd.sh
 	hack/build-kube-apiserver.sh
 	hack/build-helm.sh
+	hack/build-frr-k8s.sh
 
 ## test: every test, including the integration tests against a real API server.
 test: tools lint

@@ -39,12 +39,17 @@ type Config struct {
 	// DrainDelay is how long a draining node announces with the
 	// GRACEFUL_SHUTDOWN community before it withdraws.
 	DrainDelay time.Duration
-	// FRR applies the node's BGP configuration; nil disables BGP.
+	// FRR applies the node's BGP configuration; nil disables BGP
+	// (unless FRRK8s is set).
 	FRR FRR
 	// NodeRouter serves the frr-k8s FRRConfiguration API on FRR (the
 	// FRRConfigurations of Namespace that select the node are merged
 	// into its frr.conf); nil disables it. It needs FRR.
 	NodeRouter *NodeRouterConfig
+	// FRRK8s, when set, has the node's BGP configuration written as an
+	// FRRConfiguration for an existing frr-k8s to apply (frr-k8s mode,
+	// see frrk8s.go); FRR and Sessions are then nil.
+	FRRK8s *FRRK8sConfig
 	// Sessions reads FRR's session state for the node's SpeakerStatus;
 	// nil disables it.
 	Sessions StatusSource
@@ -90,6 +95,7 @@ func (c *Config) Validate() error {
 	if c.L2 != nil {
 		errs = append(errs, c.L2.validate())
 	}
+	errs = append(errs, c.validateFRRK8s())
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -549,7 +549,7 @@ type departure struct {
 // routes, and the new owners taking the Layer 2 IPs over.
 func (r *reconciler) departures() []departure {
 	var out []departure
-	if r.cfg.FRR != nil {
+	if r.cfg.FRR != nil || r.cfg.FRRK8s != nil {
 		out = append(out, departure{step: "bgp withdrawn", done: r.withdrawn})
 	}
 	if r.l2 != nil {

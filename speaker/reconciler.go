@@ -62,6 +62,9 @@ type reconciler struct {
 
 	// l2 is the Layer 2 side; nil when disabled.
 	l2 *l2Runtime
+	// frrk8s writes the node's FRRConfiguration in frr-k8s mode; nil
+	// otherwise.
+	frrk8s *frrk8sWriter
 
 	// model is the last valid configuration model.
 	model *config.Model
@@ -132,6 +135,13 @@ func (r *reconciler) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 			rs := r.routerState
 			status.router = &rs
 		}
+	}
+	if r.cfg.FRRK8s != nil {
+		want, err := r.reconcileFRRK8s(ctx, cluster, ph)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		status.bgp = want
 	}
 	r.statuses.submit(status)
 	if len(errs) == 1 && errors.Is(errs[0], errAgentNotListening) {

@@ -108,6 +108,10 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	if cfg.L2 != nil {
 		b = watchOwnL2Statuses(b, cfg)
 	}
+	if cfg.FRRK8s != nil {
+		s.r.frrk8s = &frrk8sWriter{client: mgr.GetClient(), apiReader: mgr.GetAPIReader(), node: cfg.NodeName, ns: cfg.FRRK8s.Namespace}
+		b = watchOwnFRRConfiguration(b, cfg)
+	}
 	if err := b.Complete(s.r); err != nil {
 		return nil, fmt.Errorf("creating speaker controller: %w", err)
 	}
@@ -184,7 +188,7 @@ func (s *Speaker) Run(ctx context.Context, mgr manager.Manager, drainOnStop bool
 		return err
 	case <-ctx.Done():
 	}
-	if drainOnStop && (s.cfg.FRR != nil || s.cfg.L2 != nil) {
+	if drainOnStop && (s.cfg.FRR != nil || s.cfg.FRRK8s != nil || s.cfg.L2 != nil) {
 		if err, stopped := s.depart(errc); stopped {
 			return err
 		}

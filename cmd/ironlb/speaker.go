@@ -52,6 +52,7 @@ type speakerConfig struct {
 	l2              l2Flags
 	// alwaysBlock is --always-block.
 	alwaysBlock []netip.Prefix
+	bgp         bgpFlags
 }
 
 // l2Flags are the Layer 2 flags of `ironlb speaker`.
@@ -202,10 +203,11 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	alwaysBlock := fs.String("always-block", "", "CIDRs, comma-separated, never accepted from a BGP neighbor whatever the FRRConfigurations allow, as frr-k8s's flag (the Service, ClusterIP and pod ranges)")
 	finishL2 := c.l2.register(fs)
+	finishBGP := c.bgp.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	errs := finishL2()
+	errs := append(finishL2(), finishBGP()...)
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
@@ -253,9 +255,11 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	cacheOpts := speakerCache(c.namespace, c.nodeName)
+	c.bgp.cacheOwnFRRConfiguration(&cacheOpts, c.nodeName)
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                 s,
-		Cache:                  speakerCache(c.namespace, c.nodeName),
+		Cache:                  cacheOpts,
 		Logger:                 logr.FromSlogHandler(log.Handler()),
 		Metrics:                c.metrics.options(c.metricsAddr),
 		HealthProbeBindAddress: c.healthAddr,
@@ -280,7 +284,10 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		Log:         log,
 		L2:          c.l2.config(log),
 	}
-	if c.frrSocket != "" {
+	if cfg.FRRK8s = c.bgp.frrk8s(); cfg.FRRK8s != nil {
+		// frr-k8s runs FRR: no agent, no session polling of our own.
+		log.Info("bgp through frr-k8s", "frrk8sNamespace", cfg.FRRK8s.Namespace, "frrConfiguration", speaker.FRRK8sConfigName(c.nodeName))
+	} else if c.frrSocket != "" {
 		client := agent.NewClient(c.frrSocket)
 		cfg.FRR, cfg.Sessions, cfg.SessionInterval = client, client, c.sessionInterval
 		cfg.NodeRouter = &speaker.NodeRouterConfig{AlwaysBlock: c.alwaysBlock, Running: client}

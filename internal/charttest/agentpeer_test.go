@@ -1,11 +1,13 @@
 package charttest
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -29,6 +31,9 @@ func TestFRRAgentServesTheSpeaker(t *testing.T) {
 				t.Skip("no speaker in this rendering")
 			}
 			spec := ds.Spec.Template.Spec
+			if !slices.ContainsFunc(spec.Containers, func(c corev1.Container) bool { return c.Name == "frr" }) {
+				t.Skip("no FRR sidecar in this rendering (frrk8s.external)")
+			}
 			uid := func(name string) int64 {
 				t.Helper()
 				sc := container(t, spec, name).SecurityContext

@@ -46,6 +46,7 @@ func cases() []chartCase {
 		{name: "minimal", release: "ironlb-min", namespace: "ironlb-min", values: "minimal.yaml"},
 		{name: "prometheusrule", release: "ironlb-pr", namespace: "ironlb-pr", values: "prometheusrule.yaml"},
 		{name: "l2-lease", release: "ironlb-l2l", namespace: "ironlb-l2l", values: "l2-lease.yaml"},
+		{name: "frr-k8s", release: "ironlb-fk", namespace: "ironlb-fk", values: "frr-k8s.yaml"},
 	}
 }
 
