@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	frrk8sv1beta1 "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
 	"github.com/ironlb/ironlb/speaker"
 )
@@ -67,6 +68,36 @@ func TestSpeakerCacheHoldsOwnBGPStatuses(t *testing.T) {
 		got := cfg.LabelSelector == nil || cfg.LabelSelector.Matches(labels.Set{speaker.NodeLabel: tc.nodeLabel})
 		if got != tc.want {
 			t.Errorf("%T of node %q cached = %v, want %v", tc.obj, tc.nodeLabel, got, tc.want)
+		}
+	}
+}
+
+// TestSpeakerCacheFRRConfigurationsByMode checks that the cache holds
+// FRRConfigurations under one entry: the namespace's for the node
+// router, only the node's own object in frr-k8s's namespace in frr-k8s
+// mode (ByObject is keyed by object, so a second entry of the kind
+// would leave the choice to map order).
+func TestSpeakerCacheFRRConfigurationsByMode(t *testing.T) {
+	for _, tc := range []struct {
+		bgpType, wantNamespace string
+	}{
+		{bgpType: "frr", wantNamespace: "metallb-system"},
+		{bgpType: bgpTypeFRRK8s, wantNamespace: "frr-k8s-system"},
+	} {
+		opts := speakerCache("metallb-system", "n1")
+		f := bgpFlags{bgpType: tc.bgpType, frrk8sNamespace: "frr-k8s-system"}
+		f.cacheOwnFRRConfiguration(&opts, "n1")
+		var found []map[string]cache.Config
+		for o, by := range opts.ByObject {
+			if reflect.TypeOf(o) == reflect.TypeOf(&frrk8sv1beta1.FRRConfiguration{}) {
+				found = append(found, by.Namespaces)
+			}
+		}
+		if len(found) != 1 {
+			t.Fatalf("%s: %d cache entries of FRRConfiguration, want 1", tc.bgpType, len(found))
+		}
+		if _, ok := found[0][tc.wantNamespace]; !ok || len(found[0]) != 1 {
+			t.Errorf("%s: FRRConfigurations cached in %v, want %s only", tc.bgpType, found[0], tc.wantNamespace)
 		}
 	}
 }

@@ -70,6 +70,13 @@ func (f *bgpFlags) cacheOwnFRRConfiguration(opts *cache.Options, node string) {
 		return
 	}
 	own := fields.OneTermEqualSelector("metadata.name", speaker.FRRK8sConfigName(node))
+	// ByObject is keyed by object, not kind: drop the node router's
+	// entry for the kind (speakerCache), which this mode replaces.
+	for o := range opts.ByObject {
+		if _, ok := o.(*frrk8s.FRRConfiguration); ok {
+			delete(opts.ByObject, o)
+		}
+	}
 	opts.ByObject[&frrk8s.FRRConfiguration{}] = cache.ByObject{Namespaces: map[string]cache.Config{f.frrk8sNamespace: {FieldSelector: own}}}
 }
 
