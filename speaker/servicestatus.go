@@ -91,7 +91,13 @@ func syncStatuses[T any, P interface {
 		// The list holds the cache's own objects: change a copy.
 		obj = (*T)(P(obj).DeepCopyObject().(P))
 		k.set(obj, ref, v)
-		if err := c.Status().Update(ctx, P(obj)); err != nil {
+		switch err := c.Status().Update(ctx, P(obj)); {
+		case apierrors.IsNotFound(err):
+			// Deleted since the cache saw it (the owner of the moment
+			// cleared it while this node was not in its memberlist
+			// view yet): made again below.
+			seen[ref] = false
+		case err != nil:
 			errs = append(errs, fmt.Errorf("updating %s %s: %w", k.name, P(obj).GetName(), err))
 		}
 	}
