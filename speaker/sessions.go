@@ -37,14 +37,28 @@ type sessionPoller struct {
 	// started: a restarted agent (with its FRR container) lost the
 	// config the speaker gave it, and nothing else tells the speaker.
 	agentFresh func()
+	// ready is the speaker's readiness, fed by every read; nil for none.
+	ready *readyGate
 }
+
+// readyPollInterval is how often the poller reads FRR's state while the
+// speaker is not ready yet: readiness follows the sessions closely.
+const readyPollInterval = time.Second
 
 // Start polls until ctx ends.
 func (p *sessionPoller) Start(ctx context.Context) error {
-	t := time.NewTicker(p.interval)
+	every := p.interval
+	if p.ready != nil {
+		every = min(every, readyPollInterval)
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		p.poll(ctx)
+		if every != p.interval && p.ready.isReady() {
+			every = p.interval
+			t.Reset(every)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -61,6 +75,9 @@ func (p *sessionPoller) poll(ctx context.Context) {
 	}
 	if st.LastApply == nil && p.agentFresh != nil {
 		p.agentFresh()
+	}
+	if p.ready != nil {
+		p.ready.observe(st, p.now())
 	}
 	sessions := sessionsFrom(st, p.now())
 	p.metrics.sessions.set(sessionSamples(st))

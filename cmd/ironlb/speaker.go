@@ -40,6 +40,7 @@ type speakerConfig struct {
 	frrSocket       string
 	routerID        netip.Addr
 	drainDelay      time.Duration
+	readyWait       time.Duration
 	drainOnStop     bool
 	nodeOptions     state.NodeOptions
 	sessionInterval time.Duration
@@ -192,6 +193,7 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	fs.BoolVar(&c.nodeOptions.IgnoreExcludeLabel, "ignore-exclude-lb", false, "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too (as MetalLB's flag; give it to every speaker)")
 	fs.BoolVar(&c.nodeOptions.DrainOnCordon, "drain-on-cordon", false, "drain a cordoned node as for the exclude label: GRACEFUL_SHUTDOWN, then withdraw; hand its Layer 2 IPs over (default: a cordon changes nothing, as in MetalLB; give it to every speaker)")
 	fs.DurationVar(&c.sessionInterval, "session-interval", 10*time.Second, "how often BGP session state is read from FRR")
+	fs.DurationVar(&c.readyWait, "ready-wait", speaker.DefaultReadyWait, "readiness waits until FRR runs the applied config with every BGP session established, for this long at most (a rolling update then takes the next node only once this one announces); 0: ready at once")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7474", "address of the Prometheus metrics endpoint (0 disables)")
 	c.metrics.register(fs)
 	fs.StringVar(&c.healthAddr, "health-addr", ":7475", "address of the /healthz and /readyz endpoints (0 disables)")
@@ -214,6 +216,9 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 			errs = append(errs, fmt.Errorf("-router-id %q is not an IPv4 address", *routerID))
 		}
 		c.routerID = ip
+	}
+	if c.readyWait < 0 {
+		errs = append(errs, errors.New("-ready-wait must not be negative"))
 	}
 	if c.drainDelay < 0 {
 		errs = append(errs, errors.New("-drain-delay must not be negative"))
@@ -273,7 +278,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	}
 	if c.frrSocket != "" {
 		client := agent.NewClient(c.frrSocket)
-		cfg.FRR, cfg.Sessions, cfg.SessionInterval = client, client, c.sessionInterval
+		cfg.FRR, cfg.Sessions, cfg.SessionInterval, cfg.ReadyWait = client, client, c.sessionInterval, c.readyWait
 	}
 	sp, err := speaker.Setup(mgr, cfg)
 	if err != nil {
@@ -282,7 +287,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+	if err := mgr.AddReadyzCheck("announcing", sp.ReadyCheck()); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket, "layer2", c.l2.enabled, "memberlist", c.l2.bind != "off", "l2Ownership", c.l2.ownership,
