@@ -185,6 +185,14 @@ func testRealUpgrade(t *testing.T, l *lab.Lab) {
 			t.Errorf("%s: request sent at %s lost: %v; just before:\n%s", c.name, p.sent.Format("15:04:05.000"), p.err, around)
 		}
 	}
+	// One node at a time: the next speaker stops only once this one is
+	// ready, which is once its sessions are up again.
+	for ip, n := range tl.fewestHops(began) {
+		if want := len(lab.Nodes()) - 1; n < want {
+			anyLost = true
+			t.Errorf("the router's route to %s had %d next hops at one point, want at least %d: two nodes were out at once", ip, n, want)
+		}
+	}
 	if anyLost || testing.Verbose() {
 		t.Logf("what changed during the upgrade:\n%s", tl.all())
 	}

@@ -36,6 +36,14 @@ type timelineEvent struct {
 	// ip is the Service IP whose path changed; invalid for the pods.
 	ip   netip.Addr
 	what string
+	// route is set for the router's routes (added or replaced) to a BGP
+	// IP: their next hops.
+	route *routeHops
+}
+
+type routeHops struct {
+	ip   netip.Addr
+	hops int
 }
 
 func (tl *timeline) add(at time.Time, ip netip.Addr, format string, args ...any) {
@@ -114,6 +122,11 @@ func startTimeline(t *testing.T, l *lab.Lab, bgpIPs, l2IPs []netip.Addr) *timeli
 				last[ip.Unmap()] = ""
 			}
 			tl.add(at, changed, "router route %s %s via %s", kind, ip, via)
+			if kind == "new" {
+				tl.mu.Lock()
+				tl.events[len(tl.events)-1].route = &routeHops{ip: ip.Unmap(), hops: len(gws)}
+				tl.mu.Unlock()
+			}
 		}
 	})
 	tl.wg.Go(func() {
@@ -180,6 +193,23 @@ func startTimeline(t *testing.T, l *lab.Lab, bgpIPs, l2IPs []netip.Addr) *timeli
 		}
 	})
 	return tl
+}
+
+// fewestHops returns, per BGP IP, the fewest next hops of the router's
+// route to it since t.
+func (tl *timeline) fewestHops(since time.Time) map[netip.Addr]int {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	out := map[netip.Addr]int{}
+	for _, e := range tl.events {
+		if e.route == nil || e.at.Before(since) {
+			continue
+		}
+		if n, ok := out[e.route.ip]; !ok || e.route.hops < n {
+			out[e.route.ip] = e.route.hops
+		}
+	}
+	return out
 }
 
 // stop ends the recording.
