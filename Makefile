@@ -59,10 +59,12 @@ tools:
 	hack/build-helm.sh
 
 ## test: every test, including the integration tests against a real API
-## server and, as root, the chart on three real nodes (test-real-nodes,
-## run on its own after the rest, with its own timeout).
+## server and, as root, the FRR tests against the node image's FRR 10.3
+## (hack/test-frr-image.sh) and the chart on three real nodes
+## (test-real-nodes, run on its own after the rest, with its own timeout).
 test: tools lint node-tools
 	$(GO) test -count=1 -timeout 30m ./...
+	@if [ "$$(id -u)" = 0 ]; then hack/test-frr-image.sh; else echo "test: not root, skipping hack/test-frr-image.sh"; fi
 	$(REAL_NODES_TEST)
 
 ## test-real-nodes: (root) the chart on three real nodes (kubelet,
