@@ -114,3 +114,44 @@ func TestSyncL2StatusRemakesObjectDeletedUnderTheCache(t *testing.T) {
 		t.Errorf("status = %+v, want node %s, service %v on eth1", s, node, ref)
 	}
 }
+
+// TestSyncL2StatusOverAStaleVersion checks, against a real API server,
+// that the node's write of its own status object does not fail when its
+// cache holds an older version of it (the node's previous write not seen
+// yet): on real nodes the reconcile failed with a conflict right after
+// the install.
+func TestSyncL2StatusOverAStaleVersion(t *testing.T) {
+	const (
+		statusNS = "metallb-system"
+		node     = "n1"
+	)
+	env := testenv.Start(t, testenv.Options{})
+	ctx := t.Context()
+	c := env.Client
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: statusNS}}); err != nil {
+		t.Fatal(err)
+	}
+	ref := serviceRef{Namespace: "default", Name: "web"}
+	if err := syncL2Statuses(ctx, c, statusNS, node, map[serviceRef][]string{ref: {"eth0"}}); err != nil {
+		t.Fatal(err)
+	}
+	var cached v1beta1.ServiceL2StatusList
+	if err := c.List(ctx, &cached, client.InNamespace(statusNS)); err != nil || len(cached.Items) != 1 {
+		t.Fatalf("listing the status objects: %v, %d objects, want 1", err, len(cached.Items))
+	}
+	if err := syncL2Statuses(ctx, c, statusNS, node, map[serviceRef][]string{ref: {"eth1"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The cache still has the first version (eth0).
+	if err := syncL2Statuses(ctx, staleList{Client: c, l2: cached}, statusNS, node, map[serviceRef][]string{ref: {"eth2"}}); err != nil {
+		t.Fatalf("sync over a stale version: %v", err)
+	}
+	var got v1beta1.ServiceL2Status
+	if err := c.Get(ctx, client.ObjectKeyFromObject(&cached.Items[0]), &got); err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Status; len(s.Interfaces) != 1 || s.Interfaces[0].Name != "eth2" || s.ServiceName != ref.Name {
+		t.Errorf("status = %+v, want service %v on eth2", s, ref)
+	}
+}
