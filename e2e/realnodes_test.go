@@ -774,6 +774,14 @@ func testRealNodeFailure(t *testing.T, l *lab.Lab) {
 			}
 		}
 	})
+	waitCond(t, "another node owns the Layer 2 Service", func(context.Context) (bool, string) {
+		o := l2Owner(t, l)
+		return o != "" && o != victim, o
+	})
+	t.Logf("Layer 2 owner moved after %v", time.Since(stopped).Round(time.Millisecond))
+	for _, ip := range l2IPs {
+		waitHTTP(t, lab.LANClientNetns, ip)
+	}
 	for _, ip := range bgpIPs {
 		// The node's bgpd died with its TCP sessions closed, not cut: the
 		// router, a graceful-restart helper (the example peers enable
@@ -791,14 +799,6 @@ func testRealNodeFailure(t *testing.T, l *lab.Lab) {
 		})
 	}
 	t.Logf("next hop of %s gone from the router after %v", victim, time.Since(stopped).Round(time.Millisecond))
-	waitCond(t, "another node owns the Layer 2 Service", func(context.Context) (bool, string) {
-		o := l2Owner(t, l)
-		return o != "" && o != victim, o
-	})
-	t.Logf("Layer 2 owner moved after %v", time.Since(stopped).Round(time.Millisecond))
-	for _, ip := range l2IPs {
-		waitHTTP(t, lab.LANClientNetns, ip)
-	}
 
 	restarted = true
 	if err := l.StartNode(ctx, victim); err != nil {
