@@ -515,8 +515,18 @@ func waitHTTP(t *testing.T, netns string, ip netip.Addr) {
 
 func testRealVtysh(t *testing.T, l *lab.Lab) {
 	ctx := t.Context()
-	// docs/troubleshooting.md, "BGP": through the DaemonSet, then per pod.
-	out, err := l.Kubectl(ctx, "exec", "-n", lab.MetalLBNamespace, "ds/"+lab.ReleaseName+"-speaker", "-c", "frr", "--", "vtysh", "-c", "show bgp summary")
+	// docs/troubleshooting.md, "BGP": find the pods, then vtysh through
+	// the DaemonSet and per pod.
+	out, err := l.Kubectl(ctx, "get", "pods", "-n", lab.MetalLBNamespace, "-l", "app.kubernetes.io/component=speaker", "-o", "wide")
+	if err != nil {
+		t.Fatalf("listing the speaker pods: %v", err)
+	}
+	for _, n := range lab.Nodes() {
+		if !strings.Contains(string(out), n.Name) {
+			t.Errorf("the speaker pods' list lacks %s:\n%s", n.Name, out)
+		}
+	}
+	out, err = l.Kubectl(ctx, "exec", "-n", lab.MetalLBNamespace, "ds/"+lab.ReleaseName+"-speaker", "-c", "frr", "--", "vtysh", "-c", "show bgp summary")
 	if err != nil {
 		t.Fatalf("vtysh through the DaemonSet: %v", err)
 	}
