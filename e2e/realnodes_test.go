@@ -217,14 +217,18 @@ func testRealUpgrade(t *testing.T, l *lab.Lab) {
 // upgradeProbeDeadline bounds each request of the upgrade's clients.
 const upgradeProbeDeadline = time.Second
 
-// inFlightAtChange reports whether a lost probe was in flight when the
-// path to its IP changed: the router's ECMP set (its hash sends the rest
-// of the connection to another node, whose kube-proxy has no conntrack
-// entry for it and resets it) or the LAN client's neighbor entry (the
-// same, at a Layer 2 handover). No speaker can keep such a connection:
-// draining moves traffic away, so its path changes once when a node
-// leaves and once when it comes back. Any other loss is a failure.
+// inFlightAtChange reports whether a lost probe was reset while in
+// flight as the path to its IP changed: the router's ECMP set (its hash
+// sends the rest of the connection to another node, whose kube-proxy has
+// no conntrack entry for it and resets it) or the LAN client's neighbor
+// entry (the same, at a Layer 2 handover). No speaker can keep such a
+// connection: draining moves traffic away, so its path changes once when
+// a node leaves and once when it comes back. Any other loss (a timeout,
+// a refusal, a reset with no change) is a failure.
 func inFlightAtChange(p probe, changes []time.Time) bool {
+	if !p.reset() {
+		return false
+	}
 	for _, c := range changes {
 		if !c.Before(p.sent) && !c.After(p.sent.Add(upgradeProbeDeadline)) {
 			return true
