@@ -60,16 +60,23 @@ tools:
 	hack/build-helm.sh
 	hack/build-frr-k8s.sh
 
-## test: every test, including the integration tests against a real API server.
-test: tools lint
+## test: every test, including the integration tests against a real API
+## server and, as root, the FRR tests against the node image's FRR 10.3
+## (hack/test-frr-image.sh) and the chart on three real nodes
+## (test-real-nodes, run on its own after the rest, with its own timeout).
+test: tools lint node-tools
 	$(GO) test -count=1 -timeout 30m ./...
+	@if [ "$$(id -u)" = 0 ]; then hack/test-frr-image.sh; else echo "test: not root, skipping hack/test-frr-image.sh"; fi
+	$(REAL_NODES_TEST)
 
 ## test-real-nodes: (root) the chart on three real nodes (kubelet,
-## containerd, kube-proxy per lab node; e2e/realnodes_test.go). Opt-in, as
-## it builds the node binaries and images (node-tools) and takes minutes;
-## its known failures are listed on TestRealNodes.
+## containerd, kube-proxy per lab node; e2e/realnodes_test.go); builds the
+## node binaries and images (node-tools) when missing. `make test` runs it
+## too; `go test ./...` alone skips it (IRONLB_E2E_REAL_NODES unset).
 test-real-nodes: node-tools
-	IRONLB_E2E_REAL_NODES=1 $(GO) test -count=1 -timeout 40m -run '^TestRealNodes$$' -v ./e2e/
+	$(REAL_NODES_TEST) -v
+
+REAL_NODES_TEST = IRONLB_E2E_REAL_NODES=1 $(GO) test -count=1 -timeout 40m -run '^TestRealNodes$$' ./e2e/
 
 ## test-unit: the tests that need no API server.
 test-unit:

@@ -55,6 +55,10 @@ type Config struct {
 	Sessions StatusSource
 	// SessionInterval is how often Sessions is read.
 	SessionInterval time.Duration
+	// ReadyWait bounds how long the speaker's readiness waits for its BGP
+	// sessions (see Speaker.ReadyCheck); 0 turns the wait off: ready at
+	// once.
+	ReadyWait time.Duration
 	// L2 runs Layer 2 mode; nil disables it.
 	L2 *L2Config
 	// Registerer receives the Prometheus metrics.
@@ -85,6 +89,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NodeRouter != nil && c.FRR == nil {
 		errs = append(errs, errors.New("the node router needs FRR"))
+	}
+	if c.ReadyWait < 0 {
+		errs = append(errs, errors.New("ready wait must not be negative"))
 	}
 	if c.Registerer == nil {
 		errs = append(errs, errors.New("a metrics registerer must be set"))

@@ -88,10 +88,20 @@ func syncStatuses[T any, P interface {
 		if k.equal(k.value(obj), v) {
 			continue
 		}
-		// The list holds the cache's own objects: change a copy.
+		// The list holds the cache's own objects: change a copy. Only
+		// this node writes its objects, so a patch without the
+		// resourceVersion: the cache may not have seen the node's last
+		// write yet, and an update would fail with a conflict.
+		orig := obj
 		obj = (*T)(P(obj).DeepCopyObject().(P))
 		k.set(obj, ref, v)
-		if err := c.Status().Update(ctx, P(obj)); err != nil {
+		switch err := c.Status().Patch(ctx, P(obj), client.MergeFrom(P(orig))); {
+		case apierrors.IsNotFound(err):
+			// Deleted since the cache saw it (the owner of the moment
+			// cleared it while this node was not in its memberlist
+			// view yet): made again below.
+			seen[ref] = false
+		case err != nil:
 			errs = append(errs, fmt.Errorf("updating %s %s: %w", k.name, P(obj).GetName(), err))
 		}
 	}

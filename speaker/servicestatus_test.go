@@ -1,6 +1,7 @@
 package speaker
 
 import (
+	"context"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,5 +52,106 @@ func TestSyncL2StatusAdoptsObjectWithoutStatus(t *testing.T) {
 	s := got.Status
 	if s.Node != node || s.ServiceNamespace != ref.Namespace || s.ServiceName != ref.Name || len(s.Interfaces) != 1 || s.Interfaces[0].Name != "eth0" {
 		t.Errorf("status = %+v, want node %s, service %v on eth0", s, node, ref)
+	}
+}
+
+// staleList is a client whose List answers from a snapshot taken
+// earlier, as the speaker's cache does until a deletion reaches it.
+type staleList struct {
+	client.Client
+	l2 v1beta1.ServiceL2StatusList
+}
+
+func (s staleList) List(_ context.Context, list client.ObjectList, _ ...client.ListOption) error {
+	s.l2.DeepCopyInto(list.(*v1beta1.ServiceL2StatusList))
+	return nil
+}
+
+// TestSyncL2StatusRemakesObjectDeletedUnderTheCache checks, against a
+// real API server, that a node's status object that another node
+// deleted while this node's cache still holds it is made again, with no
+// error: on real nodes, a speaker that started before the others saw it
+// live had its ServiceL2Status cleared as stale by the owner of the
+// moment, and logged "updating ServiceL2Status ...: not found".
+func TestSyncL2StatusRemakesObjectDeletedUnderTheCache(t *testing.T) {
+	const (
+		statusNS = "metallb-system"
+		node     = "n1"
+	)
+	env := testenv.Start(t, testenv.Options{})
+	ctx := t.Context()
+	c := env.Client
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: statusNS}}); err != nil {
+		t.Fatal(err)
+	}
+	ref := serviceRef{Namespace: "default", Name: "web"}
+	if err := syncL2Statuses(ctx, c, statusNS, node, map[serviceRef][]string{ref: {"eth0"}}); err != nil {
+		t.Fatal(err)
+	}
+	var cached v1beta1.ServiceL2StatusList
+	if err := c.List(ctx, &cached, client.InNamespace(statusNS)); err != nil || len(cached.Items) != 1 {
+		t.Fatalf("listing the status objects: %v, %d objects, want 1", err, len(cached.Items))
+	}
+	old := cached.Items[0]
+	if err := c.Delete(ctx, &old); err != nil {
+		t.Fatal(err)
+	}
+
+	// The interfaces changed, so the cached object is updated.
+	if err := syncL2Statuses(ctx, staleList{Client: c, l2: cached}, statusNS, node, map[serviceRef][]string{ref: {"eth1"}}); err != nil {
+		t.Fatalf("sync over a stale cache: %v", err)
+	}
+
+	var got v1beta1.ServiceL2Status
+	if err := c.Get(ctx, client.ObjectKeyFromObject(&old), &got); err != nil {
+		t.Fatalf("the status object was not made again: %v", err)
+	}
+	if got.UID == old.UID {
+		t.Errorf("the status object has the deleted one's uid %s", got.UID)
+	}
+	s := got.Status
+	if s.Node != node || s.ServiceName != ref.Name || len(s.Interfaces) != 1 || s.Interfaces[0].Name != "eth1" {
+		t.Errorf("status = %+v, want node %s, service %v on eth1", s, node, ref)
+	}
+}
+
+// TestSyncL2StatusOverAStaleVersion checks, against a real API server,
+// that the node's write of its own status object does not fail when its
+// cache holds an older version of it (the node's previous write not seen
+// yet): on real nodes the reconcile failed with a conflict right after
+// the install.
+func TestSyncL2StatusOverAStaleVersion(t *testing.T) {
+	const (
+		statusNS = "metallb-system"
+		node     = "n1"
+	)
+	env := testenv.Start(t, testenv.Options{})
+	ctx := t.Context()
+	c := env.Client
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: statusNS}}); err != nil {
+		t.Fatal(err)
+	}
+	ref := serviceRef{Namespace: "default", Name: "web"}
+	if err := syncL2Statuses(ctx, c, statusNS, node, map[serviceRef][]string{ref: {"eth0"}}); err != nil {
+		t.Fatal(err)
+	}
+	var cached v1beta1.ServiceL2StatusList
+	if err := c.List(ctx, &cached, client.InNamespace(statusNS)); err != nil || len(cached.Items) != 1 {
+		t.Fatalf("listing the status objects: %v, %d objects, want 1", err, len(cached.Items))
+	}
+	if err := syncL2Statuses(ctx, c, statusNS, node, map[serviceRef][]string{ref: {"eth1"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The cache still has the first version (eth0).
+	if err := syncL2Statuses(ctx, staleList{Client: c, l2: cached}, statusNS, node, map[serviceRef][]string{ref: {"eth2"}}); err != nil {
+		t.Fatalf("sync over a stale version: %v", err)
+	}
+	var got v1beta1.ServiceL2Status
+	if err := c.Get(ctx, client.ObjectKeyFromObject(&cached.Items[0]), &got); err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Status; len(s.Interfaces) != 1 || s.Interfaces[0].Name != "eth2" || s.ServiceName != ref.Name {
+		t.Errorf("status = %+v, want service %v on eth2", s, ref)
 	}
 }

@@ -44,14 +44,28 @@ type sessionPoller struct {
 	// node router is off or has no source.
 	running   RunningConfigSource
 	nodeState *nodeStateWriter
+	// ready is the speaker's readiness, fed by every read; nil for none.
+	ready *readyGate
 }
+
+// readyPollInterval is how often the poller reads FRR's state while the
+// speaker is not ready yet: readiness follows the sessions closely.
+const readyPollInterval = time.Second
 
 // Start polls until ctx ends.
 func (p *sessionPoller) Start(ctx context.Context) error {
-	t := time.NewTicker(p.interval)
+	every := p.interval
+	if p.ready != nil {
+		every = min(every, readyPollInterval)
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		p.poll(ctx)
+		if every != p.interval && p.ready.isReady() {
+			every = p.interval
+			t.Reset(every)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -68,6 +82,9 @@ func (p *sessionPoller) poll(ctx context.Context) {
 	}
 	if st.LastApply == nil && p.agentFresh != nil {
 		p.agentFresh()
+	}
+	if p.ready != nil {
+		p.ready.observe(st, p.now())
 	}
 	sessions := sessionsFrom(st, p.now())
 	p.metrics.sessions.set(sessionSamples(st))

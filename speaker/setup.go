@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -34,6 +35,7 @@ type Speaker struct {
 	cfg     Config
 	r       *reconciler
 	trigger chan event.GenericEvent
+	ready   *readyGate
 }
 
 // the one request key of the speaker's reconciler.
@@ -72,6 +74,9 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 			drain: drainClock{delay: cfg.DrainDelay}, withdrawn: make(chan struct{}),
 		},
 		trigger: make(chan event.GenericEvent, 1),
+	}
+	if cfg.Sessions != nil && cfg.ReadyWait > 0 {
+		s.ready = &readyGate{wait: cfg.ReadyWait}
 	}
 	s.r.statuses = newStatusWriter(s.r.writeStatuses, cfg.Log)
 	s.r.bgpStatuses = &bgpStatuses{client: mgr.GetClient(), ns: cfg.Namespace, node: cfg.NodeName, fullEvery: 5 * time.Minute, now: cfg.Now}
@@ -123,7 +128,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 	if cfg.Sessions != nil {
 		p := &sessionPoller{
 			client: mgr.GetClient(), source: cfg.Sessions, ns: cfg.Namespace, node: cfg.NodeName, interval: cfg.SessionInterval, metrics: m, log: cfg.Log, now: cfg.Now,
-			agentFresh: s.reapplyIfApplied,
+			agentFresh: s.reapplyIfApplied, ready: s.ready,
 		}
 		if cfg.NodeRouter != nil {
 			p.states = &sessionStates{client: mgr.GetClient(), reader: mgr.GetAPIReader(), ns: cfg.Namespace, node: cfg.NodeName, owner: cfg.Owner, fullEvery: 5 * time.Minute, now: cfg.Now}
@@ -134,6 +139,18 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Speaker, error) {
 		}
 	}
 	return s, nil
+}
+
+// ReadyCheck is the speaker's readiness check. With BGP (Config.Sessions
+// set) and Config.ReadyWait, it passes once FRR runs a config the
+// speaker applied with every BGP session established, or ReadyWait after
+// the first read of FRR's state, and stays passing; otherwise it always
+// passes.
+func (s *Speaker) ReadyCheck() healthz.Checker {
+	if s.ready == nil {
+		return healthz.Ping
+	}
+	return s.ready.check
 }
 
 // reapplyIfApplied reconciles again when the speaker has applied a

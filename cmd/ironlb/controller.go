@@ -145,7 +145,7 @@ func runController(ctx context.Context, args []string, _ io.Reader, _, stderr io
 	}
 	opts := ctrl.Options{
 		Scheme:                  scheme,
-		Logger:                  logr.FromSlogHandler(log.Handler()),
+		Logger:                  logr.FromSlogHandler(leader.QuietCreateRace(log.Handler())),
 		Metrics:                 c.metrics.options(c.metricsAddr),
 		HealthProbeBindAddress:  c.healthAddr,
 		PprofBindAddress:        c.pprofAddr,

@@ -41,6 +41,7 @@ type speakerConfig struct {
 	frrSocket       string
 	routerID        netip.Addr
 	drainDelay      time.Duration
+	readyWait       time.Duration
 	drainOnStop     bool
 	nodeOptions     state.NodeOptions
 	sessionInterval time.Duration
@@ -196,6 +197,7 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 	fs.BoolVar(&c.nodeOptions.IgnoreExcludeLabel, "ignore-exclude-lb", false, "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers too (as MetalLB's flag; give it to every speaker)")
 	fs.BoolVar(&c.nodeOptions.DrainOnCordon, "drain-on-cordon", false, "drain a cordoned node as for the exclude label: GRACEFUL_SHUTDOWN, then withdraw; hand its Layer 2 IPs over (default: a cordon changes nothing, as in MetalLB; give it to every speaker)")
 	fs.DurationVar(&c.sessionInterval, "session-interval", 10*time.Second, "how often BGP session state is read from FRR")
+	fs.DurationVar(&c.readyWait, "ready-wait", speaker.DefaultReadyWait, "readiness waits until FRR runs the applied config with every BGP session established, for this long at most (a rolling update then takes the next node only once this one announces); 0: ready at once")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":7474", "address of the Prometheus metrics endpoint (0 disables)")
 	c.metrics.register(fs)
 	fs.StringVar(&c.healthAddr, "health-addr", ":7475", "address of the /healthz and /readyz endpoints (0 disables)")
@@ -225,6 +227,9 @@ func parseSpeakerFlags(args []string, stderr io.Writer) (speakerConfig, error) {
 		errs = append(errs, fmt.Errorf("-always-block: %w", err))
 	} else {
 		c.alwaysBlock = p
+	}
+	if c.readyWait < 0 {
+		errs = append(errs, errors.New("-ready-wait must not be negative"))
 	}
 	if c.drainDelay < 0 {
 		errs = append(errs, errors.New("-drain-delay must not be negative"))
@@ -289,7 +294,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		log.Info("bgp through frr-k8s", "frrk8sNamespace", cfg.FRRK8s.Namespace, "frrConfiguration", speaker.FRRK8sConfigName(c.nodeName))
 	} else if c.frrSocket != "" {
 		client := agent.NewClient(c.frrSocket)
-		cfg.FRR, cfg.Sessions, cfg.SessionInterval = client, client, c.sessionInterval
+		cfg.FRR, cfg.Sessions, cfg.SessionInterval, cfg.ReadyWait = client, client, c.sessionInterval, c.readyWait
 		cfg.NodeRouter = &speaker.NodeRouterConfig{AlwaysBlock: c.alwaysBlock, Running: client}
 	}
 	sp, err := speaker.Setup(mgr, cfg)
@@ -299,7 +304,7 @@ func runSpeaker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+	if err := mgr.AddReadyzCheck("announcing", sp.ReadyCheck()); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	log.Info("speaker starting", "namespace", c.namespace, "frrAgent", c.frrSocket, "layer2", c.l2.enabled, "memberlist", c.l2.bind != "off", "l2Ownership", c.l2.ownership,

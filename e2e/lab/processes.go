@@ -162,6 +162,10 @@ func (l *Lab) nodeProcesses(n Node) []procSpec {
 				"--router-id=" + n.IPv4.String(),
 				"--drain-delay=3s",
 				"--session-interval=2s",
+				// Ready at once, as the lab starts speakers before some
+				// tests' peers exist; the real nodes' chart keeps the wait
+				// for the sessions (speaker.DefaultReadyWait).
+				"--ready-wait=0",
 				"--memberlist-secret=" + MemberlistSecret,
 				// Only inside the node's namespace: for profiling benchmarks.
 				"--pprof-addr=127.0.0.1:7476",

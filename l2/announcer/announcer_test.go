@@ -363,6 +363,35 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 // TestReannounce: after a merge of the membership, the node announces
 // every IP it owns again with a full burst, but not those it only hands
 // over, and nothing when it owns nothing.
+// TestHandoverEndsTheBurst: an IP handed over in the middle of its
+// burst is answered for the grace period but announced no more: the new
+// owner's announcements alone move the clients, instead of both nodes
+// taking turns (seen on real nodes: a speaker that re-announced after a
+// member came back, then drained, flipped the LAN client's neighbor entry
+// between itself and the new owner every second).
+func TestHandoverEndsTheBurst(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	synctest.Test(t, func(t *testing.T) {
+		burst := []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second}
+		a, o, stop := run(t, Config{HandoverGrace: 10 * time.Second, Burst: burst})
+		defer stop()
+		a.SetLinks([]iface.Link{link("eth0", 2)})
+		a.Update(owns(target("192.0.2.1")))
+		time.Sleep(1500 * ms)
+		synctest.Wait()
+		a.Update(election.Assignment{Node: node, Handover: []election.Target{target("192.0.2.1")}})
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if diff := cmp.Diff(at("192.0.2.1", 0, time.Second), o.current("eth0/arp").takeAnnounced(), cmpOpts); diff != "" {
+			t.Errorf("announcements (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(map[string][]string{"eth0/arp": {"192.0.2.1"}}, o.live()); diff != "" {
+			t.Errorf("responders during the handover (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestReannounce(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })

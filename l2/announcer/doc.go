@@ -16,7 +16,8 @@
 // IPs the election lists as Handover (this node drains) are kept for
 // HandoverGrace if the node announced them already, so that the new
 // owner announces before this node stops (make before break); they are
-// never started.
+// never started, and their announcements still due are dropped: the node
+// answers for them but leaves announcing to the new owner.
 //
 // Reannounce starts the burst of every owned IP again: the speaker calls
 // it when members join or come back, so that the clients that followed

@@ -119,6 +119,7 @@ func (l *loop) reconcile(ctx context.Context, now time.Time) time.Time {
 	if again {
 		l.restartBursts(handover, now)
 	}
+	l.endHandoverBursts(handover)
 	wake = earliest(wake, l.announce(now))
 
 	ips := map[slot][]netip.Addr{}
@@ -290,6 +291,18 @@ func (l *loop) restartBursts(handover map[netip.Addr]bool, now time.Time) {
 		}
 	}
 	l.a.log.Info("announcing the owned IPs again", "announcements", n)
+}
+
+// endHandoverBursts drops the announcements still due for the IPs the
+// node hands over: it answers for them until the grace period ends, but
+// only the new owner announces them, or the clients would follow each
+// node in turn.
+func (l *loop) endHandoverBursts(handover map[netip.Addr]bool) {
+	for k := range l.bursts {
+		if handover[k.ip] {
+			delete(l.bursts, k)
+		}
+	}
 }
 
 // announce sends the announcements due at now and returns when the next
