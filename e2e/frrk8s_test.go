@@ -147,7 +147,7 @@ func TestFRRK8sMode(t *testing.T) {
 	// written as MetalLB writes one (port 179 spelled out). (A part of
 	// the remote network the router has connected: the lab's other
 	// documentation prefixes are its LAN, pool and Service CIDRs.)
-	before := sessionCounters(t, l)
+	before := routerSessionCounters(t, l)
 	user := &frrk8s.FRRConfiguration{
 		ObjectMeta: metav1.ObjectMeta{Namespace: frrk8sNamespace, Name: "user-extra"},
 		Spec: frrk8s.FRRConfigurationSpec{BGP: frrk8s.BGPConfig{
@@ -182,14 +182,14 @@ func TestFRRK8sMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitECMP("a new Service's route from the three nodes", ip)
-	if after := sessionCounters(t, l); !maps.Equal(before, after) {
+	if after := routerSessionCounters(t, l); !maps.Equal(before, after) {
 		t.Errorf("sessions reset while frr-k8s merged and applied the changes: established/dropped before %v, after %v", before, after)
 	}
 }
 
-// sessionCounters returns, per router neighbor, how often its session
+// routerSessionCounters returns, per router neighbor, how often its session
 // was established and dropped.
-func sessionCounters(t *testing.T, l *lab.Lab) map[string][2]int64 {
+func routerSessionCounters(t *testing.T, l *lab.Lab) map[string][2]int64 {
 	t.Helper()
 	ns, err := routerNeighbors(t.Context(), l)
 	if err != nil {
