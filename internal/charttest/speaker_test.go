@@ -125,6 +125,9 @@ func TestSpeakerNodeRouterRunsUnderChartRBAC(t *testing.T) {
 		"--l2=false",
 		// no FRR to drain: stop at once
 		"--drain-on-stop=false",
+		// no FRR to wait for: ready once it serves (readiness
+		// otherwise waits for the agent's sessions)
+		"--ready-wait=0",
 	)
 	logs := runBinary(t, bin, args)
 	waitReady(t, "the speaker", healthPort)
