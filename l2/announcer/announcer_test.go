@@ -363,6 +363,35 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 // TestReannounce: after a merge of the membership, the node announces
 // every IP it owns again with a full burst, but not those it only hands
 // over, and nothing when it owns nothing.
+// TestReclaimedIPAnnouncedAgain: an IP handed over and owned again
+// before the grace period ended gets a burst anew. Its responder kept
+// it, so it is no gain, but the clients may have followed the node it
+// went to; with the handover's burst dropped nothing else would bring
+// them back (a full e2e run: no gratuitous ARP from the owner after a
+// partition healed).
+func TestReclaimedIPAnnouncedAgain(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	synctest.Test(t, func(t *testing.T) {
+		burst := []time.Duration{0, time.Second}
+		a, o, stop := run(t, Config{HandoverGrace: 10 * time.Second, Burst: burst})
+		defer stop()
+		a.SetLinks([]iface.Link{link("eth0", 2)})
+		a.Update(owns(target("192.0.2.1")))
+		time.Sleep(1500 * ms)
+		synctest.Wait()
+		a.Update(election.Assignment{Node: node, Handover: []election.Target{target("192.0.2.1")}})
+		time.Sleep(1500 * ms)
+		synctest.Wait()
+		a.Update(owns(target("192.0.2.1")))
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if diff := cmp.Diff(at("192.0.2.1", 0, time.Second, 3*time.Second, 4*time.Second), o.current("eth0/arp").takeAnnounced(), cmpOpts); diff != "" {
+			t.Errorf("announcements (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // TestHandoverEndsTheBurst: an IP handed over in the middle of its
 // burst is answered for the grace period but announced no more: the new
 // owner's announcements alone move the clients, instead of both nodes

@@ -57,7 +57,9 @@ type loop struct {
 	// over.
 	handoverUntil map[netip.Addr]time.Time
 	// prev are the IPs the node announced after the last round.
-	prev       map[netip.Addr]bool
+	prev map[netip.Addr]bool
+	// handedOver are the IPs the node handed over after the last round.
+	handedOver map[netip.Addr]bool
 	lastStatus []IPStatus
 	gen        int
 	exits      chan exit
@@ -72,6 +74,7 @@ func newLoop(a *Announcer) *loop {
 		bursts:        map[burstKey]*burst{},
 		handoverUntil: map[netip.Addr]time.Time{},
 		prev:          map[netip.Addr]bool{},
+		handedOver:    map[netip.Addr]bool{},
 		exits:         make(chan exit),
 	}
 }
@@ -119,7 +122,7 @@ func (l *loop) reconcile(ctx context.Context, now time.Time) time.Time {
 	if again {
 		l.restartBursts(handover, now)
 	}
-	l.endHandoverBursts(handover)
+	l.handoverBursts(handover, now)
 	wake = earliest(wake, l.announce(now))
 
 	ips := map[slot][]netip.Addr{}
@@ -293,16 +296,26 @@ func (l *loop) restartBursts(handover map[netip.Addr]bool, now time.Time) {
 	l.a.log.Info("announcing the owned IPs again", "announcements", n)
 }
 
-// endHandoverBursts drops the announcements still due for the IPs the
+// handoverBursts drops the announcements still due for the IPs the
 // node hands over: it answers for them until the grace period ends, but
 // only the new owner announces them, or the clients would follow each
-// node in turn.
-func (l *loop) endHandoverBursts(handover map[netip.Addr]bool) {
+// node in turn. An IP the node owns again before the grace period ended
+// gets its burst anew: its responder kept it, so it is no gain, but the
+// clients may have followed the node it was handed to.
+func (l *loop) handoverBursts(handover map[netip.Addr]bool, now time.Time) {
 	for k := range l.bursts {
 		if handover[k.ip] {
 			delete(l.bursts, k)
 		}
 	}
+	for s, run := range l.responders {
+		for _, ip := range run.ips {
+			if l.handedOver[ip] && !handover[ip] {
+				l.bursts[burstKey{s, ip}] = &burst{start: now, next: now.Add(l.a.cfg.Burst[0])}
+			}
+		}
+	}
+	l.handedOver = handover
 }
 
 // announce sends the announcements due at now and returns when the next
