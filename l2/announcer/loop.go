@@ -275,9 +275,15 @@ func (l *loop) setOwned(s slot, run *running, ips []netip.Addr, now time.Time) {
 		log.Info("stopped announcing", "ip", ip)
 	}
 	for _, ip := range gained {
-		l.bursts[burstKey{s, ip}] = &burst{start: now, next: now.Add(l.a.cfg.Burst[0])}
+		l.startBurst(s, ip, now)
 		log.Info("announcing", "ip", ip)
 	}
+}
+
+// startBurst schedules the announcements of ip on the responder of s
+// from now on, replacing any burst of it still running.
+func (l *loop) startBurst(s slot, ip netip.Addr, now time.Time) {
+	l.bursts[burstKey{s, ip}] = &burst{start: now, next: now.Add(l.a.cfg.Burst[0])}
 }
 
 // restartBursts starts the burst of every IP the responders announce
@@ -289,7 +295,7 @@ func (l *loop) restartBursts(handover map[netip.Addr]bool, now time.Time) {
 			if handover[ip] {
 				continue
 			}
-			l.bursts[burstKey{s, ip}] = &burst{start: now, next: now.Add(l.a.cfg.Burst[0])}
+			l.startBurst(s, ip, now)
 			n++
 		}
 	}
@@ -311,7 +317,7 @@ func (l *loop) handoverBursts(handover map[netip.Addr]bool, now time.Time) {
 	for s, run := range l.responders {
 		for _, ip := range run.ips {
 			if l.handedOver[ip] && !handover[ip] {
-				l.bursts[burstKey{s, ip}] = &burst{start: now, next: now.Add(l.a.cfg.Burst[0])}
+				l.startBurst(s, ip, now)
 			}
 		}
 	}
