@@ -81,6 +81,11 @@ func partitionHeal(tb testing.TB, l *lab.Lab, h *l2Harness, name string, ip neti
 	// most a second apart): what the client sees after the heal is
 	// what the heal caused.
 	arps.waitQuiet(tb, ip, 2*time.Second)
+	// A move that was still under way (a node back from a failure
+	// taking the IP back) would pass for the partition's takeover.
+	if now := waitOwner(tb, l, name, nil); now != r.owner {
+		tb.Fatalf("%s moved from %s to %s before the partition: the cluster had not settled", name, r.owner, now)
+	}
 
 	detached := map[string]bool{}
 	detach := func(node string) {
@@ -130,6 +135,7 @@ func partitionHeal(tb testing.TB, l *lab.Lab, h *l2Harness, name string, ip neti
 	ofIP := func(a arpPacket) bool { return a.senderIP == ip && !a.at.Before(healed) }
 	tb.Cleanup(func() {
 		if tb.Failed() {
+			logL2Events(tb, l, healed.Add(-30*time.Second), 80)
 			for _, a := range arps.packets(ofIP) {
 				tb.Logf("ARP after the heal: %s", a)
 			}

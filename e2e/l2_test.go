@@ -205,6 +205,10 @@ func testL2LinkDown(t *testing.T, l *lab.Lab, h *l2Harness) {
 	t.Cleanup(func() {
 		setSwitchPort(t, switchPort(old), "up")
 		h.waitSettled(t)
+		// The node offers again only after its link settle time (2s):
+		// until it has the IP back, the cluster is still moving, and
+		// the next test would start from an owner about to change.
+		waitOwner(t, l, "l2-link", func(n string) bool { return n == old })
 	})
 	nw := waitOwner(t, l, "l2-link", func(n string) bool { return n != old })
 	p.waitAnsweredBy(t, nw, 50)
