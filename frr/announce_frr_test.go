@@ -118,7 +118,7 @@ func TestAnnouncementsFRR(t *testing.T) {
 }
 
 // testNetns creates a namespace for t and deletes it when t ends.
-func testNetns(t *testing.T, ctx context.Context, prefix string) string {
+func testNetns(t testing.TB, ctx context.Context, prefix string) string {
 	t.Helper()
 	ns := frrproc.UniqueName(prefix)
 	if err := frrproc.AddNetns(ctx, ns); err != nil {
@@ -151,7 +151,7 @@ exit
 }
 
 // applyConfig reloads the speaker with conf as the speaker does.
-func applyConfig(t *testing.T, ctx context.Context, f *frrproc.FRR, conf []byte) {
+func applyConfig(t testing.TB, ctx context.Context, f *frrproc.FRR, conf []byte) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "frr.conf")
 	if err := os.WriteFile(path, conf, 0o644); err != nil {
@@ -205,7 +205,7 @@ func received(ctx context.Context, f *frrproc.FRR) (map[string]route, error) {
 
 // waitRoutes waits until the receiver holds exactly want, or fails after
 // a minute.
-func waitRoutes(t *testing.T, ctx context.Context, f *frrproc.FRR, phase string, want map[string]route) {
+func waitRoutes(t testing.TB, ctx context.Context, f *frrproc.FRR, phase string, want map[string]route) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()

@@ -87,6 +87,14 @@
 //     is applied; the router-wide form avoids that in the common case.
 //   - `log stdout LEVEL` (the speaker's sidecar logs to its stdout) and
 //     `hostname NODE`.
+//   - `bgp route-map delay-timer 1`: bgpd applies a changed route-map
+//     entry to the routes it already has only when this timer fires (5 s
+//     by default; 0 would never apply it). A drain changes the outbound
+//     entries in place (GRACEFUL_SHUTDOWN, local preference 0), and real
+//     nodes saw it reach the router 5.05 s after the pod's deletion, a
+//     third of the drain delay lost; with 1 s it takes a second at most.
+//     New Services are not concerned: their network lines name entries
+//     that exist already.
 //   - A BGPPeer's localASN is `neighbor X local-as N no-prepend
 //     replace-as`: the peer sees N alone, as if it were the router's AS.
 //   - `neighbor X disable-connected-check` on single-hop eBGP sessions to
