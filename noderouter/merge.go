@@ -20,6 +20,13 @@ type Options struct {
 	// the filters say: the Service, ClusterIP and pod ranges (frr-k8s's
 	// --always-block).
 	AlwaysBlock []netip.Prefix
+	// Passwords are the passwords of the passwordSecrets the node can
+	// read, by "namespace/name" (see SecretUses). A neighbor whose
+	// Secret is here has that password: it agrees with a piece that
+	// gives the same password directly, as in frr-k8s. A neighbor whose
+	// Secret is not here keeps its passwordSecret, which agrees only
+	// with the same Secret.
+	Passwords map[string]config.Password
 }
 
 // Merge merges the pieces, in order: the first piece that defines a
@@ -31,7 +38,7 @@ func Merge(opts Options, pieces ...*Model) (*Model, error) {
 	m := &merger{routers: map[string]*Router{}, profiles: map[string]*BFDProfile{}, pending: map[neighborKey][]taggedOut{}}
 	for _, p := range pieces {
 		if p != nil {
-			m.piece(p)
+			m.piece(withPasswords(p, opts.Passwords))
 		}
 	}
 	m.foldPending()

@@ -205,6 +205,72 @@ bgp:
 			wantErr: []string{`spec.bgp.routers[0].neighbors[0].password conflict: neighbor 192.0.2.1 in VRF "": the passwords differ`},
 		},
 		{
+			name:    "a password and a Secret holding another one conflict",
+			objs:    []obj{{"ns/a", routerWith("password: secret-one")}, {"ns/b", routerWith("passwordSecret: {name: bgp}")}},
+			opts:    Options{Passwords: map[string]config.Password{"ns/bgp": config.NewPassword("secret-two")}},
+			wantErr: []string{`FRRConfiguration "ns/a" spec.bgp.routers[0].neighbors[0].password and FRRConfiguration "ns/b" spec.bgp.routers[0].neighbors[0].password conflict: neighbor 192.0.2.1 in VRF "": the passwords differ`},
+		},
+		{
+			name: "a password and a Secret holding the same one agree, as in frr-k8s",
+			objs: []obj{{"ns/a", routerWith("password: secret-one")}, {"ns/b", routerWith("passwordSecret: {name: bgp}")}},
+			opts: Options{Passwords: map[string]config.Password{"ns/bgp": config.NewPassword("secret-one")}},
+			want: func() *Model {
+				m := oneNeighbor(Incoming{}, "ns/a", "ns/b")
+				m.Routers[0].Neighbors[0].Password = config.NewPassword("secret-one")
+				return m
+			}(),
+		},
+		{
+			name: "two Secrets holding the same password agree; the merge has the password",
+			objs: []obj{{"ns/a", routerWith("passwordSecret: {name: one}")}, {"ns/b", routerWith("passwordSecret: {name: two, namespace: other}")}},
+			opts: Options{Passwords: map[string]config.Password{"ns/one": config.NewPassword("secret-one"), "other/two": config.NewPassword("secret-one")}},
+			want: func() *Model {
+				m := oneNeighbor(Incoming{}, "ns/a", "ns/b")
+				m.Routers[0].Neighbors[0].Password = config.NewPassword("secret-one")
+				return m
+			}(),
+		},
+		{
+			name: "a Secret not read keeps its name",
+			objs: []obj{{"ns/a", routerWith("passwordSecret: {name: one}")}, {"ns/b", routerWith("passwordSecret: {name: one}")}},
+			opts: Options{Passwords: map[string]config.Password{"ns/other": config.NewPassword("secret-one")}},
+			want: func() *Model {
+				m := oneNeighbor(Incoming{}, "ns/a", "ns/b")
+				m.Routers[0].Neighbors[0].PasswordSecret = "ns/one"
+				return m
+			}(),
+		},
+		{
+			name: "ironlb's BGPPeer password and a Secret with the same value agree",
+			own: func() *frr.Config {
+				c := ownConfig()
+				c.Routers[0].Neighbors[0].Password = config.NewPassword("secret-one")
+				return c
+			}(),
+			objs: []obj{{"ns/a", "bgp:\n  bfdProfiles: [{name: fast, receiveInterval: 50, transmitInterval: 50}]\n  routers:\n  - asn: 64512\n    neighbors:\n    - {address: 192.0.2.1, asn: 64512, bfdProfile: fast, holdTime: 90s, keepaliveTime: 30s, passwordSecret: {name: bgp}}"}},
+			opts: Options{Passwords: map[string]config.Password{"ns/bgp": config.NewPassword("secret-one")}},
+			want: func() *Model {
+				m := ownModel(t)
+				r := &m.Routers[0]
+				r.Neighbors[0].Password = config.NewPassword("secret-one")
+				r.Neighbors[0].Origins = append(r.Neighbors[0].Origins, fc("ns/a", "spec.bgp.routers[0].neighbors[0]"))
+				r.Origins = append(r.Origins, fc("ns/a", "spec.bgp.routers[0]"))
+				m.BFDProfiles[0].Origins = append(m.BFDProfiles[0].Origins, fc("ns/a", "spec.bgp.bfdProfiles[0]"))
+				return m
+			}(),
+		},
+		{
+			name: "ironlb's BGPPeer password and a Secret with another value conflict",
+			own: func() *frr.Config {
+				c := ownConfig()
+				c.Routers[0].Neighbors[0].Password = config.NewPassword("secret-one")
+				return c
+			}(),
+			objs:    []obj{{"ns/a", "bgp:\n  bfdProfiles: [{name: fast, receiveInterval: 50, transmitInterval: 50}]\n  routers:\n  - asn: 64512\n    neighbors:\n    - {address: 192.0.2.1, asn: 64512, bfdProfile: fast, holdTime: 90s, keepaliveTime: 30s, passwordSecret: {name: bgp}}"}},
+			opts:    Options{Passwords: map[string]config.Password{"ns/bgp": config.NewPassword("secret-two")}},
+			wantErr: []string{`BGPPeer "router" spec.password and FRRConfiguration "ns/a" spec.bgp.routers[0].neighbors[0].password conflict: neighbor 192.0.2.1 in VRF "": the passwords differ`},
+		},
+		{
 			name: "BFD profile conflict on a neighbor and in the profiles",
 			objs: []obj{
 				{"ns/a", "bgp:\n  bfdProfiles: [{name: fast, receiveInterval: 50}]\n" + strings.TrimPrefix(routerWith("bfdProfile: fast"), "bgp:\n")},
@@ -325,7 +391,7 @@ bgp:
 						t.Errorf("error\n%v\ndoes not contain\n%s", err, w)
 					}
 				}
-				if strings.Contains(err.Error(), "secret-one") {
+				if strings.Contains(err.Error(), "secret-one") || strings.Contains(err.Error(), "secret-two") {
 					t.Errorf("error %q reveals a password", err)
 				}
 				return

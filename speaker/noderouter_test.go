@@ -154,8 +154,9 @@ bgp:
 // node is merged into the frr.conf; a conflicting one keeps the node on
 // its last valid frr.conf (Service changes included, as frr-k8s keeps
 // MetalLB's) and is reported in FRRNodeState and ConfigurationState;
-// removing it applies the merge again; a passwordSecret is resolved, and
-// a missing Secret is a conversion error.
+// removing it applies the merge again; a passwordSecret is resolved, a
+// missing Secret is a conversion error, and a Secret and a password of
+// the same value for one neighbor agree (another value conflicts).
 func TestNodeRouterAppliesAndKeepsLastValid(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
 	ctx := t.Context()
@@ -288,6 +289,38 @@ bgp:
 	testenv.Eventually(t, "FRRNodeState without the password", func() (bool, string) {
 		st := nodeState()
 		return st.LastConversionResult == "success" && strings.Contains(st.DesiredConfig, "neighbor 192.0.2.7") && !strings.Contains(st.DesiredConfig, "s3cret"), st.LastConversionResult
+	})
+
+	// The same neighbor with the Secret's password written out: one
+	// session, as in frr-k8s, which compares the passwords themselves.
+	create(frrConfiguration(t, "collector-plain", `
+bgp:
+  routers:
+  - asn: 64512
+    prefixes: [198.51.100.128/25]
+    neighbors:
+    - address: 192.0.2.7
+      asn: 64512
+      password: s3cret
+      toAdvertise: {allowed: {mode: all}}
+`))
+	testenv.Eventually(t, "the plain password merged with the Secret's", func() (bool, string) {
+		st := nodeState()
+		return st.LastConversionResult == "success" && strings.Contains(frr.last(), "network 198.51.100.128/25"), st.LastConversionResult
+	})
+	// The Secret changed to another password: a conflict.
+	var sec corev1.Secret
+	if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: "collector-pw"}, &sec); err != nil {
+		t.Fatal(err)
+	}
+	sec.Data["password"] = []byte("0ther")
+	if err := c.Update(ctx, &sec); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the password conflict reported", func() (bool, string) {
+		st := nodeState()
+		return strings.Contains(st.LastConversionResult, `FRRConfiguration "metallb-system/collector" spec.bgp.routers[0].neighbors[0].password and FRRConfiguration "metallb-system/collector-plain" spec.bgp.routers[0].neighbors[0].password conflict`) &&
+			!strings.Contains(st.LastConversionResult, "0ther"), st.LastConversionResult
 	})
 }
 
