@@ -241,6 +241,32 @@ bgp:
 			}(),
 		},
 		{
+			name:    "draining: ironlb's LOCAL_PREF 0 conflicts without Options.Draining",
+			own:     drainingConfig(),
+			objs:    []obj{{"ns/a", drainObject}},
+			wantErr: []string{`prefix 203.0.113.2/32 gets local preferences 0 and 50`},
+		},
+		{
+			name: "draining: ironlb's LOCAL_PREF 0 stands, communities still unite",
+			own:  drainingConfig(),
+			objs: []obj{{"ns/a", drainObject}},
+			opts: Options{Draining: true},
+			want: func() *Model {
+				m := ownModel(t)
+				r := &m.Routers[0]
+				n := &r.Neighbors[0]
+				gs := comm(t, "65535:0")
+				n.Outgoing = []OutPrefix{
+					{Prefix: pfx("203.0.113.1/32"), SetLocalPref: true, Communities: []config.Community{comm(t, "65000:1"), gs}},
+					{Prefix: pfx("203.0.113.2/32"), SetLocalPref: true, Communities: []config.Community{comm(t, "65000:2"), gs}},
+				}
+				n.Origins = append(n.Origins, fc("ns/a", "spec.bgp.routers[0].neighbors[0]"))
+				r.Origins = append(r.Origins, fc("ns/a", "spec.bgp.routers[0]"))
+				m.BFDProfiles[0].Origins = append(m.BFDProfiles[0].Origins, fc("ns/a", "spec.bgp.bfdProfiles[0]"))
+				return m
+			}(),
+		},
+		{
 			name: "ironlb's BGPPeer password and a Secret with the same value agree",
 			own: func() *frr.Config {
 				c := ownConfig()
@@ -405,6 +431,43 @@ bgp:
 		})
 	}
 }
+
+// drainingConfig is ownConfig as frr.Build renders it while the node
+// drains (frr.PhaseGracefulShutdown): GRACEFUL_SHUTDOWN on every prefix
+// and, toward the iBGP peer, LOCAL_PREF 0.
+func drainingConfig() *frr.Config {
+	c := ownConfig()
+	for i := range c.RouteMaps {
+		for j := range c.RouteMaps[i].Entries {
+			if e := &c.RouteMaps[i].Entries[j]; e.MatchTag != 0 {
+				e.Communities = append(e.Communities, "65535:0")
+				e.SetLocalPref, e.LocalPref = true, 0
+			}
+		}
+	}
+	return c
+}
+
+// drainObject shares ironlb's session and sets, on ironlb's Service
+// prefix 203.0.113.2/32, ironlb's own local preference 50 and a
+// community.
+const drainObject = `
+bgp:
+  bfdProfiles: [{name: fast, receiveInterval: 50, transmitInterval: 50}]
+  routers:
+  - asn: 64512
+    prefixes: [203.0.113.2/32]
+    neighbors:
+    - address: 192.0.2.1
+      asn: 64512
+      bfdProfile: fast
+      holdTime: 90s
+      keepaliveTime: 30s
+      toAdvertise:
+        allowed: {prefixes: [203.0.113.2/32]}
+        withLocalPref: [{prefixes: [203.0.113.2/32], localPref: 50}]
+        withCommunity: [{prefixes: [203.0.113.2/32], community: "65000:2"}]
+`
 
 // routerWith is the spec of a router of AS 64512 with one neighbor,
 // 192.0.2.1 of AS 64500, and the given neighbor fields.

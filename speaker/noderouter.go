@@ -62,9 +62,10 @@ type routed struct {
 
 // merge returns the frr.Config that serves own (ironlb's announcements
 // for the node) and the FRRConfigurations selecting a node with
-// nodeLabels. The error is a conversion error for the user to fix,
-// wrapped, or a failure to read the cache.
-func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map[string]string) (routed, error) {
+// nodeLabels; draining tells that own is the graceful-shutdown phase's
+// (noderouter.Options.Draining). The error is a conversion error for the
+// user to fix, wrapped, or a failure to read the cache.
+func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map[string]string, draining bool) (routed, error) {
 	var list frrk8s.FRRConfigurationList
 	// The cache's objects themselves: the merge only reads them.
 	if err := nr.reader.List(ctx, &list, client.InNamespace(nr.namespace), client.UnsafeDisableDeepCopy); err != nil {
@@ -84,7 +85,7 @@ func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map
 		return res, conversionError{err}
 	}
 	opts := nr.opts
-	opts.Passwords = pw
+	opts.Passwords, opts.Draining = pw, draining
 	m, err := noderouter.ForNode(own, list.Items, nodeLabels, opts)
 	if err != nil {
 		return res, conversionError{err}
@@ -210,15 +211,15 @@ func stateConfig(text []byte) string {
 	return apply.Redact(b.String())
 }
 
-// route merges the node's FRRConfigurations into fc. A conversion error
-// is recorded for the status objects and returned; a failure to read the
-// cache is returned alone.
-func (r *reconciler) route(ctx context.Context, cluster *state.Cluster, fc *frr.Config) (*frr.Config, error) {
+// route merges the node's FRRConfigurations into fc, built for phase
+// ph. A conversion error is recorded for the status objects and
+// returned; a failure to read the cache is returned alone.
+func (r *reconciler) route(ctx context.Context, cluster *state.Cluster, fc *frr.Config, ph frr.Phase) (*frr.Config, error) {
 	if r.router == nil {
 		return fc, nil
 	}
 	node, _ := cluster.Node(r.cfg.NodeName)
-	out, err := r.router.merge(ctx, fc, node.Labels)
+	out, err := r.router.merge(ctx, fc, node.Labels, ph == frr.PhaseGracefulShutdown)
 	var ce conversionError
 	switch {
 	case errors.As(err, &ce):
