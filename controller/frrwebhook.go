@@ -83,7 +83,7 @@ func (v *frrValidator) check(ctx context.Context, obj *frrk8s.FRRConfiguration) 
 	// Only a local preference of obj can conflict with ironlb's Service
 	// prefixes (communities unite); the conflicts between the others
 	// are not obj's.
-	if setsLocalPref(piece) {
+	if in.localPrefs = localPrefPrefixes(piece); len(in.localPrefs) > 0 {
 		if err := readServices(ctx, v.reader, in); err != nil {
 			return nil, err
 		}

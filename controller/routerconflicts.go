@@ -1,9 +1,12 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -30,7 +33,11 @@ import (
 //     a local preference is the only attribute of a Service prefix that
 //     can conflict (communities unite), and the sessions and routers do
 //     not depend on the Services, so without one the Services change
-//     nothing and are not read;
+//     nothing and are not read. Of the Services only those with an
+//     address inside a prefix that gets a local preference are built:
+//     a prefix ironlb announces holds the addresses it is made of, so
+//     the others cannot make such a prefix, and leaving them out keeps
+//     a node's build small with 10,000 Services;
 //   - the passwords of the passwordSecrets in ironlb's namespace, so
 //     that a password and a Secret with the same value agree; a Secret
 //     that cannot be read compares by name.
@@ -47,6 +54,10 @@ type routerInputs struct {
 	// cfgs are the FRRConfigurations of ironlb's namespace.
 	cfgs      []frrk8s.FRRConfiguration
 	passwords map[string]config.Password
+	// localPrefs are the prefixes the FRRConfigurations of the merge set
+	// a local preference on: only Services with an address inside one
+	// can conflict.
+	localPrefs []netip.Prefix
 	// withServices tells that services and slices were read.
 	withServices bool
 	services     []corev1.Service
@@ -111,15 +122,34 @@ func secretPasswords(cfgs []frrk8s.FRRConfiguration, secrets []corev1.Secret) ma
 	return out
 }
 
-// setsLocalPref reports whether a piece sets a local preference on any
-// advertised prefix.
-func setsLocalPref(m *noderouter.Model) bool {
-	for _, r := range m.Routers {
-		for _, n := range r.Neighbors {
-			for _, o := range n.Outgoing {
-				if o.SetLocalPref {
-					return true
+// localPrefPrefixes returns the prefixes the pieces set a local
+// preference on, sorted, each once.
+func localPrefPrefixes(pieces ...*noderouter.Model) []netip.Prefix {
+	var out []netip.Prefix
+	for _, m := range pieces {
+		for _, r := range m.Routers {
+			for _, n := range r.Neighbors {
+				for _, o := range n.Outgoing {
+					if o.SetLocalPref {
+						out = append(out, o.Prefix)
+					}
 				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int {
+		return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
+	})
+	return slices.Compact(out)
+}
+
+// inAny reports whether one of the addresses is inside one of the
+// prefixes.
+func inAny(ips []netip.Addr, prefixes []netip.Prefix) bool {
+	for _, ip := range ips {
+		for _, p := range prefixes {
+			if p.Contains(ip) {
+				return true
 			}
 		}
 	}
@@ -139,6 +169,13 @@ func ownPieces(objs config.Objects, in *routerInputs, lbClass string) func(node 
 	var c *clusterstate.Cluster
 	if in.withServices {
 		c = clusterstate.Build(model, in.nodes, in.services, in.slices, lbClass)
+		var keep []clusterstate.Service
+		for _, s := range c.Services {
+			if inAny(s.IPs, in.localPrefs) {
+				keep = append(keep, s)
+			}
+		}
+		c.Services = keep
 	} else {
 		c = &clusterstate.Cluster{Model: model, Nodes: clusterstate.Nodes(in.nodes, clusterstate.NodeOptions{})}
 	}

@@ -20,7 +20,7 @@ import (
 
 const testNS = "metallb-system"
 
-func frrConfig(t *testing.T, name, spec string) frrk8s.FRRConfiguration {
+func frrConfig(t testing.TB, name, spec string) frrk8s.FRRConfiguration {
 	t.Helper()
 	c := frrk8s.FRRConfiguration{ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: name}}
 	if err := yaml.UnmarshalStrict([]byte(spec), &c.Spec); err != nil {
@@ -97,7 +97,8 @@ func TestConflictsOnNodes(t *testing.T) {
 		name     string
 		obj      string
 		others   []frrk8s.FRRConfiguration
-		services bool // whether the webhook read the Services
+		services bool  // whether the webhook read the Services
+		agg      int32 // the BGPAdvertisement's aggregationLength, 0 for 32
 		want     []string
 	}{
 		{
@@ -105,6 +106,16 @@ func TestConflictsOnNodes(t *testing.T) {
 			obj:      advertise(lp200),
 			services: true,
 			want:     []string{`BGPPeer "tor" spec.localPref (of its BGPAdvertisement) and FRRConfiguration "metallb-system/new" spec.bgp.routers[0].neighbors[0].localPref conflict: neighbor 192.0.2.50 in VRF "": prefix 203.0.113.10/32 gets local preferences 100 and 200 (on node node-2)`},
+		},
+		{
+			// Only the Services inside a prefix with a local preference
+			// are built; an aggregate holds the Service's address.
+			name: "another local preference on the aggregate ironlb announces",
+			obj: strings.ReplaceAll(advertise("        withLocalPref: [{prefixes: [203.0.113.10/32], localPref: 200}]\n"),
+				"203.0.113.10/32", "203.0.113.0/24"),
+			services: true,
+			agg:      24,
+			want:     []string{`BGPPeer "tor" spec.localPref (of its BGPAdvertisement) and FRRConfiguration "metallb-system/new" spec.bgp.routers[0].neighbors[0].localPref conflict: neighbor 192.0.2.50 in VRF "": prefix 203.0.113.0/24 gets local preferences 100 and 200 (on node node-2)`},
 		},
 		{
 			name:     "the same local preference",
@@ -145,6 +156,14 @@ func TestConflictsOnNodes(t *testing.T) {
 			in := &routerInputs{nodes: nodes, cfgs: tc.others, passwords: secretPasswords([]frrk8s.FRRConfiguration{obj}, objs.Secrets)}
 			if tc.services {
 				in.withServices, in.services, in.slices = true, []corev1.Service{svc}, []discoveryv1.EndpointSlice{eps}
+				in.localPrefs = localPrefPrefixes(piece)
+			}
+			objs := objs
+			if tc.agg != 0 {
+				objs.BGPAdvertisements = []v1beta1.BGPAdvertisement{*objs.BGPAdvertisements[0].DeepCopy()}
+				objs.BGPAdvertisements[0].Spec.AggregationLength = ptr.To(tc.agg)
+				objs.Pools = []v1beta1.IPAddressPool{*objs.Pools[0].DeepCopy()}
+				objs.Pools[0].Spec.Addresses = []string{"203.0.113.0/24"}
 			}
 			got := conflictsOnNodes(piece, &obj, in, ownPieces(objs, in, ""))
 			if diff := cmp.Diff(tc.want, got); diff != "" {

@@ -162,12 +162,15 @@ func (v *validator) routerConflicts(ctx context.Context, current, next config.Ob
 		return nil, fmt.Errorf("listing nodes: %w", err)
 	}
 	in := &routerInputs{nodes: nodes.Items, cfgs: cfgs, passwords: secretPasswords(cfgs, next.Secrets)}
+	pieces := make([]*noderouter.Model, 0, len(cfgs))
 	for i := range cfgs {
-		if p, err := noderouter.FromFRRConfiguration(&cfgs[i]); err == nil && setsLocalPref(p) {
-			if err := readServices(ctx, v.reader, in); err != nil {
-				return nil, err
-			}
-			break
+		if p, err := noderouter.FromFRRConfiguration(&cfgs[i]); err == nil {
+			pieces = append(pieces, p)
+		}
+	}
+	if in.localPrefs = localPrefPrefixes(pieces...); len(in.localPrefs) > 0 {
+		if err := readServices(ctx, v.reader, in); err != nil {
+			return nil, err
 		}
 	}
 	before, after := ownPieces(current, in, v.lbClass), ownPieces(next, in, v.lbClass)
