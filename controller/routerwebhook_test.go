@@ -139,7 +139,8 @@ func TestFRRWebhookChecksServicePrefixAttributes(t *testing.T) {
 // TestConfigWebhookChecksFRRConfigurations: a change of the metallb.io
 // objects that would conflict with an FRRConfiguration on some node (a
 // BGPPeer's AS or timers for a neighbor an FRRConfiguration shares, its
-// password, a BGPAdvertisement's local preference on a Service prefix)
+// password, a BFDProfile's values, a BGPAdvertisement's local
+// preference on a Service prefix)
 // is refused with the objects, the field and the nodes; a change that
 // agrees with the FRRConfigurations is admitted. A password and a
 // passwordSecret holding the same value agree, as in frr-k8s.
@@ -153,13 +154,14 @@ func TestConfigWebhookChecksFRRConfigurations(t *testing.T) {
 	})
 	// A collector on rack a that ironlb does not know yet, and a local
 	// preference on ironlb's Service prefix equal to ironlb's.
-	cl.create(frrObject(t, "collector", "nodeSelector: {matchLabels: {rack: a}}\nbgp:\n  routers:\n  - asn: 64512\n    neighbors:\n"+
-		"    - {address: 192.0.2.60, asn: 64500, holdTime: 90s, passwordSecret: {name: collector-pw}, toReceive: {allowed: {mode: all}}}"))
+	cl.create(&v1beta1.BFDProfile{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "fast"}})
+	cl.create(frrObject(t, "collector", "nodeSelector: {matchLabels: {rack: a}}\nbgp:\n  bfdProfiles: [{name: fast}]\n  routers:\n  - asn: 64512\n    neighbors:\n"+
+		"    - {address: 192.0.2.60, asn: 64500, holdTime: 90s, bfdProfile: fast, passwordSecret: {name: collector-pw}, toReceive: {allowed: {mode: all}}}"))
 	cl.create(frrObject(t, "lp-100", advertisingTo("203.0.113.10/32", "        withLocalPref: [{prefixes: [203.0.113.10/32], localPref: 100}]\n")))
 
 	peer := func(name string, mod func(*v1beta2.BGPPeerSpec)) *v1beta2.BGPPeer {
 		p := &v1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: v1beta2.BGPPeerSpec{
-			MyASN: 64512, ASN: 64500, Address: "192.0.2.60", HoldTime: &metav1.Duration{Duration: 90e9}, Password: "s3cret",
+			MyASN: 64512, ASN: 64500, Address: "192.0.2.60", HoldTime: &metav1.Duration{Duration: 90e9}, Password: "s3cret", BFDProfile: "fast",
 		}}
 		if mod != nil {
 			mod(&p.Spec)
@@ -206,6 +208,18 @@ func TestConfigWebhookChecksFRRConfigurations(t *testing.T) {
 				return cl.c.Update(ctx, &p)
 			},
 			wantErr: `BGPPeer "collector" spec.holdTime and FRRConfiguration "metallb-system/collector" spec.bgp.routers[0].neighbors[0].holdTime conflict: neighbor 192.0.2.60 in VRF "": hold times 30s and 90s differ (on nodes node-1, node-2)`,
+		},
+		{
+			name: "the BFD profile's values changed",
+			op: func(ctx context.Context) error {
+				var p v1beta1.BFDProfile
+				if err := cl.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "fast"}, &p); err != nil {
+					return err
+				}
+				p.Spec.ReceiveInterval = ptr.To[uint32](50)
+				return cl.c.Update(ctx, &p)
+			},
+			wantErr: `BFDProfile "fast" spec.name and FRRConfiguration "metallb-system/collector" spec.bgp.bfdProfiles[0].name conflict: BFD profile "fast": defined twice with different settings`,
 		},
 		{
 			name:    "the advertisement's local preference changed",
