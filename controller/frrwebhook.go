@@ -30,7 +30,9 @@ const FRRWebhookPath = "/validate-frrk8s-metallb-io"
 // routerconflicts.go) and the other FRRConfigurations that select that
 // node, and refuses the change when the merge brings a conflict that
 // involves the object. Conflicts among the other objects alone do not
-// block it, and deleting an object never conflicts.
+// block it, and deleting an object never conflicts. The objects ironlb's
+// speakers write for frr-k8s are checked on their own only, and left out
+// of the merge (listFRRConfigurations).
 type frrValidator struct {
 	reader    client.Reader
 	namespace string
@@ -65,6 +67,11 @@ func (v *frrValidator) check(ctx context.Context, obj *frrk8s.FRRConfiguration) 
 	piece, err := noderouter.FromFRRConfiguration(obj)
 	if err != nil {
 		return errorLines(err), nil
+	}
+	if noderouter.WrittenByIronlb(obj) {
+		// A speaker's own announcements for frr-k8s: merging them with
+		// ironlb's piece again would judge them against themselves.
+		return nil, nil
 	}
 	var nodes corev1.NodeList
 	if err := v.reader.List(ctx, &nodes); err != nil {

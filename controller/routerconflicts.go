@@ -64,9 +64,13 @@ type routerInputs struct {
 	slices       []discoveryv1.EndpointSlice
 }
 
-// listFRRConfigurations lists the FRRConfigurations of the namespace;
-// none when the API server does not serve the kind (a cluster whose
-// CRDs predate the node router).
+// listFRRConfigurations lists the FRRConfigurations of the namespace
+// that the merge takes; none when the API server does not serve the kind
+// (a cluster whose CRDs predate the node router). Those ironlb's
+// speakers write for frr-k8s (when frr-k8s reads ironlb's namespace) are
+// left out: they are ironlb's own piece written out, in the node's
+// phase (a draining node's has LOCAL_PREF 0), and the speakers rewrite
+// them after a change.
 func listFRRConfigurations(ctx context.Context, r client.Reader, namespace string) ([]frrk8s.FRRConfiguration, error) {
 	var list frrk8s.FRRConfigurationList
 	if err := r.List(ctx, &list, client.InNamespace(namespace)); err != nil {
@@ -75,7 +79,7 @@ func listFRRConfigurations(ctx context.Context, r client.Reader, namespace strin
 		}
 		return nil, fmt.Errorf("listing FRRConfigurations: %w", err)
 	}
-	return list.Items, nil
+	return slices.DeleteFunc(list.Items, func(c frrk8s.FRRConfiguration) bool { return noderouter.WrittenByIronlb(&c) }), nil
 }
 
 // readServices reads the Services and EndpointSlices of every namespace

@@ -242,3 +242,44 @@ func TestConfigWebhookChecksFRRConfigurations(t *testing.T) {
 		t.Fatalf("FRRConfigurations: %d, %v", len(list.Items), err)
 	}
 }
+
+// TestWebhooksLeaveOutIronlbsFRRK8sObjects: with frr-k8s reading
+// ironlb's namespace, the FRRConfigurations ironlb's speakers write
+// (labelled app.kubernetes.io/managed-by: ironlb) are ironlb's own piece
+// written out in the node's phase. The webhooks admit a draining node's
+// (LOCAL_PREF 0 where the BGPAdvertisement says 100) and leave them out
+// of every merge: a BGPPeer change the speaker will write anew, and a
+// user's object that agrees with ironlb, are admitted.
+func TestWebhooksLeaveOutIronlbsFRRK8sObjects(t *testing.T) {
+	cl := routerCluster(t)
+	cl.servedService("web", "web", "203.0.113.10", "node-1", false)
+	drained := frrObject(t, "ironlb-node-1", "nodeSelector: {matchLabels: {kubernetes.io/hostname: node-1}}\n"+
+		advertisingTo("203.0.113.10/32", "        withLocalPref: [{prefixes: [203.0.113.10/32], localPref: 0}]\n"+
+			"        withCommunity: [{prefixes: [203.0.113.10/32], community: \"65535:0\"}]\n"))
+	drained.Labels = map[string]string{"app.kubernetes.io/managed-by": "ironlb", "metallb.io/node": "node-1"}
+	runAdmissions(t, []admission{
+		{
+			name: "a draining speaker's object",
+			op:   func(ctx context.Context) error { return cl.c.Create(ctx, drained) },
+		},
+		{
+			name: "a BGPPeer change the speakers will write anew",
+			op: func(ctx context.Context) error {
+				var p v1beta2.BGPPeer
+				if err := cl.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "tor"}, &p); err != nil {
+					return err
+				}
+				p.Spec.HoldTime = &metav1.Duration{Duration: 90e9}
+				return cl.c.Update(ctx, &p)
+			},
+		},
+		{
+			name: "a user's object with ironlb's local preference",
+			op: func(ctx context.Context) error {
+				return cl.c.Create(ctx, frrObject(t, "lp-100", strings.Replace(
+					advertisingTo("203.0.113.10/32", "        withLocalPref: [{prefixes: [203.0.113.10/32], localPref: 100}]\n"),
+					"asn: 64512\n      toAdvertise", "asn: 64512\n      holdTime: 90s\n      toAdvertise", 1)))
+			},
+		},
+	})
+}
