@@ -145,10 +145,10 @@ func Setup(mgr ctrl.Manager, cfg Config) error {
 	}
 
 	if cfg.Webhook {
-		v := &validator{reader: mgr.GetAPIReader(), namespace: cfg.Namespace, decoder: newDecoder(mgr.GetScheme()), log: cfg.Log.With("component", "webhook")}
+		v := &validator{reader: mgr.GetAPIReader(), namespace: cfg.Namespace, lbClass: cfg.LBClass, decoder: newDecoder(mgr.GetScheme()), log: cfg.Log.With("component", "webhook")}
 		mgr.GetWebhookServer().Register(WebhookPath, &webhook.Admission{Handler: v})
 		mgr.GetWebhookServer().Register(ConversionPath, ConversionHandler(cfg.Log.With("component", "conversion")))
-		fv := &frrValidator{reader: mgr.GetAPIReader(), namespace: cfg.Namespace, decoder: newDecoder(mgr.GetScheme()), log: cfg.Log.With("component", "frr-webhook")}
+		fv := &frrValidator{reader: mgr.GetAPIReader(), namespace: cfg.Namespace, lbClass: cfg.LBClass, decoder: newDecoder(mgr.GetScheme()), log: cfg.Log.With("component", "frr-webhook")}
 		mgr.GetWebhookServer().Register(FRRWebhookPath, &webhook.Admission{Handler: fv})
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -16,18 +17,27 @@ import (
 	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/internal/k8sconfig"
+	"github.com/ironlb/ironlb/noderouter"
 )
 
 // validator is the validating webhook for the metallb.io configuration
 // kinds. It checks what the CRD rules cannot see: overlapping pools and
 // references between objects. It rebuilds the model with the change
 // applied and denies the change only for errors that the change brings:
-// an unrelated, already invalid object does not block every edit.
+// an unrelated, already invalid object does not block every edit. A
+// valid change is then merged, on every node an FRRConfiguration
+// selects, with those FRRConfigurations, and denied when it brings a
+// conflict with them (a BGPPeer's timers, a BGPAdvertisement's local
+// preference, ...), which would keep the node on its last valid
+// configuration.
 type validator struct {
 	reader    client.Reader
 	namespace string
-	decoder   admission.Decoder
-	log       *slog.Logger
+	// lbClass is the controller's --lb-class: which Services are
+	// ironlb's.
+	lbClass string
+	decoder admission.Decoder
+	log     *slog.Logger
 }
 
 func newDecoder(s *runtime.Scheme) admission.Decoder { return admission.NewDecoder(s) }
@@ -58,6 +68,12 @@ func (v *validator) Handle(ctx context.Context, req admission.Request) admission
 	for _, fe := range config.Errors(after) {
 		if !old[fe.Error()] {
 			msgs = append(msgs, fe.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		msgs, err = v.routerConflicts(ctx, current, next)
+		if err != nil {
+			return admission.Errored(http.StatusInternalServerError, err)
 		}
 	}
 	if len(msgs) == 0 {
@@ -129,4 +145,51 @@ func replace[T any, P object[T]](dec admission.Decoder, req admission.Request, l
 		return nil, fmt.Errorf("decoding %s %q: %w", req.Kind.Kind, req.Name, err)
 	}
 	return append(out, obj), nil
+}
+
+// routerConflicts returns the node-router conflicts that the change from
+// current to next brings: those the merge of next's own piece with the
+// FRRConfigurations of a node reports and the merge of current's does
+// not, each with the nodes it happens on. Nothing is read beyond the
+// FRRConfigurations while there are none.
+func (v *validator) routerConflicts(ctx context.Context, current, next config.Objects) ([]string, error) {
+	cfgs, err := listFRRConfigurations(ctx, v.reader, v.namespace)
+	if err != nil || len(cfgs) == 0 {
+		return nil, err
+	}
+	var nodes corev1.NodeList
+	if err := v.reader.List(ctx, &nodes); err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	in := &routerInputs{nodes: nodes.Items, cfgs: cfgs, passwords: secretPasswords(cfgs, next.Secrets)}
+	pieces := make([]*noderouter.Model, 0, len(cfgs))
+	for i := range cfgs {
+		if p, err := noderouter.FromFRRConfiguration(&cfgs[i]); err == nil {
+			pieces = append(pieces, p)
+		}
+	}
+	if in.localPrefs = localPrefPrefixes(pieces...); len(in.localPrefs) > 0 {
+		if err := readServices(ctx, v.reader, in); err != nil {
+			return nil, err
+		}
+	}
+	before, after := ownPieces(current, in, v.lbClass), ownPieces(next, in, v.lbClass)
+	var out conflictLines
+	for _, n := range in.nodes {
+		selected, _ := noderouter.Selecting(cfgs, n.Labels)
+		if len(selected) == 0 {
+			continue
+		}
+		theirs := validPieces(selected)
+		old := map[string]bool{}
+		for _, ce := range mergeConflicts(in.passwords, append([]*noderouter.Model{before(n.Name)}, theirs...)...) {
+			old[ce.Error()] = true
+		}
+		for _, ce := range mergeConflicts(in.passwords, append([]*noderouter.Model{after(n.Name)}, theirs...)...) {
+			if !old[ce.Error()] {
+				out.add(ce.Error(), n.Name)
+			}
+		}
+	}
+	return out.lines(), nil
 }

@@ -20,6 +20,20 @@ type Options struct {
 	// the filters say: the Service, ClusterIP and pod ranges (frr-k8s's
 	// --always-block).
 	AlwaysBlock []netip.Prefix
+	// Passwords are the passwords of the passwordSecrets the node can
+	// read, by "namespace/name" (see SecretUses). A neighbor whose
+	// Secret is here has that password: it agrees with a piece that
+	// gives the same password directly, as in frr-k8s. A neighbor whose
+	// Secret is not here keeps its passwordSecret, which agrees only
+	// with the same Secret.
+	Passwords map[string]config.Password
+	// Draining is set while the node drains (frr.PhaseGracefulShutdown).
+	// ironlb then sets LOCAL_PREF 0 on its Service prefixes toward iBGP
+	// peers, and that stands: a local preference an FRRConfiguration
+	// sets on one of them is left out instead of conflicting, so that no
+	// FRRConfiguration holds up a drain (the node would stay on its last
+	// valid, undrained configuration). Communities still unite.
+	Draining bool
 }
 
 // Merge merges the pieces, in order: the first piece that defines a
@@ -28,10 +42,10 @@ type Options struct {
 // be sorted as FromFRRConfiguration and FromFRR return them; Merge does
 // not change them.
 func Merge(opts Options, pieces ...*Model) (*Model, error) {
-	m := &merger{routers: map[string]*Router{}, profiles: map[string]*BFDProfile{}, pending: map[neighborKey][]taggedOut{}}
+	m := &merger{routers: map[string]*Router{}, profiles: map[string]*BFDProfile{}, pending: map[neighborKey][]taggedOut{}, draining: opts.Draining}
 	for _, p := range pieces {
 		if p != nil {
-			m.piece(p)
+			m.piece(withPasswords(p, opts.Passwords))
 		}
 	}
 	m.foldPending()
@@ -59,7 +73,9 @@ type merger struct {
 	// that a hundred small additions to a neighbor of ten thousand
 	// prefixes cost one pass, not a hundred.
 	pending map[neighborKey][]taggedOut
-	errs    []error
+	// draining is Options.Draining.
+	draining bool
+	errs     []error
 }
 
 // neighborKey names a neighbor of the merged model.
@@ -269,13 +285,17 @@ func (m *merger) foldPending() {
 // additions.
 func (m *merger) outgoing(n *Neighbor, adds []taggedOut, subject string) []OutPrefix {
 	cur := n.Outgoing
+	// While draining, ironlb's own prefixes (those of a neighbor its
+	// piece, the first, defines) keep its local preference.
+	keepOwn := m.draining && n.Origins[0].Kind != KindFRRConfiguration
 	out := make([]OutPrefix, 0, len(cur)+len(adds))
 	i, j := 0, 0
 	for i < len(cur) || j < len(adds) {
 		var x OutPrefix
 		var lpOrigin Origin // who set x's local preference
+		own := false
 		if j == len(adds) || (i < len(cur) && comparePrefix(cur[i].Prefix, adds[j].Prefix) <= 0) {
-			x, lpOrigin = cur[i], n.Origins[0]
+			x, lpOrigin, own = cur[i], n.Origins[0], keepOwn
 			i++
 		} else {
 			x, lpOrigin = adds[j].OutPrefix, adds[j].origin
@@ -284,7 +304,7 @@ func (m *merger) outgoing(n *Neighbor, adds []taggedOut, subject string) []OutPr
 		for ; j < len(adds) && adds[j].Prefix == x.Prefix; j++ {
 			y := adds[j]
 			switch {
-			case !y.SetLocalPref:
+			case !y.SetLocalPref, own && x.SetLocalPref:
 			case !x.SetLocalPref:
 				x.SetLocalPref, x.LocalPref, lpOrigin = true, y.LocalPref, y.origin
 			case x.LocalPref != y.LocalPref:

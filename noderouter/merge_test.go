@@ -205,6 +205,98 @@ bgp:
 			wantErr: []string{`spec.bgp.routers[0].neighbors[0].password conflict: neighbor 192.0.2.1 in VRF "": the passwords differ`},
 		},
 		{
+			name:    "a password and a Secret holding another one conflict",
+			objs:    []obj{{"ns/a", routerWith("password: secret-one")}, {"ns/b", routerWith("passwordSecret: {name: bgp}")}},
+			opts:    Options{Passwords: map[string]config.Password{"ns/bgp": config.NewPassword("secret-two")}},
+			wantErr: []string{`FRRConfiguration "ns/a" spec.bgp.routers[0].neighbors[0].password and FRRConfiguration "ns/b" spec.bgp.routers[0].neighbors[0].password conflict: neighbor 192.0.2.1 in VRF "": the passwords differ`},
+		},
+		{
+			name: "a password and a Secret holding the same one agree, as in frr-k8s",
+			objs: []obj{{"ns/a", routerWith("password: secret-one")}, {"ns/b", routerWith("passwordSecret: {name: bgp}")}},
+			opts: Options{Passwords: map[string]config.Password{"ns/bgp": config.NewPassword("secret-one")}},
+			want: func() *Model {
+				m := oneNeighbor(Incoming{}, "ns/a", "ns/b")
+				m.Routers[0].Neighbors[0].Password = config.NewPassword("secret-one")
+				return m
+			}(),
+		},
+		{
+			name: "two Secrets holding the same password agree; the merge has the password",
+			objs: []obj{{"ns/a", routerWith("passwordSecret: {name: one}")}, {"ns/b", routerWith("passwordSecret: {name: two, namespace: other}")}},
+			opts: Options{Passwords: map[string]config.Password{"ns/one": config.NewPassword("secret-one"), "other/two": config.NewPassword("secret-one")}},
+			want: func() *Model {
+				m := oneNeighbor(Incoming{}, "ns/a", "ns/b")
+				m.Routers[0].Neighbors[0].Password = config.NewPassword("secret-one")
+				return m
+			}(),
+		},
+		{
+			name: "a Secret not read keeps its name",
+			objs: []obj{{"ns/a", routerWith("passwordSecret: {name: one}")}, {"ns/b", routerWith("passwordSecret: {name: one}")}},
+			opts: Options{Passwords: map[string]config.Password{"ns/other": config.NewPassword("secret-one")}},
+			want: func() *Model {
+				m := oneNeighbor(Incoming{}, "ns/a", "ns/b")
+				m.Routers[0].Neighbors[0].PasswordSecret = "ns/one"
+				return m
+			}(),
+		},
+		{
+			name:    "draining: ironlb's LOCAL_PREF 0 conflicts without Options.Draining",
+			own:     drainingConfig(),
+			objs:    []obj{{"ns/a", drainObject}},
+			wantErr: []string{`prefix 203.0.113.2/32 gets local preferences 0 and 50`},
+		},
+		{
+			name: "draining: ironlb's LOCAL_PREF 0 stands, communities still unite",
+			own:  drainingConfig(),
+			objs: []obj{{"ns/a", drainObject}},
+			opts: Options{Draining: true},
+			want: func() *Model {
+				m := ownModel(t)
+				r := &m.Routers[0]
+				n := &r.Neighbors[0]
+				gs := comm(t, "65535:0")
+				n.Outgoing = []OutPrefix{
+					{Prefix: pfx("203.0.113.1/32"), SetLocalPref: true, Communities: []config.Community{comm(t, "65000:1"), gs}},
+					{Prefix: pfx("203.0.113.2/32"), SetLocalPref: true, Communities: []config.Community{comm(t, "65000:2"), gs}},
+				}
+				n.Origins = append(n.Origins, fc("ns/a", "spec.bgp.routers[0].neighbors[0]"))
+				r.Origins = append(r.Origins, fc("ns/a", "spec.bgp.routers[0]"))
+				m.BFDProfiles[0].Origins = append(m.BFDProfiles[0].Origins, fc("ns/a", "spec.bgp.bfdProfiles[0]"))
+				return m
+			}(),
+		},
+		{
+			name: "ironlb's BGPPeer password and a Secret with the same value agree",
+			own: func() *frr.Config {
+				c := ownConfig()
+				c.Routers[0].Neighbors[0].Password = config.NewPassword("secret-one")
+				return c
+			}(),
+			objs: []obj{{"ns/a", "bgp:\n  bfdProfiles: [{name: fast, receiveInterval: 50, transmitInterval: 50}]\n  routers:\n  - asn: 64512\n    neighbors:\n    - {address: 192.0.2.1, asn: 64512, bfdProfile: fast, holdTime: 90s, keepaliveTime: 30s, passwordSecret: {name: bgp}}"}},
+			opts: Options{Passwords: map[string]config.Password{"ns/bgp": config.NewPassword("secret-one")}},
+			want: func() *Model {
+				m := ownModel(t)
+				r := &m.Routers[0]
+				r.Neighbors[0].Password = config.NewPassword("secret-one")
+				r.Neighbors[0].Origins = append(r.Neighbors[0].Origins, fc("ns/a", "spec.bgp.routers[0].neighbors[0]"))
+				r.Origins = append(r.Origins, fc("ns/a", "spec.bgp.routers[0]"))
+				m.BFDProfiles[0].Origins = append(m.BFDProfiles[0].Origins, fc("ns/a", "spec.bgp.bfdProfiles[0]"))
+				return m
+			}(),
+		},
+		{
+			name: "ironlb's BGPPeer password and a Secret with another value conflict",
+			own: func() *frr.Config {
+				c := ownConfig()
+				c.Routers[0].Neighbors[0].Password = config.NewPassword("secret-one")
+				return c
+			}(),
+			objs:    []obj{{"ns/a", "bgp:\n  bfdProfiles: [{name: fast, receiveInterval: 50, transmitInterval: 50}]\n  routers:\n  - asn: 64512\n    neighbors:\n    - {address: 192.0.2.1, asn: 64512, bfdProfile: fast, holdTime: 90s, keepaliveTime: 30s, passwordSecret: {name: bgp}}"}},
+			opts:    Options{Passwords: map[string]config.Password{"ns/bgp": config.NewPassword("secret-two")}},
+			wantErr: []string{`BGPPeer "router" spec.password and FRRConfiguration "ns/a" spec.bgp.routers[0].neighbors[0].password conflict: neighbor 192.0.2.1 in VRF "": the passwords differ`},
+		},
+		{
 			name: "BFD profile conflict on a neighbor and in the profiles",
 			objs: []obj{
 				{"ns/a", "bgp:\n  bfdProfiles: [{name: fast, receiveInterval: 50}]\n" + strings.TrimPrefix(routerWith("bfdProfile: fast"), "bgp:\n")},
@@ -325,7 +417,7 @@ bgp:
 						t.Errorf("error\n%v\ndoes not contain\n%s", err, w)
 					}
 				}
-				if strings.Contains(err.Error(), "secret-one") {
+				if strings.Contains(err.Error(), "secret-one") || strings.Contains(err.Error(), "secret-two") {
 					t.Errorf("error %q reveals a password", err)
 				}
 				return
@@ -339,6 +431,43 @@ bgp:
 		})
 	}
 }
+
+// drainingConfig is ownConfig as frr.Build renders it while the node
+// drains (frr.PhaseGracefulShutdown): GRACEFUL_SHUTDOWN on every prefix
+// and, toward the iBGP peer, LOCAL_PREF 0.
+func drainingConfig() *frr.Config {
+	c := ownConfig()
+	for i := range c.RouteMaps {
+		for j := range c.RouteMaps[i].Entries {
+			if e := &c.RouteMaps[i].Entries[j]; e.MatchTag != 0 {
+				e.Communities = append(e.Communities, "65535:0")
+				e.SetLocalPref, e.LocalPref = true, 0
+			}
+		}
+	}
+	return c
+}
+
+// drainObject shares ironlb's session and sets, on ironlb's Service
+// prefix 203.0.113.2/32, ironlb's own local preference 50 and a
+// community.
+const drainObject = `
+bgp:
+  bfdProfiles: [{name: fast, receiveInterval: 50, transmitInterval: 50}]
+  routers:
+  - asn: 64512
+    prefixes: [203.0.113.2/32]
+    neighbors:
+    - address: 192.0.2.1
+      asn: 64512
+      bfdProfile: fast
+      holdTime: 90s
+      keepaliveTime: 30s
+      toAdvertise:
+        allowed: {prefixes: [203.0.113.2/32]}
+        withLocalPref: [{prefixes: [203.0.113.2/32], localPref: 50}]
+        withCommunity: [{prefixes: [203.0.113.2/32], community: "65000:2"}]
+`
 
 // routerWith is the spec of a router of AS 64512 with one neighbor,
 // 192.0.2.1 of AS 64500, and the given neighbor fields.

@@ -14,6 +14,20 @@ import (
 	"github.com/ironlb/ironlb/frr"
 )
 
+// LabelManagedBy is set to ManagedByIronlb on the FRRConfigurations
+// ironlb's speakers write for frr-k8s (SpecFromFRR): ironlb's own
+// announcements written out, which ironlb's webhooks leave out of their
+// merge (they are ironlb's own piece again, in the phase of the node).
+const (
+	LabelManagedBy  = "app.kubernetes.io/managed-by"
+	ManagedByIronlb = "ironlb"
+)
+
+// WrittenByIronlb reports whether c carries ironlb's LabelManagedBy.
+func WrittenByIronlb(c *frrk8s.FRRConfiguration) bool {
+	return c.Labels[LabelManagedBy] == ManagedByIronlb
+}
+
 // SpecFromFRR returns the FRRConfiguration spec that has frr-k8s run the
 // sessions and announcements of cfg, ironlb's own frr.Config for a node
 // (what frr.Build computes): its routers, neighbors, announced prefixes

@@ -35,8 +35,8 @@ type FRRK8sConfig struct {
 // The labels of the FRRConfiguration a speaker writes: who manages it,
 // and for which node.
 const (
-	labelManagedBy   = "app.kubernetes.io/managed-by"
-	managedByIronlb  = "ironlb"
+	labelManagedBy   = noderouter.LabelManagedBy
+	managedByIronlb  = noderouter.ManagedByIronlb
 	frrk8sNamePrefix = "ironlb-"
 	hostnameLabel    = "kubernetes.io/hostname"
 	frrk8sApplyPath  = "frr-k8s"

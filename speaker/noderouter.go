@@ -26,8 +26,8 @@ import (
 // The node router: the speaker serves the frr-k8s FRRConfiguration API
 // on its node's FRR. Each reconcile merges ironlb's own frr.Config with
 // the FRRConfigurations in the namespace that select the node
-// (noderouter.ForNode), resolves the passwordSecrets of the neighbors
-// they add, and translates the merge into the frr.Config to render
+// (noderouter.ForNode), with the passwords of the passwordSecrets they
+// name read first, and translates the merge into the frr.Config to render
 // (noderouter.ToFRR). With no FRRConfiguration selecting the node,
 // ironlb's own frr.Config is used as it is: the frr.conf stays byte for
 // byte what it was before, and the Service path pays one cache list.
@@ -38,10 +38,6 @@ import (
 // ironlb's own announcements included, stays in force until the error is
 // fixed, and the error is reported in the node's FRRNodeState
 // (lastConversionResult) and ConfigurationState.
-
-// BasicAuthPasswordKey is the key of the password in a passwordSecret (a
-// Secret of type kubernetes.io/basic-auth), as in frr-k8s.
-const BasicAuthPasswordKey = corev1.BasicAuthPasswordKey
 
 // conversionSuccess is FRRNodeState's lastConversionResult and
 // lastReloadResult when all went well, as frr-k8s writes them.
@@ -66,9 +62,10 @@ type routed struct {
 
 // merge returns the frr.Config that serves own (ironlb's announcements
 // for the node) and the FRRConfigurations selecting a node with
-// nodeLabels. The error is a conversion error for the user to fix,
-// wrapped, or a failure to read the cache.
-func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map[string]string) (routed, error) {
+// nodeLabels; draining tells that own is the graceful-shutdown phase's
+// (noderouter.Options.Draining). The error is a conversion error for the
+// user to fix, wrapped, or a failure to read the cache.
+func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map[string]string, draining bool) (routed, error) {
 	var list frrk8s.FRRConfigurationList
 	// The cache's objects themselves: the merge only reads them.
 	if err := nr.reader.List(ctx, &list, client.InNamespace(nr.namespace), client.UnsafeDisableDeepCopy); err != nil {
@@ -82,11 +79,15 @@ func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map
 	for _, c := range selected {
 		res.applied = append(res.applied, c.Namespace+"/"+c.Name)
 	}
-	m, err := noderouter.ForNode(own, list.Items, nodeLabels, nr.opts)
+	// The Secrets first: the merge compares the passwords they hold.
+	pw, err := nr.passwords(ctx, selected)
 	if err != nil {
 		return res, conversionError{err}
 	}
-	if err := nr.resolvePasswords(ctx, m); err != nil {
+	opts := nr.opts
+	opts.Passwords, opts.Draining = pw, draining
+	m, err := noderouter.ForNode(own, list.Items, nodeLabels, opts)
+	if err != nil {
 		return res, conversionError{err}
 	}
 	fc, err := noderouter.ToFRR(own, m)
@@ -104,63 +105,49 @@ type conversionError struct{ err error }
 func (e conversionError) Error() string { return "converting the FRRConfigurations: " + e.err.Error() }
 func (e conversionError) Unwrap() error { return e.err }
 
-// resolvePasswords replaces the passwordSecret of every merged neighbor
-// by the password its Secret holds. A Secret that is missing, of another
-// type or without the key is a config.FieldError naming the object that
-// asks for it.
-func (nr *nodeRouter) resolvePasswords(ctx context.Context, m *noderouter.Model) error {
+// passwords reads the passwordSecrets the configurations name, for the
+// merge to compare passwords by value (noderouter.Options.Passwords), as
+// frr-k8s does. A Secret that is missing, of another type or without
+// the key is a config.FieldError naming each object and field that asks
+// for it.
+func (nr *nodeRouter) passwords(ctx context.Context, cfgs []*frrk8s.FRRConfiguration) (map[string]config.Password, error) {
+	var out map[string]config.Password
 	var errs []error
-	for i := range m.Routers {
-		for j := range m.Routers[i].Neighbors {
-			n := &m.Routers[i].Neighbors[j]
-			if n.PasswordSecret == "" {
+	for _, c := range cfgs {
+		for _, use := range noderouter.SecretUses(c) {
+			if _, ok := out[use.Key]; ok {
 				continue
 			}
-			pw, err := nr.secretPassword(ctx, n.PasswordSecret)
+			pw, err := nr.secretPassword(ctx, use.Key)
 			if err != nil {
-				o := n.Origins[0]
-				for _, cand := range n.Origins {
-					if cand.Kind == noderouter.KindFRRConfiguration {
-						o = cand
-						break
-					}
-				}
-				field := "passwordSecret"
-				if o.Path != "" {
-					field = o.Path + ".passwordSecret"
-				}
-				errs = append(errs, config.FieldError{Kind: o.Kind, Name: o.Name, Field: field, Reason: err.Error()})
+				errs = append(errs, config.FieldError{Kind: noderouter.KindFRRConfiguration, Name: c.Namespace + "/" + c.Name, Field: use.Field, Reason: err.Error()})
 				continue
 			}
-			n.Password, n.PasswordSecret = config.NewPassword(pw), ""
+			if out == nil {
+				out = map[string]config.Password{}
+			}
+			out[use.Key] = pw
 		}
 	}
-	return errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
 
 // secretPassword reads the password of the Secret "namespace/name".
 // Only Secrets in the speaker's namespace are read (its cache holds no
 // others), as frr-k8s reads only its own namespace's.
-func (nr *nodeRouter) secretPassword(ctx context.Context, key string) (string, error) {
+func (nr *nodeRouter) secretPassword(ctx context.Context, key string) (config.Password, error) {
 	ns, name, _ := strings.Cut(key, "/")
 	if ns != nr.namespace {
-		return "", fmt.Errorf("Secret %q: only Secrets in namespace %q are read", key, nr.namespace)
+		return config.Password{}, fmt.Errorf("Secret %q: only Secrets in namespace %q are read", key, nr.namespace)
 	}
 	var sec corev1.Secret
 	if err := nr.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sec); err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", fmt.Errorf("Secret %q not found", key)
+			return config.Password{}, fmt.Errorf("Secret %q not found", key)
 		}
-		return "", fmt.Errorf("reading Secret %q: %w", key, err)
+		return config.Password{}, fmt.Errorf("reading Secret %q: %w", key, err)
 	}
-	if sec.Type != corev1.SecretTypeBasicAuth {
-		return "", fmt.Errorf("Secret %q is of type %q, want %q", key, sec.Type, corev1.SecretTypeBasicAuth)
-	}
-	pw, ok := sec.Data[BasicAuthPasswordKey]
-	if !ok {
-		return "", fmt.Errorf("Secret %q has no %q key", key, BasicAuthPasswordKey)
-	}
-	return string(pw), nil
+	return noderouter.SecretPassword(&sec)
 }
 
 // ParseAlwaysBlock parses frr-k8s's --always-block value: CIDRs,
@@ -224,15 +211,15 @@ func stateConfig(text []byte) string {
 	return apply.Redact(b.String())
 }
 
-// route merges the node's FRRConfigurations into fc. A conversion error
-// is recorded for the status objects and returned; a failure to read the
-// cache is returned alone.
-func (r *reconciler) route(ctx context.Context, cluster *state.Cluster, fc *frr.Config) (*frr.Config, error) {
+// route merges the node's FRRConfigurations into fc, built for phase
+// ph. A conversion error is recorded for the status objects and
+// returned; a failure to read the cache is returned alone.
+func (r *reconciler) route(ctx context.Context, cluster *state.Cluster, fc *frr.Config, ph frr.Phase) (*frr.Config, error) {
 	if r.router == nil {
 		return fc, nil
 	}
 	node, _ := cluster.Node(r.cfg.NodeName)
-	out, err := r.router.merge(ctx, fc, node.Labels)
+	out, err := r.router.merge(ctx, fc, node.Labels, ph == frr.PhaseGracefulShutdown)
 	var ce conversionError
 	switch {
 	case errors.As(err, &ce):

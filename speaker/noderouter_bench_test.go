@@ -122,7 +122,7 @@ func BenchmarkNodeRouterRender(b *testing.B) {
 			r := &reconciler{cfg: Config{NodeName: "n1"}, router: c.router, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			b.ReportAllocs()
 			for b.Loop() {
-				fc, err := r.route(b.Context(), cluster, own)
+				fc, err := r.route(b.Context(), cluster, own, frr.PhaseNormal)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -52,7 +52,7 @@ bgp:
 		namespace: "ns",
 		opts:      noderouter.Options{AlwaysBlock: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("2001:db8::/32")}},
 	}
-	out, err := nr.merge(t.Context(), benchOwn(3), nil)
+	out, err := nr.merge(t.Context(), benchOwn(3), nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ bgp:
 		t.Fatal(err)
 	}
 	nr := &nodeRouter{reader: listReader{items: []frrk8s.FRRConfiguration{cfg}}, namespace: "ns"}
-	merged, err := nr.merge(ctx, own, nil)
+	merged, err := nr.merge(ctx, own, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,10 +28,12 @@ import (
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/api/v1beta1"
+	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/frr/agent"
 	"github.com/ironlb/ironlb/frr/vtyshjson"
 	"github.com/ironlb/ironlb/internal/testenv"
 	"github.com/ironlb/ironlb/speaker"
+	"github.com/ironlb/ironlb/state"
 )
 
 // runSpeaker runs a speaker for node n1 until stop is called (or the
@@ -154,8 +156,9 @@ bgp:
 // node is merged into the frr.conf; a conflicting one keeps the node on
 // its last valid frr.conf (Service changes included, as frr-k8s keeps
 // MetalLB's) and is reported in FRRNodeState and ConfigurationState;
-// removing it applies the merge again; a passwordSecret is resolved, and
-// a missing Secret is a conversion error.
+// removing it applies the merge again; a passwordSecret is resolved, a
+// missing Secret is a conversion error, and a Secret and a password of
+// the same value for one neighbor agree (another value conflicts).
 func TestNodeRouterAppliesAndKeepsLastValid(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{})
 	ctx := t.Context()
@@ -289,6 +292,38 @@ bgp:
 		st := nodeState()
 		return st.LastConversionResult == "success" && strings.Contains(st.DesiredConfig, "neighbor 192.0.2.7") && !strings.Contains(st.DesiredConfig, "s3cret"), st.LastConversionResult
 	})
+
+	// The same neighbor with the Secret's password written out: one
+	// session, as in frr-k8s, which compares the passwords themselves.
+	create(frrConfiguration(t, "collector-plain", `
+bgp:
+  routers:
+  - asn: 64512
+    prefixes: [198.51.100.128/25]
+    neighbors:
+    - address: 192.0.2.7
+      asn: 64512
+      password: s3cret
+      toAdvertise: {allowed: {mode: all}}
+`))
+	testenv.Eventually(t, "the plain password merged with the Secret's", func() (bool, string) {
+		st := nodeState()
+		return st.LastConversionResult == "success" && strings.Contains(frr.last(), "network 198.51.100.128/25"), st.LastConversionResult
+	})
+	// The Secret changed to another password: a conflict.
+	var sec corev1.Secret
+	if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: "collector-pw"}, &sec); err != nil {
+		t.Fatal(err)
+	}
+	sec.Data["password"] = []byte("0ther")
+	if err := c.Update(ctx, &sec); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the password conflict reported", func() (bool, string) {
+		st := nodeState()
+		return strings.Contains(st.LastConversionResult, `FRRConfiguration "metallb-system/collector" spec.bgp.routers[0].neighbors[0].password and FRRConfiguration "metallb-system/collector-plain" spec.bgp.routers[0].neighbors[0].password conflict`) &&
+			!strings.Contains(st.LastConversionResult, "0ther"), st.LastConversionResult
+	})
 }
 
 // fixedSessions is an FRR agent's status with fixed sessions.
@@ -361,5 +396,68 @@ func TestNodeRouterOffWithoutCRD(t *testing.T) {
 	frr, _ := runSpeaker(t, env, withNodeRouter)
 	testenv.Eventually(t, "the service announced", func() (bool, string) {
 		return strings.Contains(frr.last(), "network 203.0.113.5/32"), frr.last()
+	})
+}
+
+// TestNodeRouterDoesNotHoldUpDrain: an FRRConfiguration that sets, on
+// ironlb's Service prefix toward its iBGP peer, ironlb's own local
+// preference (which the webhook admits) must not stop the node from
+// draining: during the drain ironlb sets LOCAL_PREF 0 there, which the
+// merge used to report as a conflict, keeping the node on its last
+// valid, undrained configuration until the drain delay ran out.
+func TestNodeRouterDoesNotHoldUpDrain(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{})
+	c := env.Client
+	ctx := t.Context()
+	create := func(o client.Object) {
+		t.Helper()
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
+		}
+	}
+	create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1", Labels: map[string]string{"rack": "a"}}})
+	create(&v1beta1.IPAddressPool{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bgp"}, Spec: v1beta1.IPAddressPoolSpec{Addresses: []string{"203.0.113.0/25"}}})
+	create(&v1beta2.BGPPeer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "router"}, Spec: v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64512, Address: "192.0.2.1"}})
+	create(&v1beta1.BGPAdvertisement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "all"}, Spec: v1beta1.BGPAdvertisementSpec{LocalPref: 100}})
+	announceService(t, c, "web", "203.0.113.5")
+	create(frrConfiguration(t, "same-pref", `
+bgp:
+  routers:
+  - asn: 64512
+    prefixes: [203.0.113.5/32]
+    neighbors:
+    - address: 192.0.2.1
+      asn: 64512
+      toAdvertise:
+        allowed: {prefixes: [203.0.113.5/32]}
+        withLocalPref: [{prefixes: [203.0.113.5/32], localPref: 100}]
+        withCommunity: [{prefixes: [203.0.113.5/32], community: "65000:7"}]
+`))
+	frr, _ := runSpeaker(t, env, withNodeRouter)
+	testenv.Eventually(t, "the merge applied", func() (bool, string) {
+		l := frr.last()
+		return strings.Contains(l, "network 203.0.113.5/32") && strings.Contains(l, "65000:7") && !strings.Contains(l, "graceful-shutdown"), l
+	})
+
+	var n corev1.Node
+	if err := c.Get(ctx, types.NamespacedName{Name: "n1"}, &n); err != nil {
+		t.Fatal(err)
+	}
+	n.Labels[state.LabelExcludeFromLB] = ""
+	before := frr.count()
+	if err := c.Update(ctx, &n); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "the drain applied, with the object's community", func() (bool, string) {
+		for _, l := range frr.all()[before:] {
+			if strings.Contains(l, "graceful-shutdown") && strings.Contains(l, "network 203.0.113.5/32") &&
+				strings.Contains(l, "set local-preference 0") && strings.Contains(l, "65000:7") {
+				return true, ""
+			}
+		}
+		var st frrk8s.FRRNodeState
+		_ = c.Get(ctx, types.NamespacedName{Name: "n1"}, &st)
+		return false, fmt.Sprintf("%d configs since the change; FRRNodeState: %s; last:\n%s", frr.count()-before, st.Status.LastConversionResult, frr.last())
 	})
 }

@@ -197,7 +197,7 @@ func (r *reconciler) reconcileBGP(ctx context.Context, cluster *state.Cluster, p
 		r.log.Error("building frr.conf", "node", r.cfg.NodeName, "error", err)
 		return nil, reconcile.TerminalError(err)
 	}
-	fc, err = r.route(ctx, cluster, fc)
+	fc, err = r.route(ctx, cluster, fc, ph)
 	if err != nil {
 		return nil, r.keepLastValid(ctx, err)
 	}

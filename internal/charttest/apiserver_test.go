@@ -291,6 +291,10 @@ func TestServiceAccountPermissions(t *testing.T) {
 		{who: "controller", verb: "update", resource: "nodes", name: "node-1"},
 		{who: "controller", verb: "list", group: "frrk8s.metallb.io", resource: "frrconfigurations", namespace: ns, allowed: true},
 		{who: "controller", verb: "create", group: "frrk8s.metallb.io", resource: "frrconfigurations", namespace: ns},
+		// ... and the endpoints of the Services, when a local preference
+		// is at stake.
+		{who: "controller", verb: "list", group: "discovery.k8s.io", resource: "endpointslices", allowed: true},
+		{who: "controller", verb: "watch", group: "discovery.k8s.io", resource: "endpointslices"},
 		{who: "controller", verb: "list", resource: "pods", namespace: ns},
 		{who: "controller", verb: "get", resource: "secrets", namespace: "team-a", name: "x"},
 		{who: "controller", verb: "list", resource: "secrets"},
