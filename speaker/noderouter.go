@@ -26,7 +26,7 @@ import (
 // The node router: the speaker serves the frr-k8s FRRConfiguration API
 // on its node's FRR. Each reconcile merges ironlb's own frr.Config with
 // the FRRConfigurations in the namespace that select the node
-// (noderouter.ForNode), resolves the passwordSecrets of the neighbors
+// (noderouter.ForNode, through a noderouter.Cache), resolves the passwordSecrets of the neighbors
 // they add, and translates the merge into the frr.Config to render
 // (noderouter.ToFRR). With no FRRConfiguration selecting the node,
 // ironlb's own frr.Config is used as it is: the frr.conf stays byte for
@@ -53,6 +53,11 @@ type nodeRouter struct {
 	reader    client.Reader
 	namespace string
 	opts      noderouter.Options
+	// cache keeps the converted inputs of the last merge, so that one
+	// changed FRRConfiguration (or a change of ironlb's own Services) is
+	// all a reconcile converts again; made on first use. Only the
+	// reconciler, one reconcile at a time, calls merge.
+	cache *noderouter.Cache
 }
 
 // routed is the outcome of merging the node's FRRConfigurations.
@@ -82,7 +87,10 @@ func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map
 	for _, c := range selected {
 		res.applied = append(res.applied, c.Namespace+"/"+c.Name)
 	}
-	m, err := noderouter.ForNode(own, list.Items, nodeLabels, nr.opts)
+	if nr.cache == nil {
+		nr.cache = noderouter.NewCache()
+	}
+	m, err := nr.cache.ForNode(own, list.Items, nodeLabels, nr.opts)
 	if err != nil {
 		return res, conversionError{err}
 	}
