@@ -184,14 +184,18 @@ func (t *translator) router(r *Router) {
 		}
 	}
 	for _, v6 := range []bool{false, true} {
-		// A family the router lacks gets its prefixes.
+		// A family the router lacks gets its prefixes (the walk above
+		// added those of the families it has).
+		if hasFamily(fr, v6) {
+			continue
+		}
 		var ps []frr.Network
 		for _, p := range r.Prefixes {
 			if p.Addr().Is6() == v6 {
 				ps = append(ps, frr.Network{Prefix: p})
 			}
 		}
-		if len(ps) > 0 && !hasFamily(fr, v6) {
+		if len(ps) > 0 {
 			family(fr, v6).Networks = ps
 		}
 	}
