@@ -5,18 +5,22 @@ import (
 	"github.com/ironlb/ironlb/frr"
 )
 
-// Cache computes the same merge as ForNode, reusing the pieces it
-// converted on its previous calls. ForNode converts every input on every
-// call: ironlb's own frr.Config (with 10,000 Services, reading each
-// network statement and route-map once per neighbor) and every
-// FRRConfiguration selecting the node, although one object changed. A
-// Cache kept across reconciles converts only the inputs that changed;
-// the merge of the pieces itself runs again (see BENCHMARKS.md,
-// BenchmarkForNodeRenderOneChange).
+// Cache computes the same merge as ForNode, and the same translation as
+// ToFRR, reusing the pieces it converted on its previous calls. ForNode
+// converts every input on every call: ironlb's own frr.Config (with
+// 10,000 Services, reading each network statement and route-map once per
+// neighbor) and every FRRConfiguration selecting the node, although one
+// object changed; ToFRR reads ironlb's announcements to a neighbor again
+// to find the prefixes an FRRConfiguration adds attributes to. A Cache
+// kept across reconciles converts only the inputs that changed and reads
+// ironlb's announcements once per own Config; the merge of the pieces
+// and the translation of the merged model themselves run again (see
+// BENCHMARKS.md, BenchmarkForNodeRenderOneChangeIncremental).
 //
-// ForNode is the reference: Cache.ForNode(own, cfgs, labels, opts)
-// returns a Model equal to what ForNode returns for the same inputs, or
-// the same error. Inputs are recognized as follows:
+// ForNode and ToFRR are the reference: Cache.ForNode(own, cfgs, labels,
+// opts) returns a Model equal to what ForNode returns for the same
+// inputs, or the same error, and Cache.ToFRR(own, m) what ToFRR(own, m)
+// returns. Inputs are recognized as follows:
 //   - ironlb's own frr.Config by its pointer: the piece of the previous
 //     call is reused when own is the same *frr.Config. The caller must
 //     not modify a Config once passed; frr.Builder, which the speaker
@@ -37,6 +41,10 @@ type Cache struct {
 	pieces   map[string]*cachedPiece
 	// call counts the calls, to find the entries a call did not use.
 	call uint64
+	// outOwn is the own Config whose announcements ownOut holds, per
+	// neighbor (translator.ownOut).
+	outOwn *frr.Config
+	ownOut map[neighborKey][]OutPrefix
 	// ownConverted and converted count the conversions of own and of
 	// FRRConfigurations, for the tests.
 	ownConverted, converted int
@@ -88,4 +96,13 @@ func (c *Cache) convert(o *frrk8s.FRRConfiguration) (*Model, error) {
 	c.converted++
 	c.pieces[key] = &cachedPiece{uid: uid, resourceVersion: rv, piece: p, err: err, used: c.call}
 	return p, err
+}
+
+// ToFRR returns what ToFRR(own, m) returns, reading ironlb's
+// announcements to each of its neighbors once per own Config.
+func (c *Cache) ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
+	if own != c.outOwn || c.ownOut == nil {
+		c.outOwn, c.ownOut = own, map[neighborKey][]OutPrefix{}
+	}
+	return toFRR(own, m, c.ownOut)
 }

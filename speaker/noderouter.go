@@ -26,9 +26,11 @@ import (
 // The node router: the speaker serves the frr-k8s FRRConfiguration API
 // on its node's FRR. Each reconcile merges ironlb's own frr.Config with
 // the FRRConfigurations in the namespace that select the node
-// (noderouter.ForNode, through a noderouter.Cache), resolves the passwordSecrets of the neighbors
+// (noderouter.ForNode), resolves the passwordSecrets of the neighbors
 // they add, and translates the merge into the frr.Config to render
-// (noderouter.ToFRR). With no FRRConfiguration selecting the node,
+// (noderouter.ToFRR); both through a noderouter.Cache, which converts
+// only the inputs that changed since the last reconcile. With no
+// FRRConfiguration selecting the node,
 // ironlb's own frr.Config is used as it is: the frr.conf stays byte for
 // byte what it was before, and the Service path pays one cache list.
 //
@@ -97,7 +99,7 @@ func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map
 	if err := nr.resolvePasswords(ctx, m); err != nil {
 		return res, conversionError{err}
 	}
-	fc, err := noderouter.ToFRR(own, m)
+	fc, err := nr.cache.ToFRR(own, m)
 	if err != nil {
 		return res, conversionError{err}
 	}
