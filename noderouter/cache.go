@@ -32,9 +32,13 @@ import (
 //     object without a UID or resourceVersion (one never stored, as in
 //     tests) is converted on every call.
 //
-// A piece is shared by the calls that reuse it and never modified: Merge
-// copies what it changes. Entries of objects absent from a call are
-// dropped. A Cache is not safe for concurrent use.
+// A piece is shared by the calls that reuse it and by the Models they
+// return (see Merge), and nothing modifies it: callers read the Model or
+// copy what they change, as the speaker does when it resolves passwords
+// (it sets fields of the Model's own Neighbor values). The Cache holds
+// the last own Config, so its pointer cannot be reused for another one.
+// Entries of objects absent from a call are dropped. A Cache is not safe
+// for concurrent use.
 type Cache struct {
 	own      *frr.Config
 	ownPiece *Model
