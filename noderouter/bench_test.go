@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/types"
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
 	"github.com/ironlb/ironlb/frr"
@@ -85,10 +88,29 @@ func BenchmarkForNodeRender(b *testing.B) {
 // BenchmarkForNodeRenderOneChange re-renders the inputs of
 // BenchmarkForNodeRender after one FRRConfiguration changed (its
 // community and one more prefix, back and forth): the whole merge and
-// render run again; the changed-lines metric counts the lines of frr.conf
-// that differ between the two versions.
+// render run again, from scratch (ForNode); the changed-lines metric
+// counts the lines of frr.conf that differ between the two versions.
 func BenchmarkForNodeRenderOneChange(b *testing.B) {
+	benchOneChange(b, nil)
+}
+
+// BenchmarkForNodeRenderOneChangeIncremental is
+// BenchmarkForNodeRenderOneChange through a Cache, as the speaker merges:
+// the changed object alone is converted again, and ironlb's own Config,
+// the same each time, is read only once.
+func BenchmarkForNodeRenderOneChangeIncremental(b *testing.B) {
+	benchOneChange(b, NewCache())
+}
+
+// benchOneChange runs BenchmarkForNodeRenderOneChange from scratch (c
+// nil) or through the Cache c. The objects have a UID and a
+// resourceVersion, which the changed one bumps on each change, as the
+// API server does.
+func benchOneChange(b *testing.B, c *Cache) {
 	own, cfgs := benchInputs(b, 10000, 100)
+	for i := range cfgs {
+		cfgs[i].UID, cfgs[i].ResourceVersion = types.UID(fmt.Sprintf("uid-%03d", i)), "1"
+	}
 	r, err := frr.NewRenderer()
 	if err != nil {
 		b.Fatal(err)
@@ -112,16 +134,35 @@ bgp:
     - address: 198.18.50.1
       asn: 65000
 `)}
-	before := renderBench(b, r, own, cfgs)
-	cfgs[50] = versions[1]
-	after := renderBench(b, r, own, cfgs)
+	versions[1].UID = versions[0].UID
+	render := func(rv int) []byte {
+		cfgs[50] = versions[rv%2]
+		cfgs[50].ResourceVersion = strconv.Itoa(rv)
+		if c == nil {
+			return renderBench(b, r, own, cfgs)
+		}
+		m, err := c.ForNode(own, cfgs, nil, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg, err := c.ToFRR(own, m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := r.Render(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return out
+	}
+	before := render(2)
+	after := render(3)
 	b.ReportAllocs()
 	cpu := cpuTime(b)
-	i := 0
+	rv := 3
 	for b.Loop() {
-		i++
-		cfgs[50] = versions[i%2]
-		renderBench(b, r, own, cfgs)
+		rv++
+		render(rv)
 	}
 	reportCPU(b, cpu)
 	b.ReportMetric(float64(changedLines(before, after)), "changed-lines")

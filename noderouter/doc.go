@@ -19,4 +19,8 @@
 // ironlb's own lines only a `call` where they add attributes to its
 // Service prefixes). What it numbers is numbered by a hash of the
 // content, so one changed object changes only its own lines.
+//
+// Cache does what ForNode and ToFRR do across reconciles, converting
+// again only the inputs that changed; ForNode and ToFRR stay the
+// reference its tests compare it with.
 package noderouter

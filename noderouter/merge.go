@@ -40,7 +40,10 @@ type Options struct {
 // router, neighbor or BFD profile is the one a conflict names first. It
 // returns every conflict, joined; the model is then nil. The pieces must
 // be sorted as FromFRRConfiguration and FromFRR return them; Merge does
-// not change them.
+// not change them. The model shares lists with the pieces where the
+// merge leaves them as they are (a neighbor's advertised prefixes that no
+// other piece adds to, their communities): callers read it, or copy
+// what they change.
 func Merge(opts Options, pieces ...*Model) (*Model, error) {
 	m := &merger{routers: map[string]*Router{}, profiles: map[string]*BFDProfile{}, pending: map[neighborKey][]taggedOut{}, draining: opts.Draining}
 	for _, p := range pieces {
@@ -59,8 +62,31 @@ func Merge(opts Options, pieces ...*Model) (*Model, error) {
 	for _, b := range m.profiles {
 		out.BFDProfiles = append(out.BFDProfiles, *b)
 	}
-	normalize(out)
+	normalizeMerged(out)
 	return out, nil
+}
+
+// normalizeMerged sorts and compacts the lists of a merged model that the
+// merge appends to or fills from maps: routers, their prefixes and
+// imports, BFD profiles, raw snippets, the always-block list. The
+// neighbors and their filters stay as the merge leaves them, sorted: it
+// inserts neighbors in order, merge-walks sorted lists of prefixes,
+// communities and selectors, and keeps the sorted lists of the pieces
+// (normalize) as they are. With 10,000 Services, sorting ironlb's two
+// neighbors' prefixes again was a pass over each on every merge.
+func normalizeMerged(m *Model) {
+	slices.SortFunc(m.Routers, func(a, b Router) int { return compareVRF(a.VRF, b.VRF) })
+	for i := range m.Routers {
+		r := &m.Routers[i]
+		slices.SortFunc(r.Prefixes, comparePrefix)
+		r.Prefixes = slices.Compact(r.Prefixes)
+		slices.Sort(r.Imports)
+		r.Imports = slices.Compact(r.Imports)
+	}
+	slices.SortFunc(m.BFDProfiles, func(a, b BFDProfile) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(m.Raw, compareRaw)
+	slices.SortFunc(m.AlwaysBlock, comparePrefix)
+	m.AlwaysBlock = slices.Compact(m.AlwaysBlock)
 }
 
 // merger accumulates the merged model.
@@ -177,10 +203,13 @@ func cloneRouter(r *Router) Router {
 	return c
 }
 
+// cloneNeighbor copies a neighbor of a piece. Its advertised prefixes
+// stay shared: the merge never writes to them, and foldPending replaces
+// the list of a neighbor that later pieces add to.
 func cloneNeighbor(n *Neighbor) Neighbor {
 	c := *n
 	c.Origins = slices.Clone(n.Origins)
-	c.Outgoing = slices.Clone(n.Outgoing)
+	c.Outgoing = slices.Clip(n.Outgoing)
 	c.Incoming.Prefixes = slices.Clone(n.Incoming.Prefixes)
 	return c
 }

@@ -44,12 +44,19 @@ func Selecting(cfgs []frrk8s.FRRConfiguration, nodeLabels map[string]string) ([]
 // name order. Invalid configurations and conflicts are all reported,
 // joined; the model is then nil.
 func ForNode(own *frr.Config, cfgs []frrk8s.FRRConfiguration, nodeLabels map[string]string, opts Options) (*Model, error) {
+	return forNode(FromFRR(own), cfgs, nodeLabels, opts, FromFRRConfiguration)
+}
+
+// forNode is ForNode with ironlb's own piece already converted and the
+// conversion of an FRRConfiguration given: FromFRRConfiguration, or a
+// Cache's memo of it.
+func forNode(ownPiece *Model, cfgs []frrk8s.FRRConfiguration, nodeLabels map[string]string, opts Options, convert func(*frrk8s.FRRConfiguration) (*Model, error)) (*Model, error) {
 	selected, err := Selecting(cfgs, nodeLabels)
 	errs := []error{err}
 	pieces := make([]*Model, 0, 1+len(selected))
-	pieces = append(pieces, FromFRR(own))
+	pieces = append(pieces, ownPiece)
 	for _, c := range selected {
-		p, err := FromFRRConfiguration(c)
+		p, err := convert(c)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -51,10 +51,16 @@ const (
 // prefix ironlb announces itself go into a route-map that ironlb's entry
 // of the prefix's class calls (addOnOwn).
 func ToFRR(own *frr.Config, m *Model) (*frr.Config, error) {
+	return toFRR(own, m, nil)
+}
+
+// toFRR is ToFRR with ownOut, when not nil, the memo of what ironlb
+// announces to its neighbors (see translator.ownOut).
+func toFRR(own *frr.Config, m *Model, ownOut map[neighborKey][]OutPrefix) (*frr.Config, error) {
 	if own == nil {
 		return nil, errors.New("rendering the node router: no frr.Config of ironlb")
 	}
-	t := &translator{own: own, out: cloneConfig(own)}
+	t := &translator{own: own, out: cloneConfig(own), ownOut: ownOut}
 	t.tags, t.maps = routeMapIndex(own)
 	t.alwaysBlock(m.AlwaysBlock)
 	routers := withImportedVRFs(m.Routers)
@@ -88,7 +94,11 @@ type translator struct {
 	block4, block6 string
 	// added are the route-maps ToFRR adds.
 	added []frr.RouteMap
-	errs  []error
+	// ownOut, when not nil, keeps ownOutgoing's result per neighbor of
+	// own across calls with the same own (a Cache's memo); nil computes
+	// it on each call.
+	ownOut map[neighborKey][]OutPrefix
+	errs   []error
 }
 
 func (t *translator) fail(o Origin, field, format string, args ...any) {
@@ -184,14 +194,18 @@ func (t *translator) router(r *Router) {
 		}
 	}
 	for _, v6 := range []bool{false, true} {
-		// A family the router lacks gets its prefixes.
+		// A family the router lacks gets its prefixes (the walk above
+		// added those of the families it has).
+		if hasFamily(fr, v6) {
+			continue
+		}
 		var ps []frr.Network
 		for _, p := range r.Prefixes {
 			if p.Addr().Is6() == v6 {
 				ps = append(ps, frr.Network{Prefix: p})
 			}
 		}
-		if len(ps) > 0 && !hasFamily(fr, v6) {
+		if len(ps) > 0 {
 			family(fr, v6).Networks = ps
 		}
 	}
@@ -262,7 +276,7 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 	isOwn := ownNeighbor != nil
 	var own []OutPrefix
 	if isOwn && len(n.Origins) > 1 && len(n.Outgoing) > 0 {
-		own = ownOutgoing(ownRouter, ownNeighbor, t.tags, t.maps)
+		own = t.ownOutgoing(key, ownRouter, ownNeighbor)
 	}
 	outgoing := n.Outgoing
 	if isOwn && len(n.Origins) == 1 {
@@ -350,6 +364,20 @@ func (t *translator) neighbor(fr *frr.Router, n *Neighbor) {
 			af.Neighbors = append(af.Neighbors, frr.AFNeighbor{Address: n.Key(), RouteMapIn: cmp.Or(inMap, ownDenyIn), RouteMapOut: outMap})
 		}
 	}
+}
+
+// ownOutgoing returns ownOutgoing of ironlb's neighbor of that key, from
+// the memo when there is one. Callers only read the list.
+func (t *translator) ownOutgoing(key neighborKey, r *frr.Router, n *frr.Neighbor) []OutPrefix {
+	if t.ownOut == nil {
+		return ownOutgoing(r, n, t.tags, t.maps)
+	}
+	out, ok := t.ownOut[key]
+	if !ok {
+		out = ownOutgoing(r, n, t.tags, t.maps)
+		t.ownOut[key] = out
+	}
+	return out
 }
 
 // inMap makes the inbound route-map of a neighbor that receives routes

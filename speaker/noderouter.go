@@ -28,7 +28,9 @@ import (
 // the FRRConfigurations in the namespace that select the node
 // (noderouter.ForNode), with the passwords of the passwordSecrets they
 // name read first, and translates the merge into the frr.Config to render
-// (noderouter.ToFRR). With no FRRConfiguration selecting the node,
+// (noderouter.ToFRR); both through a noderouter.Cache, which converts
+// only the inputs that changed since the last reconcile. With no
+// FRRConfiguration selecting the node,
 // ironlb's own frr.Config is used as it is: the frr.conf stays byte for
 // byte what it was before, and the Service path pays one cache list.
 //
@@ -49,6 +51,11 @@ type nodeRouter struct {
 	reader    client.Reader
 	namespace string
 	opts      noderouter.Options
+	// cache keeps the converted inputs of the last merge, so that one
+	// changed FRRConfiguration (or a change of ironlb's own Services) is
+	// all a reconcile converts again; made on first use. Only the
+	// reconciler, one reconcile at a time, calls merge.
+	cache *noderouter.Cache
 }
 
 // routed is the outcome of merging the node's FRRConfigurations.
@@ -86,11 +93,14 @@ func (nr *nodeRouter) merge(ctx context.Context, own *frr.Config, nodeLabels map
 	}
 	opts := nr.opts
 	opts.Passwords, opts.Draining = pw, draining
-	m, err := noderouter.ForNode(own, list.Items, nodeLabels, opts)
+	if nr.cache == nil {
+		nr.cache = noderouter.NewCache()
+	}
+	m, err := nr.cache.ForNode(own, list.Items, nodeLabels, opts)
 	if err != nil {
 		return res, conversionError{err}
 	}
-	fc, err := noderouter.ToFRR(own, m)
+	fc, err := nr.cache.ToFRR(own, m)
 	if err != nil {
 		return res, conversionError{err}
 	}
