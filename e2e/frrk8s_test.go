@@ -147,7 +147,7 @@ func TestFRRK8sMode(t *testing.T) {
 	// written as MetalLB writes one (port 179 spelled out). (A part of
 	// the remote network the router has connected: the lab's other
 	// documentation prefixes are its LAN, pool and Service CIDRs.)
-	before := routerSessionCounters(t, l)
+	before, _ := routerSessionCounters(t, l)
 	user := &frrk8s.FRRConfiguration{
 		ObjectMeta: metav1.ObjectMeta{Namespace: frrk8sNamespace, Name: "user-extra"},
 		Spec: frrk8s.FRRConfigurationSpec{BGP: frrk8s.BGPConfig{
@@ -182,24 +182,9 @@ func TestFRRK8sMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitECMP("a new Service's route from the three nodes", ip)
-	if after := routerSessionCounters(t, l); !maps.Equal(before, after) {
+	if after, _ := routerSessionCounters(t, l); !maps.Equal(before, after) {
 		t.Errorf("sessions reset while frr-k8s merged and applied the changes: established/dropped before %v, after %v", before, after)
 	}
-}
-
-// routerSessionCounters returns, per router neighbor, how often its session
-// was established and dropped.
-func routerSessionCounters(t *testing.T, l *lab.Lab) map[string][2]int64 {
-	t.Helper()
-	ns, err := routerNeighbors(t.Context(), l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string][2]int64{}
-	for _, n := range ns {
-		m[n.Address] = [2]int64{n.ConnectionsEstablished, n.ConnectionsDropped}
-	}
-	return m
 }
 
 // keepFRRLog removes /etc/frr/frr.log at the end if the test made it:

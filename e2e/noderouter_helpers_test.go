@@ -275,24 +275,29 @@ type sessionKey string
 // from both ends: an unchanged pair means the session was not reset.
 type sessionCounters map[sessionKey][2]int64
 
+// routerSessionCounters reads the counters of the router's BGP
+// sessions, keyed "ilb-rtr ADDRESS", and returns them with the router's
+// neighbors they come from.
+func routerSessionCounters(t testing.TB, l *lab.Lab) (sessionCounters, []vtyshjson.BGPNeighbor) {
+	t.Helper()
+	rn, err := routerNeighbors(t.Context(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := sessionCounters{}
+	for _, n := range rn {
+		out[sessionKey(lab.RouterNetns+" "+n.Address)] = [2]int64{n.ConnectionsEstablished, n.ConnectionsDropped}
+	}
+	return out, rn
+}
+
 // snapshotSessions reads the counters of every session between the
 // router and the nodes, from the router and from each node, and fails t
 // unless the router's six are established.
 func snapshotSessions(t testing.TB, l *lab.Lab) sessionCounters {
 	t.Helper()
 	ctx := t.Context()
-	out := sessionCounters{}
-	add := func(side string, ns []vtyshjson.BGPNeighbor, keep func(string) bool) {
-		for _, n := range ns {
-			if keep(n.Address) {
-				out[sessionKey(side+" "+n.Address)] = [2]int64{n.ConnectionsEstablished, n.ConnectionsDropped}
-			}
-		}
-	}
-	rn, err := routerNeighbors(ctx, l)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, rn := routerSessionCounters(t, l)
 	up := 0
 	for _, n := range rn {
 		if n.Established() {
@@ -302,13 +307,16 @@ func snapshotSessions(t testing.TB, l *lab.Lab) sessionCounters {
 	if up != 6 {
 		t.Fatalf("the router has %d established sessions, want 6: %+v", up, rn)
 	}
-	add(lab.RouterNetns, rn, func(string) bool { return true })
 	for _, node := range lab.Nodes() {
 		ns, err := nodeNeighbors(ctx, l, node.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		add(node.Name, ns, func(a string) bool { return a == lab.RouterIPv4 || a == lab.RouterIPv6 })
+		for _, n := range ns {
+			if n.Address == lab.RouterIPv4 || n.Address == lab.RouterIPv6 {
+				out[sessionKey(node.Name+" "+n.Address)] = [2]int64{n.ConnectionsEstablished, n.ConnectionsDropped}
+			}
+		}
 	}
 	return out
 }

@@ -3,14 +3,10 @@ package speaker_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -20,10 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
@@ -35,42 +28,6 @@ import (
 	"github.com/ironlb/ironlb/speaker"
 	"github.com/ironlb/ironlb/state"
 )
-
-// runSpeaker runs a speaker for node n1 until stop is called (or the
-// test ends) and returns the FRR it applies to.
-func runSpeaker(t *testing.T, env *testenv.Env, opts ...func(*speaker.Config)) (*recordingFRR, func()) {
-	t.Helper()
-	frr := &recordingFRR{}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}, Logger: logr.FromSlogHandler(log.Handler()),
-		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := speaker.Config{NodeName: "n1", Namespace: ns, DrainDelay: 2 * time.Second, FRR: frr, Registerer: prometheus.NewRegistry(), Log: log}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	sp, err := speaker.Setup(mgr, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sp.Run(runCtx, mgr, false) }()
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			<-done
-		}
-	}
-	t.Cleanup(stop)
-	return frr, stop
-}
 
 func withNodeRouter(c *speaker.Config) { c.NodeRouter = &speaker.NodeRouterConfig{} }
 
@@ -135,10 +92,10 @@ bgp:
 		})
 		return frr.last()
 	}
-	plain, stop := runSpeaker(t, env)
+	plain, stop := runSpeaker(t, env, false)
 	want := settled(plain)
 	stop()
-	routed, _ := runSpeaker(t, env, withNodeRouter)
+	routed, _ := runSpeaker(t, env, false, withNodeRouter)
 	if got := settled(routed); got != want {
 		t.Fatalf("frr.conf with the node router and no FRRConfiguration for the node differs:\n--- without\n%s\n--- with\n%s", want, got)
 	}
@@ -165,7 +122,7 @@ func TestNodeRouterAppliesAndKeepsLastValid(t *testing.T) {
 	c := env.Client
 	create := seedBGP(t, c, map[string]string{"rack": "a"})
 	announceService(t, c, "web", "203.0.113.5")
-	frr, _ := runSpeaker(t, env, withNodeRouter)
+	frr, _ := runSpeaker(t, env, false, withNodeRouter)
 	testenv.Eventually(t, "the service announced", func() (bool, string) {
 		return strings.Contains(frr.last(), "network 203.0.113.5/32"), frr.last()
 	})
@@ -347,7 +304,7 @@ func TestNodeRouterWritesBGPSessionStates(t *testing.T) {
 		Sessions:  []vtyshjson.BGPNeighbor{{Address: "192.0.2.1", VRF: "default", State: "Established"}},
 		BFDPeers:  []vtyshjson.BFDPeer{{Peer: "192.0.2.1", VRF: "default", Status: "up"}},
 	}}
-	runSpeaker(t, env, func(c *speaker.Config) {
+	runSpeaker(t, env, false, func(c *speaker.Config) {
 		c.Sessions, c.SessionInterval = src, 50*time.Millisecond
 		c.NodeRouter = &speaker.NodeRouterConfig{Running: src}
 	})
@@ -393,7 +350,7 @@ func TestNodeRouterOffWithoutCRD(t *testing.T) {
 	})
 	seedBGP(t, env.Client, nil)
 	announceService(t, env.Client, "web", "203.0.113.5")
-	frr, _ := runSpeaker(t, env, withNodeRouter)
+	frr, _ := runSpeaker(t, env, false, withNodeRouter)
 	testenv.Eventually(t, "the service announced", func() (bool, string) {
 		return strings.Contains(frr.last(), "network 203.0.113.5/32"), frr.last()
 	})

@@ -110,10 +110,21 @@ func seedBGP(t *testing.T, c client.Client, labels map[string]string) func(clien
 }
 
 // startSpeaker runs a speaker for node n1 against env until the test
-// ends, and returns the FRR it applies to. opts change its Config.
+// ends, departing gracefully then, and returns the FRR it applies to.
+// opts change its Config.
 func startSpeaker(t *testing.T, env *testenv.Env, opts ...func(*speaker.Config)) *recordingFRR {
 	t.Helper()
-	frr := &recordingFRR{}
+	frr, _ := runSpeaker(t, env, true, opts...)
+	return frr
+}
+
+// runSpeaker runs a speaker for node n1 against env until stop is called
+// (or the test ends) and returns the FRR it applies to. drainOnStop is
+// Speaker.Run's: whether the node departs gracefully on stop. opts change
+// its Config.
+func runSpeaker(t *testing.T, env *testenv.Env, drainOnStop bool, opts ...func(*speaker.Config)) (frr *recordingFRR, stop func()) {
+	t.Helper()
+	frr = &recordingFRR{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}, Logger: logr.FromSlogHandler(log.Handler()),
@@ -130,14 +141,19 @@ func startSpeaker(t *testing.T, env *testenv.Env, opts ...func(*speaker.Config))
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
+	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- sp.Run(runCtx, mgr, true) }()
-	t.Cleanup(func() {
-		stop()
-		<-done
-	})
-	return frr
+	go func() { done <- sp.Run(runCtx, mgr, drainOnStop) }()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	return frr, stop
 }
 
 // TestSpeakerReappliesToARestartedAgent restarts the agent (with its

@@ -17,6 +17,25 @@ import (
 	"github.com/ironlb/ironlb/state"
 )
 
+// parseSpeakerFlagsCase parses args as the speaker's flags for one case
+// of a table test. With wantErr set, the parse must fail with an error
+// that contains it, and ok is false: the case ends there. Otherwise the
+// parse must succeed, and ok is true.
+func parseSpeakerFlagsCase(t *testing.T, args []string, wantErr string) (c speakerConfig, ok bool) {
+	t.Helper()
+	c, err := parseSpeakerFlags(args, io.Discard)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want one containing %q", err, wantErr)
+		}
+		return c, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, true
+}
+
 // TestSpeakerNodeOptionFlags parses the flags that say how the exclude
 // label and cordons bear on announcing.
 func TestSpeakerNodeOptionFlags(t *testing.T) {
@@ -40,15 +59,9 @@ func TestSpeakerNodeOptionFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseSpeakerFlags(tt.args, io.Discard)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
+			c, ok := parseSpeakerFlagsCase(t, tt.args, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, c.nodeOptions); diff != "" {
 				t.Errorf("node options (-want +got):\n%s", diff)
@@ -103,15 +116,9 @@ func TestSpeakerL2Flags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseSpeakerFlags(tt.args, io.Discard)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
+			c, ok := parseSpeakerFlagsCase(t, tt.args, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			l2 := c.l2.config(slog.New(slog.DiscardHandler))
 			got := want{Interval: l2.GratuitousInterval}
@@ -209,15 +216,9 @@ func TestSpeakerL2OwnershipFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseSpeakerFlags(tt.args, io.Discard)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
+			c, ok := parseSpeakerFlagsCase(t, tt.args, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			l2 := c.l2.config(slog.New(slog.DiscardHandler))
 			got := want{Ownership: l2.Ownership, Lease: l2.Lease}

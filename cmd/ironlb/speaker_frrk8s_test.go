@@ -1,9 +1,7 @@
 package main
 
 import (
-	"io"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -36,15 +34,9 @@ func TestSpeakerBGPTypeFlags(t *testing.T) {
 			for _, k := range []string{"METALLB_BGP_TYPE", "FRRK8S_NAMESPACE"} {
 				t.Setenv(k, tt.env[k])
 			}
-			c, err := parseSpeakerFlags(tt.args, io.Discard)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
+			c, ok := parseSpeakerFlagsCase(t, tt.args, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, c.bgp.frrk8s()); diff != "" {
 				t.Errorf("frr-k8s mode (-want +got):\n%s", diff)

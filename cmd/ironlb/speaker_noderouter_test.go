@@ -1,9 +1,7 @@
 package main
 
 import (
-	"io"
 	"net/netip"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,15 +32,9 @@ func TestSpeakerAlwaysBlockFlag(t *testing.T) {
 			if tt.value != "" {
 				args = append(args[:len(args):len(args)], "--always-block="+tt.value)
 			}
-			c, err := parseSpeakerFlags(args, io.Discard)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
+			c, ok := parseSpeakerFlagsCase(t, args, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, c.alwaysBlock, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 				t.Errorf("always-block (-want +got):\n%s", diff)

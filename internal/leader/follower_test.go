@@ -75,6 +75,15 @@ func TestFollowingLockGet(t *testing.T) {
 		}()
 		return out
 	}
+	// following is a follower whose watch has seen holder's record
+	// renewed now, and the API server's copy of that record.
+	following := func(holder string) (*leaseStore, *Follower) {
+		r := renewal(holder, time.Now())
+		store := &leaseStore{rec: r}
+		f := NewFollower(nil, "ns", "lease", quiet)
+		watched(f, r)
+		return store, f
+	}
 
 	t.Run("nothing watched: reads at once, as client-go", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
@@ -116,11 +125,7 @@ func TestFollowingLockGet(t *testing.T) {
 
 	t.Run("a renewal the watch missed is seen by the read and waited for", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			store := &leaseStore{}
-			f := NewFollower(nil, "ns", "lease", quiet)
-			r1 := renewal("a", time.Now())
-			store.set(r1)
-			watched(f, r1)
+			store, f := following("a")
 			res := get(t.Context(), f.Lock(store))
 			time.Sleep(2 * time.Second)
 			// Renewed, but the watch is stalled.
@@ -142,11 +147,7 @@ func TestFollowingLockGet(t *testing.T) {
 
 	t.Run("released by the holder: read at once", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			store := &leaseStore{}
-			f := NewFollower(nil, "ns", "lease", quiet)
-			r1 := renewal("a", time.Now())
-			store.set(r1)
-			watched(f, r1)
+			store, f := following("a")
 			res := get(t.Context(), f.Lock(store))
 			time.Sleep(5 * time.Second)
 			released := resourcelock.LeaderElectionRecord{LeaseDurationSeconds: 1, RenewTime: metav1.NewTime(time.Now())}
@@ -161,10 +162,7 @@ func TestFollowingLockGet(t *testing.T) {
 
 	t.Run("held by self: read at once", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			r1 := renewal("me", time.Now())
-			store := &leaseStore{rec: r1}
-			f := NewFollower(nil, "ns", "lease", quiet)
-			watched(f, r1)
+			store, f := following("me")
 			r := <-get(t.Context(), f.Lock(store))
 			if r.err != nil || r.rec.HolderIdentity != "me" || r.after != 0 {
 				t.Errorf("Get() = %+v, want own record at once", r)
@@ -174,10 +172,7 @@ func TestFollowingLockGet(t *testing.T) {
 
 	t.Run("stops waiting when the elector stops", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			r1 := renewal("a", time.Now())
-			store := &leaseStore{rec: r1}
-			f := NewFollower(nil, "ns", "lease", quiet)
-			watched(f, r1)
+			store, f := following("a")
 			ctx, cancel := context.WithCancel(t.Context())
 			res := get(ctx, f.Lock(store))
 			time.Sleep(3 * time.Second)
@@ -194,10 +189,7 @@ func TestFollowingLockGet(t *testing.T) {
 
 	t.Run("watch stopped: reads go to the API server again", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			r1 := renewal("a", time.Now())
-			store := &leaseStore{rec: r1}
-			f := NewFollower(nil, "ns", "lease", quiet)
-			watched(f, r1)
+			store, f := following("a")
 			res := get(t.Context(), f.Lock(store))
 			time.Sleep(time.Second)
 			f.set(seen{}, false)
