@@ -21,7 +21,7 @@ func TestNodeRouterFollowsUpdates(t *testing.T) {
 	c := env.Client
 	create := seedBGP(t, c, map[string]string{"rack": "a"})
 	announceService(t, c, "web", "203.0.113.5")
-	frr, _ := runSpeaker(t, env, withNodeRouter)
+	frr := startSpeaker(t, env, withNodeRouter)
 	create(frrConfiguration(t, "extra", `
 nodeSelector: {matchLabels: {rack: a}}
 bgp:

@@ -391,7 +391,7 @@ bgp:
         withLocalPref: [{prefixes: [203.0.113.5/32], localPref: 100}]
         withCommunity: [{prefixes: [203.0.113.5/32], community: "65000:7"}]
 `))
-	frr, _ := runSpeaker(t, env, withNodeRouter)
+	frr, _ := runSpeaker(t, env, false, withNodeRouter)
 	testenv.Eventually(t, "the merge applied", func() (bool, string) {
 		l := frr.last()
 		return strings.Contains(l, "network 203.0.113.5/32") && strings.Contains(l, "65000:7") && !strings.Contains(l, "graceful-shutdown"), l
