@@ -9,13 +9,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
 	frrk8s "github.com/ironlb/ironlb/api/frrk8s/v1beta1"
-	"github.com/ironlb/ironlb/api/v1beta1"
-	"github.com/ironlb/ironlb/api/v1beta2"
 	"github.com/ironlb/ironlb/config"
 	"github.com/ironlb/ironlb/frr"
 	"github.com/ironlb/ironlb/state"
@@ -31,26 +28,7 @@ type ownBuilder struct {
 
 func newOwnBuilder(t testing.TB) *ownBuilder {
 	t.Helper()
-	ns := "metallb-system"
-	meta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
-	model, err := config.Build(config.Objects{
-		Namespace: ns,
-		Pools: []v1beta1.IPAddressPool{
-			{ObjectMeta: meta("v4"), Spec: v1beta1.IPAddressPoolSpec{Addresses: []string{"203.0.113.0/28"}}},
-			{ObjectMeta: meta("v6"), Spec: v1beta1.IPAddressPoolSpec{Addresses: []string{"2001:db8:5::/120"}}},
-		},
-		BGPPeers: []v1beta2.BGPPeer{
-			{ObjectMeta: meta("router"), Spec: v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64512, Address: "192.0.2.1", HoldTime: &metav1.Duration{Duration: 90e9}, KeepaliveTime: &metav1.Duration{Duration: 30e9}}},
-			{ObjectMeta: meta("upstream"), Spec: v1beta2.BGPPeerSpec{MyASN: 64512, ASN: 64500, Address: "2001:db8::1"}},
-		},
-		BGPAdvertisements: []v1beta1.BGPAdvertisement{
-			{ObjectMeta: meta("all"), Spec: v1beta1.BGPAdvertisementSpec{Communities: []string{"65000:1"}}},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &ownBuilder{model: model, b: frr.NewBuilder()}
+	return &ownBuilder{model: labModel(t), b: frr.NewBuilder()}
 }
 
 // build returns the Config of node-1 announcing one Service per address

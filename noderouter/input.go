@@ -415,15 +415,12 @@ func parseCommunity(s string) (config.Community, error) {
 	return config.ParseCommunity(s)
 }
 
-// normalize sorts and compacts every list of a piece or a merged model.
+// normalize sorts and compacts every list of a piece or a merged model:
+// those of normalizeMerged, and the neighbors with their filters.
 func normalize(m *Model) {
-	slices.SortFunc(m.Routers, func(a, b Router) int { return compareVRF(a.VRF, b.VRF) })
+	normalizeMerged(m)
 	for i := range m.Routers {
 		r := &m.Routers[i]
-		slices.SortFunc(r.Prefixes, comparePrefix)
-		r.Prefixes = slices.Compact(r.Prefixes)
-		slices.Sort(r.Imports)
-		r.Imports = slices.Compact(r.Imports)
 		slices.SortFunc(r.Neighbors, compareNeighbor)
 		for j := range r.Neighbors {
 			n := &r.Neighbors[j]
@@ -438,8 +435,4 @@ func normalize(m *Model) {
 			}
 		}
 	}
-	slices.SortFunc(m.BFDProfiles, func(a, b BFDProfile) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortStableFunc(m.Raw, compareRaw)
-	slices.SortFunc(m.AlwaysBlock, comparePrefix)
-	m.AlwaysBlock = slices.Compact(m.AlwaysBlock)
 }

@@ -26,10 +26,9 @@ var update = flag.Bool("update", false, "rewrite the golden files of the tests r
 // them into a real FRR.
 const goldenDir = "testdata/TestRenderGolden"
 
-// labOwn is ironlb's frr.Config of node-1 as frr.Build computes it: an
-// iBGP peer "router" (192.0.2.1) and an eBGP peer "upstream"
-// (2001:db8::1), each announced one Service.
-func labOwn(t testing.TB) *frr.Config {
+// labModel is the config.Model of labOwn: the two pools, the peers
+// "router" and "upstream" and one BGPAdvertisement.
+func labModel(t testing.TB) *config.Model {
 	t.Helper()
 	ns := "metallb-system"
 	meta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
@@ -50,6 +49,15 @@ func labOwn(t testing.TB) *frr.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return model
+}
+
+// labOwn is ironlb's frr.Config of node-1 as frr.Build computes it: an
+// iBGP peer "router" (192.0.2.1) and an eBGP peer "upstream"
+// (2001:db8::1), each announced one Service.
+func labOwn(t testing.TB) *frr.Config {
+	t.Helper()
+	model := labModel(t)
 	c := &state.Cluster{
 		Model: model,
 		Nodes: []state.Node{{Name: "node-1", Labels: labels.Set{"kubernetes.io/hostname": "node-1"}, Ready: true}},
